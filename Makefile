@@ -1,0 +1,44 @@
+# Every target bootstraps what it needs: a virtualenv in .venv, the NexArt SDK for the
+# interoperability tests, and the local services the tests use.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+NEXART := tests/nexart/node_modules/@nexart/ai-execution/package.json
+
+.PHONY: demo test lint bench format clean env services
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[capture,node,postgres,ml,torch,dev]'
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+env: $(STAMP)
+
+$(NEXART): tests/nexart/package.json tests/nexart/package-lock.json
+	npm ci --prefix tests/nexart --no-audit --no-fund --loglevel=error
+
+services:
+	scripts/ensure-services.sh
+
+demo: $(STAMP)
+	$(VENV)/bin/cerkit demo
+
+test: $(STAMP) $(NEXART) services
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/mypy
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format src tests bench
+	$(VENV)/bin/ruff check --fix src tests bench
+
+bench: $(STAMP) $(NEXART) services
+	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tests/nexart/node_modules

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Start what the test suite needs when it is missing: PostgreSQL on loopback and Chromium.
+# Safe to run repeatedly; prints what it did.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+exec scripts/ensure-postgres.sh

@@ -1,0 +1,88 @@
+"""What every verb shares: exit codes, error rendering, input expansion, progress."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Final, TypeVar
+
+from cerkit.errors import CerkitError, InvalidRecordError, OperationalError, UsageError
+
+EXIT_OK: Final[int] = 0
+EXIT_FAILED: Final[int] = 1
+EXIT_USAGE: Final[int] = 2
+EXIT_OPERATIONAL: Final[int] = 3
+
+T = TypeVar("T")
+
+
+def error(message: str) -> None:
+    """One line on stderr, prefixed with the program name."""
+    print(f"cerkit: {message}", file=sys.stderr)
+
+
+def exit_code_for(exc: CerkitError) -> int:
+    if isinstance(exc, UsageError):
+        return EXIT_USAGE
+    if isinstance(exc, InvalidRecordError):
+        return EXIT_FAILED
+    return EXIT_OPERATIONAL
+
+
+def guarded(run: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """Run a verb, turning our errors into one line and a documented exit code.
+
+    Anything else is a bug: it still gets one line (with the exception type) and exit 3,
+    never a traceback, unless ``CERKIT_DEBUG`` is set.
+    """
+    import os
+
+    try:
+        return run(args)
+    except CerkitError as exc:
+        error(str(exc))
+        return exit_code_for(exc)
+    except BrokenPipeError:
+        return EXIT_OK
+    except RecursionError:
+        error("INPUT_TOO_DEEP: value nests too deeply")
+        return EXIT_FAILED
+    except MemoryError:
+        error("INPUT_TOO_LARGE: out of memory")
+        return EXIT_OPERATIONAL
+    except Exception as exc:
+        if os.environ.get("CERKIT_DEBUG"):
+            raise
+        error(f"internal error ({type(exc).__name__}): {exc}; set CERKIT_DEBUG=1 for details")
+        return EXIT_OPERATIONAL
+
+
+def progress(items: Iterable[T], *, total: int | None, desc: str) -> Iterator[T]:
+    """Wrap ``items`` in a progress bar on stderr when stderr is a terminal and the batch
+    is long enough to be worth one."""
+    if not sys.stderr.isatty() or (total is not None and total < 50):
+        yield from items
+        return
+    from tqdm import tqdm
+
+    yield from tqdm(items, total=total, desc=desc, unit="rec", file=sys.stderr, leave=False)
+
+
+def write_json_line(value: Any) -> None:
+    from cerkit.jsonio import dumps
+
+    sys.stdout.write(dumps(value) + "\n")
+
+
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_OK",
+    "EXIT_OPERATIONAL",
+    "EXIT_USAGE",
+    "OperationalError",
+    "error",
+    "guarded",
+    "progress",
+    "write_json_line",
+]

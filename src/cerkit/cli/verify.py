@@ -1,0 +1,78 @@
+"""``cerkit verify``: verify CER bundles offline and report each trust layer."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from typing import Any
+
+from cerkit.cli._common import EXIT_FAILED, EXIT_OK, EXIT_OPERATIONAL, progress, write_json_line
+from cerkit.errors import CerkitError, OperationalError
+from cerkit.jsonio import iter_jsonl, load_file
+from cerkit.verify import Layer, Report, Status, verify_bundle
+
+NAME = "verify"
+HELP = "verify CER bundles (files or .jsonl batches); exit 0 verified, 1 failed, 3 could not run"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--json", action="store_true", help="one JSON report per record (JSON Lines)"
+    )
+    parser.add_argument(
+        "files", nargs="+", metavar="FILE", help="bundle .json or .jsonl; - for stdin"
+    )
+
+
+def _documents(path: str) -> Iterator[tuple[str, Any]]:
+    """``(source, bundle_or_error)`` for every record in a file."""
+    if path.endswith(".jsonl"):
+        for number, item in iter_jsonl(path):
+            yield f"{path}:{number}", item
+        return
+    try:
+        yield path, load_file(path)
+    except CerkitError as exc:
+        yield path, exc
+
+
+def _report_for(source: str, item: Any) -> Report:
+    if isinstance(item, OperationalError):
+        report = Report(certificate_hash="", source=source)
+        report.add(Layer.INTEGRITY, "read", Status.ERROR, item.reason, item.message)
+        return report
+    if isinstance(item, CerkitError):
+        report = Report(certificate_hash="", source=source)
+        report.add(Layer.INTEGRITY, "parse", Status.FAIL, item.reason, item.message)
+        return report
+    return verify_bundle(item, source=source)
+
+
+def render(report: Report) -> str:
+    """One summary line, then one indented line per check that did not pass."""
+    cert = report.certificate_hash or "-"
+    lines = [f"{report.verdict:<8} {report.assurance.label:<8} {cert}  {report.source}"]
+    for check in report.checks:
+        if check.status is not Status.PASS:
+            where = f"{check.layer}/{check.name}"
+            lines.append(f"    {check.status}: {where}: {check.reason} {check.message}".rstrip())
+    lines.extend(f"    note: {note}" for note in report.notes)
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    failed = errored = 0
+    items = [item for path in args.files for item in _documents(path)]
+    for source, item in progress(items, total=len(items), desc="verify"):
+        report = _report_for(source, item)
+        if args.json:
+            write_json_line(report.to_dict())
+        else:
+            print(render(report))
+        if report.errored:
+            errored += 1
+        elif not report.ok:
+            failed += 1
+    if errored:
+        return EXIT_OPERATIONAL
+    return EXIT_FAILED if failed else EXIT_OK

@@ -1,0 +1,99 @@
+"""The one exception tree of cerkit, and the reason codes every error and report uses.
+
+Two branches matter to callers: :class:`InvalidRecordError` ("the record is wrong": the
+verdict is FAIL) and :class:`OperationalError` ("the check could not run": the verdict is
+unknown). Foreign exceptions are caught at the boundary and re-raised as one of ours with a
+short, specific message and a reason code.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Reason(StrEnum):
+    """Machine-readable reason codes. Stable: documented in docs/spec.md and the README."""
+
+    # Input and format
+    MALFORMED_JSON = "MALFORMED_JSON"
+    SCHEMA_ERROR = "SCHEMA_ERROR"
+    CANONICALIZATION_ERROR = "CANONICALIZATION_ERROR"
+    UNSUPPORTED_PROTOCOL_VERSION = "UNSUPPORTED_PROTOCOL_VERSION"
+    INPUT_TOO_LARGE = "INPUT_TOO_LARGE"
+    INPUT_TOO_DEEP = "INPUT_TOO_DEEP"
+    # Integrity (layer 1)
+    CERTIFICATE_HASH_MISMATCH = "CERTIFICATE_HASH_MISMATCH"
+    INPUT_HASH_MISMATCH = "INPUT_HASH_MISMATCH"
+    OUTPUT_HASH_MISMATCH = "OUTPUT_HASH_MISMATCH"
+    REDACTED = "REDACTED"
+    # Generic outcomes
+    OK = "OK"
+    NOT_PRESENT = "NOT_PRESENT"
+    NO_TRUSTED_KEYS = "NO_TRUSTED_KEYS"
+    # Operational
+    IO_ERROR = "IO_ERROR"
+    STORE_ERROR = "STORE_ERROR"
+    NETWORK_ERROR = "NETWORK_ERROR"
+    USAGE_ERROR = "USAGE_ERROR"
+
+
+class CerkitError(Exception):
+    """Base of every error cerkit raises on purpose."""
+
+    reason: Reason = Reason.SCHEMA_ERROR
+
+    def __init__(self, message: str, reason: Reason | None = None) -> None:
+        super().__init__(message)
+        if reason is not None:
+            self.reason = reason
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+    def __str__(self) -> str:
+        return f"{self.reason}: {self.message}"
+
+
+class InvalidRecordError(CerkitError):
+    """The input is not a valid record, document or value: the answer is "no"."""
+
+
+class CanonicalizationError(InvalidRecordError):
+    """A value has no canonical form under the requested profile (NaN, unsupported type...)."""
+
+    reason = Reason.CANONICALIZATION_ERROR
+
+
+class MalformedJSONError(InvalidRecordError):
+    """The bytes are not a JSON document we accept."""
+
+    reason = Reason.MALFORMED_JSON
+
+
+class SchemaError(InvalidRecordError):
+    """The JSON is well formed but is not the shape the format requires."""
+
+    reason = Reason.SCHEMA_ERROR
+
+
+class UnsupportedProtocolError(InvalidRecordError):
+    """The record names a protocol version this cerkit does not implement (fails closed)."""
+
+    reason = Reason.UNSUPPORTED_PROTOCOL_VERSION
+
+
+class VerificationError(InvalidRecordError):
+    """Raised by ``Report.raise_for_failure()`` when a record does not verify."""
+
+
+class OperationalError(CerkitError):
+    """A check or operation could not run (I/O, store, network): the answer is "unknown"."""
+
+    reason = Reason.IO_ERROR
+
+
+class UsageError(CerkitError):
+    """The caller asked for something that makes no sense (bad flag combination, bad option)."""
+
+    reason = Reason.USAGE_ERROR

@@ -1,0 +1,168 @@
+"""Reading untrusted JSON: size and depth limits, duplicate keys, non-finite numbers.
+
+Every document cerkit reads from a file, a pipe or the network passes through
+:func:`loads`, so every bad input gets the same clear error and reason code.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Final
+
+from cerkit.errors import InvalidRecordError, MalformedJSONError, OperationalError, Reason
+
+#: Largest JSON document (one record, one request body) read, in bytes. A CER holds one
+#: execution's inputs and outputs; 8 MiB is far above any real record we have seen and
+#: keeps a hostile document from pinning memory and CPU.
+MAX_DOCUMENT_BYTES: Final[int] = 8 * 1024 * 1024
+
+#: Deepest nesting of arrays and objects accepted. Real records nest a dozen levels; the
+#: limit keeps parsing and canonicalization far from Python's recursion limit.
+MAX_DEPTH: Final[int] = 512
+
+_INF: Final[float] = float("inf")
+
+
+def _reject_constant(name: str) -> Any:
+    raise MalformedJSONError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (_INF, -_INF):
+        raise MalformedJSONError(f"number {text[:40]} is outside the range of a double")
+    return value
+
+
+def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise MalformedJSONError(f"duplicate object key {key[:60]!r}")
+            seen.add(key)
+    return obj
+
+
+def _depth_exceeds(text: str, limit: int) -> bool:
+    """Cheap bracket count that ignores brackets inside strings."""
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    depth = 0
+    in_string = False
+    escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
+def loads(data: bytes | str, *, max_bytes: int = MAX_DOCUMENT_BYTES) -> Any:
+    """Parse one JSON document from untrusted bytes.
+
+    Raises:
+        InvalidRecordError: with reason ``MALFORMED_JSON`` (not UTF-8, not JSON, empty,
+            duplicate keys, NaN or infinities), ``INPUT_TOO_LARGE`` or ``INPUT_TOO_DEEP``.
+    """
+    if len(data) > max_bytes:
+        raise InvalidRecordError(
+            f"document is {len(data)} bytes; the limit is {max_bytes}", Reason.INPUT_TOO_LARGE
+        )
+    if isinstance(data, bytes):
+        if data.startswith(b"\xef\xbb\xbf"):
+            raise MalformedJSONError("document starts with a byte order mark")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise MalformedJSONError(f"not UTF-8 text (byte {exc.start})") from None
+    else:
+        text = data
+    if not text.strip():
+        raise MalformedJSONError("empty document")
+    if _depth_exceeds(text, MAX_DEPTH):
+        raise InvalidRecordError(
+            f"document nests deeper than {MAX_DEPTH} levels", Reason.INPUT_TOO_DEEP
+        )
+    try:
+        return json.loads(
+            text,
+            parse_constant=_reject_constant,
+            parse_float=_finite_float,
+            object_pairs_hook=_unique_object,
+        )
+    except json.JSONDecodeError as exc:
+        raise MalformedJSONError(f"{exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise InvalidRecordError("document nests too deeply", Reason.INPUT_TOO_DEEP) from None
+
+
+def read_bytes(path: str | Path, *, max_bytes: int = MAX_DOCUMENT_BYTES) -> bytes:
+    """Read a file (``-`` is standard input), refusing files above ``max_bytes``."""
+    import sys
+
+    try:
+        if str(path) == "-":
+            data = sys.stdin.buffer.read(max_bytes + 1)
+        else:
+            with open(path, "rb") as handle:
+                data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise OperationalError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > max_bytes:
+        raise InvalidRecordError(
+            f"{path} is larger than the {max_bytes}-byte limit", Reason.INPUT_TOO_LARGE
+        )
+    return data
+
+
+def load_file(path: str | Path) -> Any:
+    """Parse the JSON document in ``path`` (``-`` is standard input)."""
+    return loads(read_bytes(path))
+
+
+def iter_jsonl(
+    path: str | Path, *, max_line_bytes: int = MAX_DOCUMENT_BYTES
+) -> Iterator[tuple[int, Any | InvalidRecordError]]:
+    """Yield ``(line_number, document_or_error)`` for each non-blank line of a JSON Lines file.
+
+    A bad line yields its error instead of stopping the file, so one broken record does not
+    hide the others.
+    """
+    import sys
+
+    try:
+        handle = sys.stdin.buffer if str(path) == "-" else open(path, "rb")  # noqa: SIM115
+    except OSError as exc:
+        raise OperationalError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield number, loads(line, max_bytes=max_line_bytes)
+            except InvalidRecordError as exc:
+                yield number, exc
+    finally:
+        if handle is not sys.stdin.buffer:
+            handle.close()
+
+
+def dumps(value: Any, *, pretty: bool = False) -> str:
+    """Serialize for output (not canonical: for people and pipes)."""
+    return json.dumps(value, ensure_ascii=False, indent=2 if pretty else None)

@@ -1,0 +1,1 @@
+"""Storage backends behind one interface (see :mod:`cerkit.ledger.base`)."""
