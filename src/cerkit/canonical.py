@@ -13,12 +13,14 @@ Two profiles (docs/spec.md §3):
 
 Both reject NaN, infinities, non-string keys and any type that is not JSON.
 
-Two implementations produce the bytes. The fast path hands the value to ``orjson`` (sorted
-keys) after one pass that rewrites the few numbers whose ``orjson`` text differs from
-ECMAScript's; it is used only where the two are proven equal (ASCII or low-BMP keys, well
-formed strings). Everything else takes the exact path, written after the ECMAScript
-specification. ``tests/test_canonical.py`` checks that both agree on every vector and on a
-randomized corpus, and ``tests/test_nexart_interop.py`` checks both against NexArt's own code.
+Two implementations produce the bytes. The fast path (:func:`canonicalize_fast`) hands the
+value to ``orjson`` (sorted keys) after one pass that rewrites the few numbers whose
+``orjson`` text differs from ECMAScript's; it declines (returns ``None``) wherever the two are
+not proven equal: keys at or above U+E000, lone surrogates, subclasses and foreign types,
+nesting deeper than orjson allows. The exact path (:func:`canonicalize_exact`) is written
+after the ECMAScript specification and handles everything. ``tests/test_canonical.py`` checks
+that both agree on every vector and on a randomized corpus, and
+``tests/test_nexart_interop.py`` checks both against NexArt's own code.
 """
 
 from __future__ import annotations
@@ -40,13 +42,35 @@ DEFAULT_PROFILE: Final[Profile] = "nexart-v1"
 #: limited to this depth by ``cerkit.jsonio``; the constant guards values built in Python.
 MAX_DEPTH: Final[int] = 512
 
-_MAX_SAFE_INTEGER: Final[int] = 2**53
-_ORJSON_SORTED: Final[int] = orjson.OPT_SORT_KEYS
+_MAX_SAFE: Final[int] = 2**53
+_SORTED: Final[int] = orjson.OPT_SORT_KEYS
+# orjson refuses to nest deeper than 254 levels; deeper values take the exact path.
+_ORJSON_MAX_DEPTH: Final[int] = 250
 # Characters at or above U+E000 sort after surrogate pairs in UTF-16 but before astral code
 # points in code-point order: the only keys where orjson's order and JavaScript's differ.
 _HIGH_BMP: Final[str] = "\ue000"
+# orjson writes floats below 1e-5 in exponent form; ECMAScript only below 1e-6.
+_ORJSON_EXPONENT_BELOW: Final[float] = 1e-5
+_INF: Final[float] = float("inf")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _encode_js_string: Callable[[str], str] = json.encoder.encode_basestring
+
+
+class CanonicalFragment:
+    """Canonical bytes of a value computed earlier, spliced verbatim into a larger value.
+
+    Canonical JSON is compositional: the canonical form of an object contains the canonical
+    form of each member unchanged. Sealing and verification hash ``input`` on its own and
+    again inside the certificate payload; passing its bytes as a fragment the second time
+    avoids serializing it twice. Only code that produced the bytes with :func:`canonicalize`
+    under the same profile may build one: the bytes are trusted as they are.
+    """
+
+    __slots__ = ("data", "fragment")
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.fragment = orjson.Fragment(data)
 
 
 def canonicalize(value: Any, profile: Profile = DEFAULT_PROFILE) -> bytes:
@@ -66,18 +90,26 @@ def canonicalize(value: Any, profile: Profile = DEFAULT_PROFILE) -> bytes:
     >>> canonicalize({"b": 1.0, "a": [1e21, 1e-7, "\\u2028"]})
     b'{"a":[1e+21,1e-7,"\\xe2\\x80\\xa8"],"b":1}'
     """
-    if profile not in PROFILES:
-        raise CanonicalizationError(f"unknown canonicalization profile {profile!r}")
-    strict = profile == "jcs-v1"
+    strict = _is_strict(profile)
     try:
-        prepared = _prepare(value, strict, 0)
-    except _NeedsExactPath:
-        return _exact(value, strict, 0).encode("utf-8")
+        return orjson.dumps(_prepare(value, strict, 0), option=_SORTED)
+    except (_NeedsExactPath, TypeError):
+        # TypeError: orjson refuses lone surrogates; the exact path applies the policy.
+        return _exact_text(value, strict).encode("utf-8")
+
+
+def canonicalize_fast(value: Any, profile: Profile = DEFAULT_PROFILE) -> bytes | None:
+    """The fast path alone: the canonical bytes, or ``None`` where it does not apply."""
+    strict = _is_strict(profile)
     try:
-        return orjson.dumps(prepared, option=_ORJSON_SORTED)
-    except TypeError:
-        # orjson refuses lone surrogates; the exact path applies the profile's policy.
-        return _exact(value, strict, 0).encode("utf-8")
+        return orjson.dumps(_prepare(value, strict, 0), option=_SORTED)
+    except (_NeedsExactPath, TypeError):
+        return None
+
+
+def canonicalize_exact(value: Any, profile: Profile = DEFAULT_PROFILE) -> bytes:
+    """The exact (reference) path alone, written after ECMAScript ``JSON.stringify``."""
+    return _exact_text(value, _is_strict(profile)).encode("utf-8")
 
 
 def canonical_text(value: Any, profile: Profile = DEFAULT_PROFILE) -> str:
@@ -85,15 +117,26 @@ def canonical_text(value: Any, profile: Profile = DEFAULT_PROFILE) -> str:
     return canonicalize(value, profile).decode("utf-8")
 
 
+def _is_strict(profile: str) -> bool:
+    if profile == "nexart-v1":
+        return False
+    if profile == "jcs-v1":
+        return True
+    raise CanonicalizationError(f"unknown canonicalization profile {profile!r}")
+
+
 def js_number(value: float | int, strict: bool = False) -> str:
     """Format a number as ECMAScript ``Number.prototype.toString`` (ES2023 §6.1.6.1.20).
 
     Integers are first converted to the nearest double (round half to even, as JavaScript's
     parser does); with ``strict`` an integer that a double cannot hold exactly is an error.
+
+    >>> js_number(2**53 + 1), js_number(1e21), js_number(-0.0), js_number(1e-7)
+    ('9007199254740992', '1e+21', '0', '1e-7')
     """
     if isinstance(value, int):
-        if -_MAX_SAFE_INTEGER <= value <= _MAX_SAFE_INTEGER:
-            return str(value)
+        if -_MAX_SAFE <= value <= _MAX_SAFE:
+            return str(int(value))
         try:
             as_double = float(value)
         except OverflowError:
@@ -103,7 +146,7 @@ def js_number(value: float | int, strict: bool = False) -> str:
                 f"integer {value} is not exactly representable as a double (jcs-v1)"
             )
         value = as_double
-    if value != value or value in (float("inf"), float("-inf")):
+    if value != value or value in (_INF, -_INF):
         raise CanonicalizationError(f"non-finite number {value!r} has no JSON form")
     if value == 0:
         return "0"  # covers -0, which JavaScript prints as "0"
@@ -136,7 +179,7 @@ def _shortest_digits(x: float) -> tuple[str, int]:
     if fraction == "0":
         fraction = ""
     digits = (whole + fraction).lstrip("0")
-    leading_zeros = len(whole + fraction) - len((whole + fraction).lstrip("0"))
+    leading_zeros = len(whole + fraction) - len(digits)
     n = len(whole) + exponent - leading_zeros
     return digits.rstrip("0") or "0", n
 
@@ -145,105 +188,148 @@ class _NeedsExactPath(Exception):
     """Internal signal: this value cannot take the orjson fast path."""
 
 
+def _prepare_number(value: Any, strict: bool) -> Any:
+    """An int or float whose orjson text may differ from ECMAScript's, made safe for orjson.
+
+    Integral floats become ints (``1.0`` -> ``1``, ``-0.0`` -> ``0``); integers beyond 2^53,
+    integral floats beyond it and floats below 1e-5 become pre-formatted fragments.
+    """
+    if type(value) is int:
+        if -_MAX_SAFE <= value <= _MAX_SAFE:
+            return value
+        return orjson.Fragment(js_number(value, strict))
+    if value.is_integer():
+        if -_MAX_SAFE <= value <= _MAX_SAFE:
+            return int(value)
+        return orjson.Fragment(js_number(value))
+    if -_ORJSON_EXPONENT_BELOW < value < _ORJSON_EXPONENT_BELOW:
+        return orjson.Fragment(js_number(value))
+    if value != value or value in (_INF, -_INF):
+        raise CanonicalizationError(f"non-finite number {value!r} has no JSON form")
+    return value
+
+
 def _prepare(value: Any, strict: bool, depth: int) -> Any:
     """Return ``value`` ready for orjson, or raise :class:`_NeedsExactPath`.
 
-    Containers are copied only when one of their members had to change; numbers whose
-    orjson text differs from ECMAScript's (integral floats, ``-0.0``, integers beyond 2^53)
-    are rewritten to ints or pre-formatted fragments.
+    Containers are copied only when one of their members had to change. Scalars are checked
+    inline in the container loops: the walk costs one call per container, not per value.
     """
     kind = type(value)
-    if kind is str or value is None or kind is bool:
-        return value
-    if kind is float:
-        if value.is_integer():
-            if -_MAX_SAFE_INTEGER <= value <= _MAX_SAFE_INTEGER:
-                return int(value)
-            return orjson.Fragment(js_number(value))
-        if value != value or value in (_INF, _NEG_INF):
-            raise CanonicalizationError(f"non-finite number {value!r} has no JSON form")
-        if -_ORJSON_EXPONENT_BELOW < value < _ORJSON_EXPONENT_BELOW:
-            # orjson switches to exponent form below 1e-5, ECMAScript below 1e-6.
-            return orjson.Fragment(js_number(value))
-        return value
-    if kind is int:
-        if -_MAX_SAFE_INTEGER <= value <= _MAX_SAFE_INTEGER:
-            return value
-        return orjson.Fragment(js_number(value, strict))
-    if depth >= MAX_DEPTH:
-        raise CanonicalizationError(f"value nested deeper than {MAX_DEPTH} levels")
     if kind is dict:
+        if depth >= _ORJSON_MAX_DEPTH:
+            raise _NeedsExactPath
         changed: dict[str, Any] | None = None
         for key, member in value.items():
-            if type(key) is not str:
+            if type(key) is not str or (not key.isascii() and max(key) >= _HIGH_BMP):
                 raise _NeedsExactPath
-            if not key.isascii() and max(key) >= _HIGH_BMP:
-                raise _NeedsExactPath
-            new = _prepare(member, strict, depth + 1)
+            kind = type(member)
+            if kind is str or member is None or kind is bool:
+                continue
+            if kind is int:
+                if -_MAX_SAFE <= member <= _MAX_SAFE:
+                    continue
+                new = _prepare_number(member, strict)
+            elif kind is float:
+                new = _prepare_number(member, strict)
+            elif kind is CanonicalFragment:
+                new = member.fragment
+            else:
+                new = _prepare(member, strict, depth + 1)
             if new is not member:
                 if changed is None:
                     changed = dict(value)
                 changed[key] = new
         return value if changed is None else changed
     if kind is list or kind is tuple:
+        if depth >= _ORJSON_MAX_DEPTH:
+            raise _NeedsExactPath
         items: list[Any] | None = None
         for index, member in enumerate(value):
-            new = _prepare(member, strict, depth + 1)
+            kind = type(member)
+            if kind is str or member is None or kind is bool:
+                continue
+            if kind is int:
+                if -_MAX_SAFE <= member <= _MAX_SAFE:
+                    continue
+                new = _prepare_number(member, strict)
+            elif kind is float:
+                new = _prepare_number(member, strict)
+            else:
+                new = _prepare(member, strict, depth + 1)
             if new is not member:
                 if items is None:
                     items = list(value)
                 items[index] = new
-        if items is not None:
-            return items
-        return value if kind is list else list(value)
+        return value if items is None else items
+    if kind is str or value is None or kind is bool:
+        return value
+    if kind is int or kind is float:
+        return _prepare_number(value, strict)
+    if kind is CanonicalFragment:
+        return value.fragment
     raise _NeedsExactPath  # subclasses and foreign types: the exact path decides
 
 
-_ORJSON_EXPONENT_BELOW: Final[float] = 1e-5
-_INF: Final[float] = float("inf")
-_NEG_INF: Final[float] = float("-inf")
+def _exact_text(value: Any, strict: bool) -> str:
+    parts: list[str] = []
+    _exact(value, strict, 0, parts)
+    return "".join(parts)
 
 
-def _exact(value: Any, strict: bool, depth: int) -> str:
-    """The reference serializer, written after ECMAScript ``JSON.stringify``."""
+def _exact(value: Any, strict: bool, depth: int, out: list[str]) -> None:
+    """The reference serializer, written after ECMAScript ``JSON.stringify``.
+
+    Appends to ``out`` and loops explicitly (no generator frames), so :data:`MAX_DEPTH`
+    levels stay well inside Python's recursion limit.
+    """
     if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, str):
-        return _js_string(value, strict)
-    if isinstance(value, int | float):
-        return js_number(value, strict)
-    if depth >= MAX_DEPTH:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, CanonicalFragment):
+        out.append(value.data.decode("utf-8"))
+    elif isinstance(value, str):
+        out.append(_js_string(value, strict))
+    elif isinstance(value, int | float):
+        out.append(js_number(value, strict))
+    elif depth >= MAX_DEPTH:
         raise CanonicalizationError(f"value nested deeper than {MAX_DEPTH} levels")
-    if isinstance(value, list | tuple):
-        return "[" + ",".join(_exact(item, strict, depth + 1) for item in value) + "]"
-    if isinstance(value, dict):
+    elif isinstance(value, list | tuple):
+        out.append("[")
+        for index, item in enumerate(value):
+            if index:
+                out.append(",")
+            _exact(item, strict, depth + 1, out)
+        out.append("]")
+    elif isinstance(value, dict):
         for key in value:
             if not isinstance(key, str):
                 raise CanonicalizationError(f"object key {key!r} is not a string")
-        members = sorted(value.items(), key=_utf16_key)
-        return (
-            "{"
-            + ",".join(
-                _js_string(key, strict) + ":" + _exact(member, strict, depth + 1)
-                for key, member in members
-            )
-            + "}"
-        )
-    raise CanonicalizationError(f"type {type(value).__name__} has no JSON form")
+        out.append("{")
+        for index, (key, member) in enumerate(sorted(value.items(), key=_utf16_key)):
+            if index:
+                out.append(",")
+            out.append(_js_string(key, strict))
+            out.append(":")
+            _exact(member, strict, depth + 1, out)
+        out.append("}")
+    else:
+        raise CanonicalizationError(f"type {type(value).__name__} has no JSON form")
 
 
 def _utf16_key(item: tuple[str, Any]) -> bytes:
+    # Big-endian UTF-16 bytes compare exactly as sequences of UTF-16 code units.
     return item[0].encode("utf-16-be", "surrogatepass")
 
 
 def _js_string(text: str, strict: bool) -> str:
+    """``JSON.stringify`` of a string (ES2019 well-formed: lone surrogates as ``\\udxxx``)."""
     if _SURROGATE.search(text) is None:
         return str(_encode_js_string(text))
-    # Pair up surrogates written as two code points, then escape what is left alone.
+    # A pair written as two code points is one character to JavaScript: join it first.
     joined = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
     if _SURROGATE.search(joined) is None:
         return str(_encode_js_string(joined))

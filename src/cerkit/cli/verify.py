@@ -10,6 +10,7 @@ from cerkit.cli._common import EXIT_FAILED, EXIT_OK, EXIT_OPERATIONAL, progress,
 from cerkit.errors import CerkitError, OperationalError
 from cerkit.jsonio import iter_jsonl, load_file
 from cerkit.verify import Layer, Report, Status, verify_bundle
+from cerkit.verify.project import is_project_bundle, verify_project_bundle
 
 NAME = "verify"
 HELP = "verify CER bundles (files or .jsonl batches); exit 0 verified, 1 failed, 3 could not run"
@@ -45,6 +46,8 @@ def _report_for(source: str, item: Any) -> Report:
         report = Report(certificate_hash="", source=source)
         report.add(Layer.INTEGRITY, "parse", Status.FAIL, item.reason, item.message)
         return report
+    if is_project_bundle(item):
+        return verify_project_bundle(item, source=source)
     return verify_bundle(item, source=source)
 
 
