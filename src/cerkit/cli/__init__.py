@@ -24,6 +24,9 @@ VERBS: tuple[str, ...] = (
     "seal",
     "verify",
     "demo",
+    "node",
+    "attest",
+    "log",
 )
 
 

@@ -7,7 +7,7 @@ replicas). The local recorder, the CLI and the attestation node all talk to this
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -47,18 +47,87 @@ class RecordStore(Protocol):
     def close(self) -> None: ...
 
 
-class LogStore(Protocol):
-    """The append-only sequence of leaves behind the transparency log (RFC 9162)."""
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """One leaf of the transparency log and the receipt facts the node signed for it.
 
-    def append(self, certificate_hash: str, leaf: bytes) -> tuple[int, bool]:
-        """Append a leaf durably; return ``(index, created)``. Idempotent: the same
-        certificateHash always gets the same index."""
+    The leaf data is ``certificate_hash`` as UTF-8 (docs/trust.md); ``timestamp``, ``kid``
+    and ``signature`` are the node's signed receipt, kept so that a repeated attestation
+    returns the very same receipt and an auditor can pin down a rewritten entry.
+    """
+
+    index: int
+    certificate_hash: str
+    timestamp: str
+    kid: str
+    signature: str
+
+
+#: Called by :meth:`LogStore.append` once an index is assigned, inside the append
+#: transaction: it dates and signs the receipt for ``(index, certificate_hash)``.
+Stamp = Callable[[int, str], LogEntry]
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    """What one :meth:`LogStore.append` committed.
+
+    ``entries`` lines up with the submitted items (an item already in the log gets its
+    existing entry); ``size`` is the log size right after the commit.
+    """
+
+    entries: list[LogEntry]
+    created: list[bool]
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """A bearer token's stored facts; the secret itself is never stored, only its SHA-256."""
+
+    token_id: str
+    name: str
+    created_at: str
+    revoked_at: str | None = None
+
+
+class LogStore(Protocol):
+    """The append-only sequence of leaves behind the transparency log (RFC 9162 §2.1).
+
+    Indices are assigned by the store inside its append transaction, gap-free and in
+    commit order, so several node replicas can share one database (the log is sequenced in
+    the database, not in process memory). An append returns only once it is durable.
+    """
+
+    def append(self, items: Sequence[tuple[str, bytes]], stamp: Stamp) -> Appended:
+        """Append ``(certificate_hash, bundle_json)`` items in one durable transaction.
+
+        Idempotent: a certificateHash already in the log keeps its index and receipt.
+        """
         ...
 
     def size(self) -> int: ...
 
-    def index_of(self, certificate_hash: str) -> int | None: ...
+    def entry(self, certificate_hash: str) -> LogEntry | None: ...
 
-    def leaves(self, start: int, end: int) -> list[bytes]:
-        """Leaf data for indices ``[start, end)``."""
+    def bundle(self, certificate_hash: str) -> bytes | None:
+        """The bundle JSON stored with an entry, as it was attested."""
         ...
+
+    def entries(self, start: int, end: int) -> list[LogEntry]:
+        """Entries with indices in ``[start, end)``, in index order."""
+        ...
+
+    def ping(self) -> None:
+        """Raise :class:`~cerkit.errors.OperationalError` when the store is unreachable."""
+        ...
+
+    def add_token(self, token: Token, token_hash: str) -> None: ...
+
+    def tokens(self) -> list[Token]: ...
+
+    def revoke_token(self, token_id: str, revoked_at: str) -> bool: ...
+
+    def token_for_hash(self, token_hash: str) -> Token | None: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,78 @@
+"""``cerkit attest``: have a node countersign and log records, and keep its attestation."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from cerkit.cli._common import EXIT_OK, progress, write_json_line
+from cerkit.errors import UsageError
+
+NAME = "attest"
+HELP = "send sealed records to an attestation node and add its meta.attestation to each"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--node", required=True, metavar="URL", help="the node's base URL")
+    parser.add_argument("--token", help="write token (default $CERKIT_TOKEN)")
+    parser.add_argument("-o", "--output", help="write the attested record here (one FILE only)")
+    parser.add_argument(
+        "--store", help="local store path or URL to keep attested records ($CERKIT_STORE)"
+    )
+    parser.add_argument("--no-store", action="store_true", help="do not keep them in a store")
+    parser.add_argument("--json", action="store_true", help="one JSON line per record")
+    parser.add_argument("files", nargs="+", metavar="FILE", help="sealed bundle .json files")
+
+
+def _write(path: str, bundle: dict[str, Any]) -> None:
+    """Replace ``path`` atomically, so a crash never leaves half a record."""
+    from cerkit.jsonio import dumps
+
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.write_text(dumps(bundle, pretty=True) + "\n", encoding="utf-8")
+    tmp.replace(target)
+
+
+def _store(url: str | None) -> Any:
+    from cerkit.ledger import open_store  # type: ignore[attr-defined]
+
+    return open_store(url)
+
+
+def run(args: argparse.Namespace) -> int:
+    from cerkit.jsonio import load_file
+    from cerkit.node.client import NodeClient
+
+    token = args.token or os.environ.get("CERKIT_TOKEN")
+    if not token:
+        raise UsageError("a write token is needed: --token or $CERKIT_TOKEN")
+    if args.output and len(args.files) != 1:
+        raise UsageError("-o takes one FILE")
+    store = None if args.no_store else _store(args.store)
+    try:
+        with NodeClient(args.node, token) as client:
+            for path in progress(args.files, total=len(args.files), desc="attest"):
+                bundle = load_file(path)
+                answer = client.attest(bundle)
+                meta = dict(bundle.get("meta") or {})
+                meta["attestation"] = answer["attestation"]
+                bundle["meta"] = meta
+                _write(args.output or path, bundle)
+                if store is not None:
+                    store.put(bundle)
+                    store.set_meta(bundle["certificateHash"], meta)
+                if args.json:
+                    write_json_line({"file": args.output or path, **answer})
+                else:
+                    state = "attested" if answer["created"] else "already logged"
+                    print(f"{state} {answer['certificateHash']} at index {answer['logIndex']}")
+    finally:
+        if store is not None:
+            store.close()
+    if not args.json:
+        print(f"{len(args.files)} record(s) attested by {args.node}", file=sys.stderr)
+    return EXIT_OK

@@ -1,0 +1,261 @@
+"""The attestation node's HTTP layer: a Starlette app over :class:`NodeService`.
+
+Thin on purpose: each endpoint parses its request, calls the service (off the event loop
+when it touches the store) and renders JSON with orjson. Writes need a bearer token; reads
+are public. Every rejection is ``{"error": {"code": REASON, "message": ...}}`` with a 4xx
+status and changes nothing. Endpoints are listed in docs/node.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from cerkit import __version__
+from cerkit.errors import CerkitError, InvalidRecordError, OperationalError, Reason
+from cerkit.node.batcher import Batcher
+from cerkit.node.limits import MAX_BODY_BYTES, MAX_ENTRIES_PAGE
+from cerkit.node.metrics import CONTENT_TYPE_LATEST, NodeMetrics
+from cerkit.node.service import NodeService, parse_submission
+from cerkit.node.tokens import Authenticator, bearer_secret
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+#: HTTP status for each rejection reason; anything else invalid is 422, operational 503.
+_STATUS = {
+    Reason.UNAUTHORIZED: 401,
+    Reason.NOT_FOUND: 404,
+    Reason.INPUT_TOO_LARGE: 413,
+    Reason.MALFORMED_JSON: 400,
+    Reason.INPUT_TOO_DEEP: 400,
+    Reason.BAD_REQUEST: 400,
+}
+
+
+class JSONBytes(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def error_response(code: str, message: str, status: int) -> Response:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    body = {"error": {"code": code, "message": message}}
+    return JSONBytes(body, status_code=status, headers=headers)
+
+
+def _status_for(exc: CerkitError) -> int:
+    if isinstance(exc, OperationalError):
+        return 503
+    if exc.reason in _STATUS:
+        return _STATUS[exc.reason]
+    return 422 if isinstance(exc, InvalidRecordError) else 400
+
+
+async def read_body(request: Request) -> bytes:
+    """The request body, refused past :data:`MAX_BODY_BYTES` before reading it all."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
+        raise CerkitError(f"body over {MAX_BODY_BYTES} bytes", Reason.INPUT_TOO_LARGE)
+    chunks: list[bytes] = []
+    total = 0
+    async for chunk in request.stream():
+        total += len(chunk)
+        if total > MAX_BODY_BYTES:
+            raise CerkitError(f"body over {MAX_BODY_BYTES} bytes", Reason.INPUT_TOO_LARGE)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _int_param(request: Request, name: str, default: int | None = None) -> int:
+    value = request.query_params.get(name)
+    if value is None:
+        if default is None:
+            raise CerkitError(f"query parameter {name} is required", Reason.BAD_REQUEST)
+        return default
+    if not value.isdigit() or len(value) > 19:
+        raise CerkitError(f"{name} must be a non-negative integer", Reason.BAD_REQUEST)
+    return int(value)
+
+
+def _b64(hashes: list[bytes]) -> list[str]:
+    return [base64.b64encode(h).decode("ascii") for h in hashes]
+
+
+class NodeApp:
+    """Builds the Starlette app; one instance per running node."""
+
+    def __init__(self, service: NodeService) -> None:
+        self.service = service
+        self.metrics = NodeMetrics()
+        self.auth = Authenticator(service.store)
+        self.batcher: Batcher | None = None
+
+    async def _authorize(self, request: Request) -> None:
+        secret = bearer_secret(request.headers.get("authorization"))
+        if secret is None:
+            raise CerkitError("a bearer token is required for writes", Reason.UNAUTHORIZED)
+        valid = self.auth.cached(secret)
+        if valid is None:
+            valid = await asyncio.to_thread(self.auth.check, secret)
+        if not valid:
+            raise CerkitError("the bearer token is not valid", Reason.UNAUTHORIZED)
+
+    async def attest(self, request: Request) -> Response:
+        started = time.perf_counter()
+        try:
+            await self._authorize(request)
+            submission = parse_submission(await read_body(request))
+        except CerkitError:
+            self.metrics.attestations.labels("rejected").inc()
+            raise
+        assert self.batcher is not None
+        result = await self.batcher.submit(submission)
+        self.metrics.attestations.labels("created" if result.created else "existing").inc()
+        self.metrics.attest_latency.observe(time.perf_counter() - started)
+        return JSONBytes(result.to_json(), status_code=201 if result.created else 200)
+
+    async def record(self, request: Request) -> Response:
+        cert = request.path_params["certificate_hash"]
+        found = await asyncio.to_thread(self.service.attestation_of, cert)
+        bundle = await asyncio.to_thread(self.service.store.bundle, cert)
+        if found is None or bundle is None:
+            raise CerkitError(f"no record {cert[:80]} in this log", Reason.NOT_FOUND)
+        return JSONBytes({**found.to_json(), "bundle": orjson.loads(bundle)})
+
+    async def verify(self, request: Request) -> Response:
+        body = await read_body(request)
+        return JSONBytes(await asyncio.to_thread(self.service.verify, body))
+
+    async def key_document(self, request: Request) -> Response:
+        return JSONBytes(self.service.identity.document.to_json())
+
+    async def nexart_document(self, request: Request) -> Response:
+        return JSONBytes(self.service.identity.document.to_nexart_wellknown())
+
+    async def checkpoint(self, request: Request) -> Response:
+        note = await asyncio.to_thread(self.service.checkpoint)
+        return PlainTextResponse(note)
+
+    async def inclusion(self, request: Request) -> Response:
+        cert = request.query_params.get("hash")
+        if cert is not None:
+            entry = await asyncio.to_thread(self.service.store.entry, cert)
+            if entry is None:
+                raise CerkitError(f"no record {cert[:80]} in this log", Reason.NOT_FOUND)
+            index = entry.index
+        else:
+            index = _int_param(request, "index")
+        size = _int_param(request, "treeSize", self.service.size)
+        proof = await asyncio.to_thread(self.service.inclusion, index, size)
+        return JSONBytes({"logIndex": index, "treeSize": size, "hashes": _b64(proof)})
+
+    async def consistency(self, request: Request) -> Response:
+        old, new = _int_param(request, "from"), _int_param(request, "to")
+        proof = await asyncio.to_thread(self.service.consistency, old, new)
+        return JSONBytes({"from": old, "to": new, "hashes": _b64(proof)})
+
+    async def entries(self, request: Request) -> Response:
+        start = _int_param(request, "start", 0)
+        end = min(_int_param(request, "end", start + MAX_ENTRIES_PAGE), start + MAX_ENTRIES_PAGE)
+        rows = await asyncio.to_thread(self.service.store.entries, start, end)
+        out = [
+            {
+                "index": e.index,
+                "certificateHash": e.certificate_hash,
+                "timestamp": e.timestamp,
+                "kid": e.kid,
+                "signatureB64Url": e.signature,
+            }
+            for e in rows
+        ]
+        return JSONBytes({"start": start, "end": end, "entries": out})
+
+    async def health(self, request: Request) -> Response:
+        return JSONBytes({"status": "ok"})
+
+    async def ready(self, request: Request) -> Response:
+        await asyncio.to_thread(self.service.store.ping)
+        return JSONBytes({"status": "ready", "treeSize": self.service.size})
+
+    async def version(self, request: Request) -> Response:
+        ident = self.service.identity
+        return JSONBytes({"version": __version__, "nodeId": ident.node_id, "kid": ident.kid})
+
+    async def metrics_page(self, request: Request) -> Response:
+        self.metrics.log_size.set(self.service.size)
+        return Response(self.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+    def _guard(self, name: str, handler: Handler) -> Handler:
+        """Render our errors as JSON and count every answer by endpoint and status."""
+
+        async def guarded(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except CerkitError as exc:
+                response = error_response(str(exc.reason), exc.message, _status_for(exc))
+            self.metrics.requests.labels(name, str(response.status_code)).inc()
+            return response
+
+        return guarded
+
+    def routes(self) -> list[Route]:
+        table: list[tuple[str, Handler, list[str]]] = [
+            ("/v1/attest", self.attest, ["POST"]),
+            ("/api/attest", self.attest, ["POST"]),
+            ("/v1/records/{certificate_hash}", self.record, ["GET"]),
+            ("/v1/verify", self.verify, ["POST"]),
+            ("/.well-known/cerkit-node.json", self.key_document, ["GET"]),
+            ("/.well-known/nexart-node.json", self.nexart_document, ["GET"]),
+            ("/v1/checkpoint", self.checkpoint, ["GET"]),
+            ("/v1/proof/inclusion", self.inclusion, ["GET"]),
+            ("/v1/proof/consistency", self.consistency, ["GET"]),
+            ("/v1/entries", self.entries, ["GET"]),
+            ("/health", self.health, ["GET"]),
+            ("/ready", self.ready, ["GET"]),
+            ("/version", self.version, ["GET"]),
+            ("/metrics", self.metrics_page, ["GET"]),
+        ]
+        return [Route(path, self._guard(path, h), methods=m) for path, h, m in table]
+
+    @asynccontextmanager
+    async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        self.batcher = Batcher(self.service, observe=self.metrics.observe_batch)
+        self.batcher.start()
+        try:
+            yield
+        finally:
+            await self.batcher.stop()
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = {404: Reason.NOT_FOUND, 405: Reason.BAD_REQUEST}.get(exc.status_code, "HTTP_ERROR")
+    return error_response(str(code), str(exc.detail), exc.status_code)
+
+
+def create_app(service: NodeService) -> Starlette:
+    """The ASGI app of a node serving ``service``.
+
+    >>> # uvicorn.run(create_app(NodeService(store, identity)), host="127.0.0.1", port=8080)
+    """
+    node = NodeApp(service)
+    app = Starlette(
+        routes=node.routes(),
+        lifespan=node.lifespan,
+        exception_handlers={HTTPException: _http_error},
+    )
+    app.state.node = node
+    return app

@@ -1,0 +1,87 @@
+"""Group commit: concurrently arriving attestations share one transaction and one fsync.
+
+Requests queue up while the previous batch commits in a worker thread; the next batch takes
+everything queued (up to :data:`~cerkit.node.limits.MAX_BATCH`). When the node is idle the
+first request waits :data:`~cerkit.node.limits.BATCH_WINDOW_SECONDS` for company, so a
+burst still shares one commit. Each request gets its answer only after its batch committed,
+so no receipt is handed out for a leaf that is not durable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Sequence
+
+from cerkit.node.limits import BATCH_WINDOW_SECONDS, MAX_BATCH
+from cerkit.node.service import Attestation, NodeService, Submission
+
+Observer = Callable[[int, float], None]
+
+
+class Batcher:
+    """Feeds :meth:`NodeService.commit` from many coroutines, one batch at a time."""
+
+    def __init__(
+        self,
+        service: NodeService,
+        *,
+        max_batch: int = MAX_BATCH,
+        window: float = BATCH_WINDOW_SECONDS,
+        observe: Observer | None = None,
+    ) -> None:
+        self._service = service
+        self._max = max_batch
+        self._window = window
+        self._observe = observe
+        self._queue: list[tuple[Submission, asyncio.Future[Attestation]]] = []
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="cerkit-batcher")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def submit(self, submission: Submission) -> Attestation:
+        """Queue one validated record and wait until its batch is durable."""
+        future: asyncio.Future[Attestation] = asyncio.get_running_loop().create_future()
+        self._queue.append((submission, future))
+        self._wakeup.set()
+        return await future
+
+    async def _run(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            if not self._queue:
+                continue
+            if len(self._queue) < self._max and self._window > 0:
+                await asyncio.sleep(self._window)
+            batch, self._queue = self._queue[: self._max], self._queue[self._max :]
+            if self._queue:
+                self._wakeup.set()
+            await self._commit(batch)
+
+    async def _commit(
+        self, batch: Sequence[tuple[Submission, asyncio.Future[Attestation]]]
+    ) -> None:
+        started = time.perf_counter()
+        try:
+            results = await asyncio.to_thread(self._service.commit, [s for s, _ in batch])
+        except Exception as exc:  # the store failed: every waiter gets the error, none a receipt
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for (_, future), result in zip(batch, results, strict=True):
+            if not future.done():
+                future.set_result(result)
+        if self._observe is not None:
+            self._observe(len(batch), time.perf_counter() - started)

@@ -1,0 +1,124 @@
+"""A small HTTP client for an attestation node (used by ``cerkit attest``, ``log audit`` and
+``verify --node``). Network failures become :class:`~cerkit.errors.OperationalError`
+(``NETWORK_ERROR``); a node's JSON error becomes a :class:`~cerkit.errors.CerkitError` with
+the node's reason code.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final
+
+import orjson
+
+from cerkit.errors import CerkitError, InvalidRecordError, OperationalError, Reason
+from cerkit.jsonio import loads
+from cerkit.keys import KeyDocument
+from cerkit.node.limits import MAX_ENTRIES_PAGE
+
+if TYPE_CHECKING:
+    import httpx
+
+#: Seconds to wait for a node; an attestation normally answers in milliseconds.
+TIMEOUT_SECONDS: Final[float] = 30.0
+
+
+class NodeClient:
+    """Blocking client for one node, keeping its connection alive between calls."""
+
+    def __init__(self, url: str, token: str | None = None) -> None:
+        import httpx
+
+        self.url = url.rstrip("/")
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http: httpx.Client = httpx.Client(
+            base_url=self.url, headers=headers, timeout=TIMEOUT_SECONDS
+        )
+
+    def __enter__(self) -> NodeClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        import httpx
+
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise OperationalError(
+                f"node {self.url}: {type(exc).__name__}: {exc}", Reason.NETWORK_ERROR
+            ) from None
+        if response.status_code >= 400:
+            raise _node_error(response)
+        return response
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        return loads(self._request(method, path, **kwargs).content)
+
+    def attest(self, bundle: Mapping[str, Any]) -> dict[str, Any]:
+        """POST the bundle; return the node's answer (with ``attestation``)."""
+        answer = self._json("POST", "/v1/attest", content=orjson.dumps(bundle))
+        if not isinstance(answer, dict) or not isinstance(answer.get("attestation"), dict):
+            raise InvalidRecordError("node answer has no attestation", Reason.RECEIPT_MALFORMED)
+        return answer
+
+    def key_document(self) -> KeyDocument:
+        return KeyDocument.from_json(self._json("GET", "/.well-known/cerkit-node.json"))
+
+    def checkpoint(self) -> str:
+        return self._request("GET", "/v1/checkpoint").text
+
+    def consistency(self, old_size: int, size: int) -> list[bytes]:
+        answer = self._json("GET", "/v1/proof/consistency", params={"from": old_size, "to": size})
+        return _hashes(answer)
+
+    def inclusion(self, index: int, size: int) -> list[bytes]:
+        answer = self._json("GET", "/v1/proof/inclusion", params={"index": index, "treeSize": size})
+        return _hashes(answer)
+
+    def entries(self, start: int, end: int) -> list[dict[str, Any]]:
+        """Entries ``[start, end)``, fetched page by page."""
+        out: list[dict[str, Any]] = []
+        while start < end:
+            stop = min(end, start + MAX_ENTRIES_PAGE)
+            page = self._json("GET", "/v1/entries", params={"start": start, "end": stop})
+            rows = page.get("entries") if isinstance(page, dict) else None
+            if not isinstance(rows, list):
+                raise InvalidRecordError("entries page is malformed", Reason.MALFORMED_JSON)
+            out.extend(rows)
+            if not rows or rows[-1].get("index", stop) < start:
+                break
+            start = stop
+        return out
+
+
+def _hashes(answer: Any) -> list[bytes]:
+    values = answer.get("hashes") if isinstance(answer, dict) else None
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise InvalidRecordError("proof answer is malformed", Reason.MALFORMED_JSON)
+    try:
+        return [base64.b64decode(v, validate=True) for v in values]
+    except ValueError:
+        raise InvalidRecordError("proof hash is not base64", Reason.MALFORMED_JSON) from None
+
+
+def _node_error(response: httpx.Response) -> CerkitError:
+    """The node's ``{"error": {"code", "message"}}`` as one of our errors."""
+    try:
+        detail = orjson.loads(response.content)["error"]
+        code, message = str(detail["code"]), str(detail["message"])
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        code, message = "", response.text[:200]
+    text = f"node answered {response.status_code}: {message}"
+    reason = Reason(code) if code in Reason.__members__ else None
+    if response.status_code >= 500:
+        return OperationalError(text, reason or Reason.NETWORK_ERROR)
+    if response.status_code in (401, 403, 404, 413):
+        return CerkitError(text, reason)
+    return InvalidRecordError(text, reason)

@@ -1,0 +1,87 @@
+"""Opening what a node runs on: its log store (from a URL) and its identity (key files).
+
+Store URLs follow the local store's rules (``docs/capture.md``): a plain path or
+``sqlite:///path`` for SQLite, ``postgresql://...`` for PostgreSQL; no URL means
+``$CERKIT_STORE`` or ``.cerkit/ledger.db``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Final
+
+from cerkit.errors import OperationalError, UsageError
+from cerkit.jsonio import load_file
+from cerkit.keys import (
+    KeyDocument,
+    KeyEntry,
+    KeyState,
+    generate_private_key,
+    key_id,
+    load_private_key,
+    public_key_bytes,
+    save_private_key,
+)
+from cerkit.ledger.base import LogStore
+from cerkit.node.service import NodeIdentity
+
+DEFAULT_STORE: Final[str] = ".cerkit/ledger.db"
+DEFAULT_KEY: Final[str] = ".cerkit/node.key"
+DEFAULT_NODE_ID: Final[str] = "cerkit-node"
+
+
+def store_url(url: str | None) -> str:
+    return url or os.environ.get("CERKIT_STORE") or DEFAULT_STORE
+
+
+def open_log_store(url: str | None) -> LogStore:
+    """The log store behind ``url`` (see the module docstring)."""
+    url = store_url(url)
+    if url.startswith(("postgresql://", "postgres://")):
+        from cerkit.ledger.postgres_log import PostgresLogStore
+
+        return PostgresLogStore(url)
+    if url.startswith("sqlite:///"):
+        url = url[len("sqlite://") :]
+    elif "://" in url:
+        raise UsageError(f"unsupported store URL scheme in {url.split('://')[0]}://")
+    from cerkit.ledger.sqlite_log import SqliteLogStore
+
+    return SqliteLogStore(url)
+
+
+def load_identity(
+    key_path: str | None,
+    document_path: str | None = None,
+    node_id: str | None = None,
+    *,
+    create: bool = True,
+) -> NodeIdentity:
+    """The node's signing key and published key document.
+
+    ``document_path`` names a saved key document (``cerkit keys export``) listing the
+    node's retired and revoked keys too; the signing key must be its active key. Without
+    one, the document lists just the signing key. A missing default key file is created
+    when ``create`` is true.
+
+    Raises:
+        UsageError: the signing key is not the document's active key.
+    """
+    path = Path(key_path or DEFAULT_KEY)
+    if not path.exists() and key_path is None and create:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_private_key(generate_private_key(), path)
+    if not path.exists():
+        raise OperationalError(f"no node key at {path}; create one with cerkit keys generate")
+    private_key = load_private_key(path)
+    kid = key_id(private_key)
+    if document_path:
+        document = KeyDocument.from_json(load_file(document_path))
+        active = document.active
+        if active is None or active.kid != kid:
+            raise UsageError(f"key {kid} is not the active key of {document_path}")
+    else:
+        entry = KeyEntry(kid=kid, public_key=public_key_bytes(private_key), state=KeyState.ACTIVE)
+        document = KeyDocument(node_id=node_id or DEFAULT_NODE_ID, keys=(entry,))
+    return NodeIdentity(private_key=private_key, document=document)

@@ -1,0 +1,37 @@
+"""Named limits on what the attestation node accepts and answers (docs/node.md).
+
+Each bound keeps one untrusted client from pinning the node's memory or CPU; the value and
+the reason for it sit together here so operators can find and reason about them.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from cerkit import jsonio
+
+#: Largest request body, in bytes: one sealed record, the same bound as every JSON document
+#: cerkit reads (:data:`cerkit.jsonio.MAX_DOCUMENT_BYTES`).
+MAX_BODY_BYTES: Final[int] = jsonio.MAX_DOCUMENT_BYTES
+
+#: Deepest JSON nesting accepted in a request body (:data:`cerkit.jsonio.MAX_DEPTH`).
+MAX_JSON_DEPTH: Final[int] = jsonio.MAX_DEPTH
+
+#: Most entries one ``GET /v1/entries`` page returns. An entry is ~200 bytes of JSON, so a
+#: page stays near 200 KB and an auditor pulls a million entries in 1,000 requests.
+MAX_ENTRIES_PAGE: Final[int] = 1000
+
+#: Most attestations appended in one transaction (group commit). Larger batches amortize the
+#: fsync further but delay the first receipt in the batch; 256 keeps a batch under ~30 ms.
+MAX_BATCH: Final[int] = 256
+
+#: How long the batcher waits for more requests after the first one, in seconds, when the
+#: store is idle. Under load batches form by themselves while the previous commit runs.
+BATCH_WINDOW_SECONDS: Final[float] = 0.001
+
+#: How long a verified bearer token is trusted before the store is asked again, in seconds:
+#: the longest a revoked token keeps working on a running node.
+TOKEN_CACHE_SECONDS: Final[float] = 1.0
+
+#: Longest accepted ``Authorization`` header value; real tokens are ~50 characters.
+MAX_TOKEN_CHARS: Final[int] = 256
