@@ -94,8 +94,9 @@ def explain(a: Mapping[str, Any], b: Mapping[str, Any]) -> Explanation:
         An :class:`Explanation`.
 
     >>> from cerkit.seal import seal_args
-    >>> r = seal_args({"prompt": "m:f", "input": 1, "output": 2, "timestamp": "t",
-    ...                "parameters": {"temperature": 0, "maxTokens": 0}}, created_at="t")
+    >>> r = seal_args({"executionId": "e", "provider": "python", "model": "m:f",
+    ...     "prompt": "m:f", "input": 1, "output": 2, "timestamp": "t",
+    ...     "parameters": {"temperature": 0, "maxTokens": 0}}, created_at="t")
     >>> explain(r, r).verdict
     <Verdict.IDENTICAL: 'IDENTICAL'>
     """

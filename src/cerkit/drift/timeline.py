@@ -210,8 +210,9 @@ def analyze(
         The :class:`Timeline`, groups ordered by their first record.
 
     >>> from cerkit.seal import seal_args
-    >>> r = seal_args({"prompt": "m:f", "input": 1, "output": 2, "timestamp": "t",
-    ...                "parameters": {"temperature": 0, "maxTokens": 0}}, created_at="t")
+    >>> r = seal_args({"executionId": "e", "provider": "python", "model": "m:f",
+    ...     "prompt": "m:f", "input": 1, "output": 2, "timestamp": "t",
+    ...     "parameters": {"temperature": 0, "maxTokens": 0}}, created_at="t")
     >>> analyze([row_of(r)], {r["certificateHash"]: r}.__getitem__).records
     1
     """

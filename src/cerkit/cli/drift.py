@@ -1,0 +1,71 @@
+"""``cerkit drift``: output change points per execution key over a ledger, explained."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterable
+from typing import Any
+
+from cerkit.cli._common import EXIT_FAILED, EXIT_OK, error, progress, write_json_line
+from cerkit.errors import OperationalError, UsageError
+
+NAME = "drift"
+HELP = "find and explain output changes over time for records with the same inputs"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("files", nargs="*", metavar="FILE", help="bundle files (.json/.jsonl)")
+    parser.add_argument("--store", metavar="URL", help="read the record store (default)")
+    parser.add_argument("--key", metavar="K", help="only the execution key K (a prefix works)")
+    parser.add_argument("--since", metavar="T", help="only records created at or after T (ISO)")
+    parser.add_argument("--baseline", metavar="DIR", help="golden records to compare against")
+    parser.add_argument(
+        "--fail-on",
+        choices=("unexplained", "any"),
+        help="exit 1 on unexplained drift, or on any drift",
+    )
+    parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    parser.add_argument("--html", metavar="FILE", help="write a self-contained HTML report")
+
+
+def _watch(rows: Iterable[Any], total: int) -> Iterable[Any]:
+    return progress(rows, total=total, desc="reading")
+
+
+def run(args: argparse.Namespace) -> int:
+    from cerkit.drift.html import render
+    from cerkit.drift.render import timeline_text
+    from cerkit.drift.sources import baseline_bundles, ledger_from_files, ledger_from_store
+    from cerkit.drift.timeline import analyze, failing
+
+    if args.files and args.store:
+        raise UsageError("give record files or --store, not both")
+    golden = baseline_bundles(args.baseline) if args.baseline else []
+    if args.files:
+        ledger = ledger_from_files(args.files, args.since)
+    else:
+        ledger = ledger_from_store(args.store, args.since, watch=_watch)
+    try:
+        rows = ledger.rows
+        if args.key:
+            key = args.key if args.key.startswith("sha256:") else "sha256:" + args.key
+            rows = [r for r in rows if r.key.startswith(key)]
+        timeline = analyze(rows, ledger.load, baseline=golden)
+    finally:
+        ledger.close()
+    if args.html:
+        try:
+            with open(args.html, "w", encoding="utf-8") as handle:
+                handle.write(render(timeline))
+        except OSError as exc:
+            raise OperationalError(f"cannot write {args.html}: {exc.strerror}") from None
+    if args.json:
+        write_json_line(timeline.to_json())
+    else:
+        sys.stdout.write(timeline_text(timeline) + "\n")
+    bad = failing(timeline, args.fail_on) if args.fail_on else []
+    if bad:
+        error(f"drift gate failed (--fail-on {args.fail_on}): {', '.join(sorted(bad))}")
+        return EXIT_FAILED
+    return EXIT_OK

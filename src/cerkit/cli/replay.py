@@ -1,0 +1,37 @@
+"""``cerkit replay``: re-execute a recorded Python call and check it is deterministic."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from cerkit.cli._common import EXIT_OK, write_json_line
+
+NAME = "replay"
+HELP = "re-run a recorded Python entry point N times; label it deterministic or not"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("record", metavar="RECORD", help="a record file or certificate hash")
+    parser.add_argument("-n", type=int, default=3, metavar="N", help="runs (default 3)")
+    parser.add_argument("--store", metavar="URL", help="record store (read and write)")
+    parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+
+
+def run(args: argparse.Namespace) -> int:
+    from cerkit.drift.render import explanation_text
+    from cerkit.drift.replay import replay
+    from cerkit.drift.sources import resolve
+    from cerkit.errors import UsageError
+
+    if args.n < 1:
+        raise UsageError("-n must be at least 1")
+    result = replay(resolve(args.record, args.store), args.n, store_url=args.store)
+    if args.json:
+        write_json_line(result.to_json())
+        return EXIT_OK
+    print(f"{result.label}: {result.distinct_outputs} distinct output(s) in {args.n} run(s)")
+    if result.against_original is not None:
+        print(explanation_text(result.against_original, details=False))
+    sys.stdout.flush()
+    return EXIT_OK

@@ -1,0 +1,176 @@
+"""The offline drift report: one self-contained HTML page, plots drawn as inline SVG.
+
+Nothing is fetched: styles, the SVG plots and a small script are inline, so the page opens
+from a file with no network (and passes a strict ``default-src 'none'`` policy, which it
+declares). Each execution-key group gets a step plot of its output over time (one row per
+distinct output) with its change points marked and coloured by verdict, then a table of
+the change points with their likeliest causes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+from typing import Final
+
+from cerkit.drift.timeline import ChangePoint, Group, Timeline
+
+#: Runs drawn per plot; a group flapping more than this is drawn up to here (and says so).
+MAX_DRAWN_RUNS: Final[int] = 2000
+#: Distinct outputs given their own row; the rest share the last row.
+MAX_ROWS: Final[int] = 12
+_W, _LEFT, _RIGHT, _ROW, _TOP = 760, 70, 20, 22, 16
+_COLOURS: Final[dict[str, str]] = {
+    "DRIFT_UNEXPLAINED": "#c62828",
+    "DRIFT_EXPLAINED": "#ef6c00",
+    "STABLE_DESPITE_CHANGES": "#757575",
+    "EXPECTED_CHANGE": "#1565c0",
+    "IDENTICAL": "#2e7d32",
+    "NOT_EXPLAINED": "#6a1b9a",
+}
+_STYLE: Final[str] = """
+body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#212121;max-width:900px}
+h1{font-size:20px}h2{font-size:16px;margin:28px 0 4px}code{font-size:12px}
+.meta{color:#616161;font-size:12px}.run{stroke:#1565c0;stroke-width:4}
+.jump{stroke:#9e9e9e;stroke-dasharray:3 3}.axis{stroke:#bdbdbd}
+svg text{font-size:11px;fill:#616161}table{border-collapse:collapse;width:100%;font-size:13px}
+td,th{border-bottom:1px solid #eee;padding:3px 6px;text-align:left;vertical-align:top}
+.v{font-weight:600}tr.hl{background:#fff3e0}
+"""
+# Clicking a change point highlights its table row; the summary line proves the script ran.
+_SCRIPT: Final[str] = """
+document.querySelectorAll('circle.change').forEach(function(c){
+  c.addEventListener('click',function(){
+    document.querySelectorAll('tr.hl').forEach(function(r){r.classList.remove('hl')});
+    var row=document.getElementById(c.dataset.row); if(row){row.classList.add('hl');
+    row.scrollIntoView({block:'center'});}});});
+var s=document.createElement('p'); s.id='plots-ready'; s.className='meta';
+s.textContent=document.querySelectorAll('svg.timeline').length+' plots, '+
+  document.querySelectorAll('circle.change').length+' change points';
+document.getElementById('summary').appendChild(s);
+"""
+
+
+def render(timeline: Timeline, *, title: str = "cerkit drift report") -> str:
+    """The whole page for ``timeline``.
+
+    Args:
+        timeline: the analysis from :func:`cerkit.drift.timeline.analyze`.
+        title: the page title.
+
+    Returns:
+        HTML text (UTF-8), self-contained.
+    """
+    verdicts = ", ".join(f"{n} {escape(v)}" for v, n in sorted(timeline.verdicts().items()))
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; "
+        "style-src 'unsafe-inline'; script-src 'unsafe-inline'\">",
+        f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>",
+        f"<h1>{escape(title)}</h1><div id='summary'><p>{timeline.records} records, ",
+        f"{len(timeline.groups)} execution keys, {len(timeline.change_points())} change points",
+        f"{': ' + verdicts if verdicts else ''}.</p></div>",
+    ]
+    for number, group in enumerate(timeline.groups):
+        parts.append(_section(number, group))
+    if timeline.baseline:
+        parts.append("<h2>Against the baseline</h2><table><tr><th>verdict</th><th>why</th></tr>")
+        for explanation in timeline.baseline:
+            verdict = str(explanation.verdict)
+            parts.append(f"<tr><td class='v'>{_badge(verdict)}</td>")
+            parts.append(f"<td>{escape(explanation.summary)}</td></tr>")
+        parts.append("</table>")
+    parts.append(f"<script>{_SCRIPT}</script></body></html>")
+    return "".join(parts)
+
+
+def _badge(verdict: str) -> str:
+    return f"<span style='color:{_COLOURS.get(verdict, '#000')}'>{escape(verdict)}</span>"
+
+
+def _section(number: int, group: Group) -> str:
+    head = (
+        f"<section class='group' id='g{number}'><h2>{escape(group.label)}</h2>"
+        f"<p class='meta'>key <code>{escape(group.key)}</code> · {group.count} records · "
+        f"{group.distinct_outputs} distinct outputs · {len(group.change_points)} change points"
+        f" · {escape(group.runs[0].start)} → {escape(group.runs[-1].end)}</p>"
+    )
+    rows = [
+        "<table><tr><th>time</th><th>verdict</th><th>likeliest causes</th></tr>",
+        *(_row(number, i, c) for i, c in enumerate(group.change_points)),
+        "</table>",
+    ]
+    table = "".join(rows) if group.change_points else "<p>Output stable over the period.</p>"
+    return head + _plot(number, group) + table + "</section>"
+
+
+def _row(group: int, index: int, point: ChangePoint) -> str:
+    causes = point.explanation.causes[:3] if point.explanation else ()
+    why = "<br>".join(f"<b>{escape(c.category)}</b>: {escape(c.evidence[0])}" for c in causes)
+    if point.explanation and not causes:
+        why = escape(point.explanation.summary)
+    return (
+        f"<tr id='g{group}c{index}'><td>{escape(point.time)}</td>"
+        f"<td class='v'>{_badge(point.verdict)}</td><td>{why}</td></tr>"
+    )
+
+
+def _seconds(text: str) -> float | None:
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        return None
+
+
+def _plot(number: int, group: Group) -> str:
+    runs = group.runs[:MAX_DRAWN_RUNS]
+    rows = min(group.distinct_outputs, MAX_ROWS)
+    height = _TOP * 2 + _ROW * rows + 14
+    times = [_seconds(r.start) for r in runs] + [_seconds(r.end) for r in runs]
+    if any(t is None for t in times):
+        # Unparseable times: place runs by their order instead of their time.
+        stamps = [float(i) for i in range(len(runs))] + [i + 0.9 for i in range(len(runs))]
+    else:
+        stamps = [t for t in times if t is not None]
+    lo, hi = min(stamps), max(stamps)
+    span = (hi - lo) or 1.0
+
+    def x(value: float) -> float:
+        return round(_LEFT + (value - lo) / span * (_W - _LEFT - _RIGHT), 1)
+
+    def y(variant: int) -> float:
+        return _TOP + _ROW * min(variant, rows - 1) + _ROW / 2
+
+    n = len(runs)
+    out = [
+        f"<svg class='timeline' data-group='{number}' width='{_W}' height='{height}' "
+        f"viewBox='0 0 {_W} {height}' xmlns='http://www.w3.org/2000/svg' role='img'>",
+        f"<line class='axis' x1='{_LEFT}' y1='{height - 18}' x2='{_W - _RIGHT}' "
+        f"y2='{height - 18}'/>",
+        f"<text x='{_LEFT}' y='{height - 4}'>{escape(runs[0].start)}</text>",
+        f"<text x='{_W - _RIGHT}' y='{height - 4}' text-anchor='end'>{escape(runs[-1].end)}</text>",
+    ]
+    out += [f"<text x='4' y='{y(v) + 4}'>output {v + 1}</text>" for v in range(rows)]
+    for i, run in enumerate(runs):
+        x1, x2 = x(stamps[i]), x(stamps[n + i])
+        out.append(
+            f"<line class='run' x1='{x1}' y1='{y(run.variant)}' x2='{max(x2, x1 + 2)}' "
+            f"y2='{y(run.variant)}'><title>{run.count} records</title></line>"
+        )
+        if i:
+            jump = (y(runs[i - 1].variant), y(run.variant))
+            out.append(_marker(number, i - 1, group.change_points[i - 1], x1, *jump))
+    if len(group.runs) > n:
+        out.append(f"<text x='{_W - _RIGHT}' y='12' text-anchor='end'>first {n} runs</text>")
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _marker(group: int, index: int, point: ChangePoint, at: float, y1: float, y2: float) -> str:
+    colour = _COLOURS.get(point.verdict, "#000")
+    tip = escape(point.verdict + (": " + point.explanation.summary if point.explanation else ""))
+    return (
+        f"<line class='jump' x1='{at}' y1='{y1}' x2='{at}' y2='{y2}'/>"
+        f"<circle class='change' data-row='g{group}c{index}' cx='{at}' cy='{y2}' r='5' "
+        f"fill='{colour}'><title>{tip}</title></circle>"
+    )

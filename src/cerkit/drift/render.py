@@ -1,0 +1,88 @@
+"""Terminal rendering of explanations and timelines: a short summary first, details after."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cerkit.drift.attribution import Explanation
+from cerkit.drift.diff import MISSING, Change
+from cerkit.drift.timeline import Group, Timeline
+
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _short(value: Any, width: int = 50) -> str:
+    text = "absent" if value is MISSING else repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _hash(value: Any) -> str:
+    text = str(value or "?")
+    return text[:19] + "…" if len(text) > 20 else text
+
+
+def _change(change: Change) -> str:
+    if change.status == "unknown":
+        return f"{change.path}: unknown ({change.reason})"
+    return f"{change.path}: {_short(change.before)} -> {_short(change.after)}"
+
+
+def explanation_text(explanation: Explanation, *, details: bool = True) -> str:
+    """The human report of one comparison."""
+    diff = explanation.diff
+    same = "same" if explanation.key_a == explanation.key_b else "different"
+    lines = [
+        f"{explanation.verdict}: {explanation.summary}",
+        f"  a {_hash(diff.a.get('certificateHash'))} ({diff.a.get('createdAt', '?')})"
+        f"  b {_hash(diff.b.get('certificateHash'))} ({diff.b.get('createdAt', '?')})",
+        f"  execution key: {same}",
+    ]
+    if explanation.causes:
+        lines.append("Candidate causes, likeliest first:")
+        for rank, cause in enumerate(explanation.causes, start=1):
+            lines.append(f"  {rank}. [{cause.category}] {cause.subject} (score {cause.score})")
+            lines.extend(f"       {line}" for line in cause.evidence)
+    lines.extend(f"Note: {note}" for note in explanation.notes)
+    if details:
+        lines.append("Changes by facet:")
+        facets = diff.facets()
+        for facet in facets:
+            lines.append(f"  {facet}")
+            lines.extend(f"    {_change(c)}" for c in diff.in_facet(facet))
+        if not facets:
+            lines.append("  (none)")
+    return "\n".join(lines)
+
+
+def _runs(group: Group, width: int = 60) -> str:
+    pieces = []
+    for run in group.runs:
+        letter = _LETTERS[run.variant] if run.variant < len(_LETTERS) else "?"
+        pieces.append(f"{letter}×{run.count}")
+    text = " ".join(pieces)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def timeline_text(timeline: Timeline) -> str:
+    """The human report of a drift analysis."""
+    verdicts = ", ".join(f"{n} {v}" for v, n in sorted(timeline.verdicts().items()))
+    lines = [
+        f"{timeline.records} records, {len(timeline.groups)} execution keys, "
+        f"{len(timeline.change_points())} change points" + (f": {verdicts}" if verdicts else "")
+    ]
+    for group in timeline.groups:
+        lines.append(
+            f"{group.label}  key {_hash(group.key)}  {group.count} records, "
+            f"{group.distinct_outputs} distinct outputs  [{_runs(group)}]"
+        )
+        for point in group.change_points:
+            top = ""
+            if point.explanation and point.explanation.causes:
+                cause = point.explanation.causes[0]
+                top = f"  {cause.category}: {cause.evidence[0]}"
+            elif point.explanation:
+                top = f"  {point.explanation.summary}"
+            lines.append(f"  {point.time}  {point.verdict}{top}")
+    for explanation in timeline.baseline:
+        lines.append(f"baseline: {explanation.verdict}: {explanation.summary}")
+    return "\n".join(lines)

@@ -1,0 +1,150 @@
+"""Where drift reads records from: bundle files (JSON or JSON Lines) or a record store.
+
+This is the I/O edge of :mod:`cerkit.drift`; everything else takes values. A record named on
+the command line is a file path or a certificate hash (``sha256:<hex>`` or the bare hex)
+looked up in the store (``--store``, else ``CERKIT_STORE``, else ``.cerkit/ledger.db``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from cerkit.drift.timeline import Row, row_of
+from cerkit.errors import CerkitError, OperationalError, SchemaError, UsageError
+from cerkit.jsonio import iter_jsonl, load_file
+from cerkit.ledger.base import RecordQuery, RecordStore
+
+#: Wraps an iterable of rows given the expected count (a progress bar on a terminal).
+Watch = Callable[[Iterable[Row], int], Iterable[Row]]
+
+_HASH: Final[re.Pattern[str]] = re.compile(r"(?:sha256:)?([0-9a-f]{64})")
+
+
+def open_record_store(url: str | None) -> RecordStore:
+    """The record store at ``url`` (``None``: ``CERKIT_STORE``, else the local default)."""
+    try:
+        from cerkit.ledger import open_store  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        raise OperationalError("no record store backend is installed") from None
+    store: RecordStore = open_store(url)
+    return store
+
+
+def read_bundles(path: str | Path) -> list[dict[str, Any]]:
+    """Every bundle in a file: one JSON object, or one per line (``.jsonl``)."""
+    if str(path).endswith(".jsonl"):
+        bundles = []
+        for number, item in iter_jsonl(path):
+            if isinstance(item, CerkitError):
+                raise SchemaError(f"{path}:{number}: {item.message}", item.reason)
+            bundles.append(_bundle(item, f"{path}:{number}"))
+        return bundles
+    return [_bundle(load_file(path), str(path))]
+
+
+def _bundle(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict) or not isinstance(value.get("snapshot"), dict):
+        raise SchemaError(f"{where} is not a CER bundle (no snapshot object)")
+    return value
+
+
+def resolve(ref: str, store_url: str | None) -> dict[str, Any]:
+    """A record given as a file path or as a certificate hash in the store.
+
+    Raises:
+        UsageError: ``ref`` is neither an existing file nor a certificate hash.
+        OperationalError: the hash is not in the store, or the store cannot be read.
+    """
+    if ref == "-" or Path(ref).is_file():
+        bundles = read_bundles(ref)
+        if len(bundles) != 1:
+            raise UsageError(f"{ref} holds {len(bundles)} records; name one")
+        return bundles[0]
+    match = _HASH.fullmatch(ref)
+    if match is None:
+        raise UsageError(f"{ref} is neither a file nor a certificate hash")
+    store = open_record_store(store_url)
+    try:
+        bundle = store.get("sha256:" + match.group(1))
+    finally:
+        store.close()
+    if bundle is None:
+        raise OperationalError(f"record sha256:{match.group(1)[:12]}... is not in the store")
+    return bundle
+
+
+@dataclass
+class Ledger:
+    """Rows for the timeline pass and a loader for the full records behind them."""
+
+    rows: list[Row]
+    bundles: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    store: RecordStore | None = None
+
+    def load(self, certificate_hash: str) -> Mapping[str, Any]:
+        bundle = self.bundles.get(certificate_hash)
+        if bundle is None and self.store is not None:
+            bundle = self.store.get(certificate_hash)
+        if bundle is None:
+            raise OperationalError(f"record {certificate_hash} disappeared while reading")
+        return bundle
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
+
+
+def ledger_from_files(paths: Iterable[str], since: str | None = None) -> Ledger:
+    """Load bundles from files; rows sorted by time."""
+    bundles: dict[str, Mapping[str, Any]] = {}
+    for path in paths:
+        for bundle in read_bundles(path):
+            bundles[str(bundle.get("certificateHash", ""))] = bundle
+    rows = sorted((row_of(b) for b in bundles.values()), key=lambda r: r.time)
+    if since:
+        rows = [r for r in rows if r.time >= since]
+    return Ledger(rows, bundles)
+
+
+def ledger_from_store(
+    url: str | None, since: str | None = None, *, watch: Watch | None = None
+) -> Ledger:
+    """Read the rows of every record in the store (oldest first), keeping no full record.
+
+    ``watch`` wraps the row iterator (given the record count), e.g. in a progress bar.
+    """
+    store = open_record_store(url)
+    try:
+        rows_iter: Iterable[Row] = _store_rows(store, since)
+        if watch is not None:
+            rows_iter = watch(rows_iter, store.count())
+        rows = list(rows_iter)
+    except BaseException:
+        store.close()
+        raise
+    return Ledger(rows, store=store)
+
+
+def _store_rows(store: RecordStore, since: str | None) -> Iterator[Row]:
+    fast = getattr(store, "index_rows", None)
+    if callable(fast):  # a store that keeps the compact columns itself
+        yield from (Row(*r) for r in fast(since))
+        return
+    for bundle in store.query(RecordQuery(since=since)):
+        yield row_of(bundle)
+
+
+def baseline_bundles(directory: str) -> list[dict[str, Any]]:
+    """Golden records: every ``*.json``/``*.jsonl`` file under ``directory``."""
+    root = Path(directory)
+    if not root.is_dir():
+        raise UsageError(f"--baseline {directory} is not a directory")
+    found = []
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".json", ".jsonl") and path.is_file():
+            found.extend(read_bundles(path))
+    return found
