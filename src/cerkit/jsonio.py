@@ -7,6 +7,7 @@ Every document cerkit reads from a file, a pipe or the network passes through
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
@@ -23,6 +24,7 @@ MAX_DOCUMENT_BYTES: Final[int] = 8 * 1024 * 1024
 MAX_DEPTH: Final[int] = 512
 
 _INF: Final[float] = float("inf")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _reject_constant(name: str) -> Any:
@@ -164,5 +166,13 @@ def iter_jsonl(
 
 
 def dumps(value: Any, *, pretty: bool = False) -> str:
-    """Serialize for output (not canonical: for people and pipes)."""
-    return json.dumps(value, ensure_ascii=False, indent=2 if pretty else None)
+    """Serialize for output (not canonical: for people and pipes).
+
+    Non-ASCII text is written as is, except in a document holding a lone surrogate, which
+    UTF-8 cannot carry: that document is written with ``\\uXXXX`` escapes throughout.
+    """
+    indent = 2 if pretty else None
+    text = json.dumps(value, ensure_ascii=False, indent=indent)
+    if _SURROGATE.search(text) is not None:
+        text = json.dumps(value, ensure_ascii=True, indent=indent)
+    return text

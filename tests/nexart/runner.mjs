@@ -1,0 +1,54 @@
+// A long-lived bridge to NexArt's reference SDK for cerkit's interoperability tests.
+// Reads one JSON request per line on stdin: {"op": NAME, "items": [...]}, and writes one
+// JSON line back: {"results": [...]} with one result per item, or {"error": MESSAGE}.
+// Items arrive as JSON text parsed by JavaScript, so numbers mean what JavaScript makes of
+// them (integers beyond 2^53 become doubles): exactly the meaning NexArt's SDK sees.
+import * as readline from 'node:readline';
+import {
+  computeInputHash,
+  createSnapshot,
+  sealCer,
+  sha256Hex,
+  toCanonicalJson,
+  verifyCer,
+} from '@nexart/ai-execution';
+
+function attempt(fn) {
+  try {
+    return fn();
+  } catch (err) {
+    return { error: String(err && err.message ? err.message : err) };
+  }
+}
+
+const OPS = {
+  // value -> {text, hash}: the canonical JSON text and its sha256
+  canonical: (value) =>
+    attempt(() => {
+      const text = toCanonicalJson(value);
+      return { text, hash: `sha256:${sha256Hex(text)}` };
+    }),
+  // value -> {hash}: the inputHash/outputHash rule
+  payloadHash: (value) => attempt(() => ({ hash: computeInputHash(value) })),
+  // {args, createdAt} -> {bundle: JSON text}
+  seal: (item) =>
+    attempt(() => ({
+      bundle: JSON.stringify(sealCer(createSnapshot(item.args), { createdAt: item.createdAt })),
+    })),
+  // bundle JSON text -> {ok, errors}
+  verify: (text) => attempt(() => verifyCer(JSON.parse(text))),
+};
+
+const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+for await (const line of lines) {
+  if (!line.trim()) continue;
+  let reply;
+  try {
+    const request = JSON.parse(line);
+    const op = OPS[request.op];
+    reply = op ? { results: request.items.map(op) } : { error: `unknown op ${request.op}` };
+  } catch (err) {
+    reply = { error: String(err) };
+  }
+  process.stdout.write(JSON.stringify(reply) + '\n');
+}

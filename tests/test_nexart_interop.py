@@ -1,0 +1,151 @@
+"""Two-way interoperability with NexArt's real SDK (``@nexart/ai-execution@0.1.0`` under Node).
+
+One long-lived Node process (tests/nexart/runner.mjs) answers batched requests. Values go to
+JavaScript as JSON text with ASCII escapes, so they mean there what they mean here: lone
+surrogates stay lone, and integers beyond 2^53 become the doubles JavaScript parses, which
+is exactly what the nexart-v1 profile models. Bundles come back as NexArt's own JSON text and
+are read with cerkit's reader, as a file would be.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cerkit.canonical import canonicalize, canonicalize_exact, canonicalize_fast
+from cerkit.digest import hash_payload
+from cerkit.errors import CanonicalizationError
+from cerkit.jsonio import dumps, loads
+from cerkit.record import certificate_payload
+from cerkit.seal import seal_args
+from cerkit.verify import verify_bundle
+from json_corpus import random_args, random_string, random_value
+
+pytestmark = pytest.mark.node
+
+NEXART_DIR = Path(__file__).parent / "nexart"
+RECORDS = 1_200
+VALUES = 3_000
+CREATED_AT = "2026-02-12T00:00:00.000Z"
+
+
+class NexArt:
+    """A Node process running NexArt's SDK, spoken to in JSON Lines."""
+
+    def __init__(self) -> None:
+        node = shutil.which("node")
+        sdk = NEXART_DIR / "node_modules" / "@nexart" / "ai-execution" / "package.json"
+        if node is None or not sdk.exists():
+            pytest.fail("Node.js and the NexArt SDK are required: run `make test`", False)
+        self.process = subprocess.Popen(
+            [node, "runner.mjs"],
+            cwd=NEXART_DIR,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+        )
+
+    def call(self, op: str, items: list[Any]) -> list[dict[str, Any]]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps({"op": op, "items": items}, ensure_ascii=True) + "\n")
+        self.process.stdin.flush()
+        reply = json.loads(self.process.stdout.readline())
+        assert "error" not in reply, reply
+        results: list[dict[str, Any]] = reply["results"]
+        assert len(results) == len(items)
+        return results
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def nexart() -> Iterator[NexArt]:
+    bridge = NexArt()
+    yield bridge
+    bridge.close()
+
+
+def test_canonical_bytes_equal_nexart_for_every_value(nexart: NexArt) -> None:
+    rng = random.Random(1)
+    values = [random_value(rng, depth=5) for _ in range(VALUES)]
+    fast_taken = 0
+    for value, theirs in zip(values, nexart.call("canonical", values), strict=True):
+        assert "error" not in theirs, (value, theirs)
+        ours = canonicalize(value)
+        assert ours == theirs["text"].encode("utf-8"), value
+        assert hash_payload(value) == theirs["hash"] or isinstance(value, str)
+        assert canonicalize_exact(value) == ours
+        fast = canonicalize_fast(value)
+        if fast is not None:
+            fast_taken += 1
+            assert fast == ours
+    assert fast_taken > VALUES // 3
+
+
+def test_payload_hashes_equal_nexart_for_strings_and_values(nexart: NexArt) -> None:
+    rng = random.Random(2)
+    values: list[Any] = [random_string(rng, lone_surrogates=True, max_len=30) for _ in range(500)]
+    values += [random_value(rng, depth=3) for _ in range(500)]
+    values += ['{"a":1}', {"a": 1}, "", "\ud800", "\udc00\ud800", "\ud83d\ude00"]
+    for value, theirs in zip(values, nexart.call("payloadHash", values), strict=True):
+        assert hash_payload(value) == theirs["hash"], value
+
+
+def test_nexart_sealed_records_verify_with_cerkit_and_reseal_identically(
+    nexart: NexArt,
+) -> None:
+    rng = random.Random(3)
+    args = [random_args(rng, index, extras=False) for index in range(RECORDS)]
+    sealed = nexart.call("seal", [{"args": a, "createdAt": CREATED_AT} for a in args])
+    for arguments, theirs in zip(args, sealed, strict=True):
+        assert "error" not in theirs, theirs
+        bundle = loads(theirs["bundle"])
+        report = verify_bundle(bundle)
+        assert report.ok, (arguments, report.to_dict())
+        timestamp = bundle["snapshot"]["timestamp"]  # NexArt's clock when none was given
+        ours = seal_args(arguments, created_at=CREATED_AT, now=lambda t=timestamp: t)
+        assert ours["certificateHash"] == bundle["certificateHash"], arguments
+        assert canonicalize(ours) == canonicalize(bundle)
+
+
+def test_cerkit_sealed_records_verify_with_nexart(nexart: NexArt) -> None:
+    rng = random.Random(4)
+    bundles = []
+    for index in range(RECORDS):
+        bundle = seal_args(random_args(rng, index, extras=True), created_at=CREATED_AT)
+        payload = certificate_payload(bundle)
+        assert canonicalize_exact(payload) == canonicalize(payload)
+        bundles.append(dumps(bundle))  # the text `cerkit seal` writes
+    for text, theirs in zip(bundles, nexart.call("verify", bundles), strict=True):
+        assert theirs == {"ok": True, "errors": []}, (text, theirs)
+
+
+def test_nexart_rejects_what_cerkit_rejects_for_tampered_records(nexart: NexArt) -> None:
+    rng = random.Random(5)
+    tampered = []
+    for index in range(100):
+        bundle = seal_args(random_args(rng, index, extras=True), created_at=CREATED_AT)
+        bundle["snapshot"]["executionId"] += "!"
+        assert not verify_bundle(bundle).ok
+        tampered.append(dumps(bundle))
+    assert not any(r["ok"] for r in nexart.call("verify", tampered))
+
+
+def test_values_nexart_cannot_canonicalize_are_rejected_here_too(nexart: NexArt) -> None:
+    # 10**400 reaches JavaScript as Infinity: both sides refuse it.
+    for theirs in nexart.call("canonical", [10**400, {"a": [-(10**400)]}]):
+        assert "error" in theirs
+    for value in (10**400, {"a": [-(10**400)]}):
+        with pytest.raises(CanonicalizationError):
+            canonicalize(value)
