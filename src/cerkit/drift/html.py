@@ -152,7 +152,8 @@ def _plot(number: int, group: Group) -> str:
     ]
     out += [f"<text x='4' y='{y(v) + 4}'>output {v + 1}</text>" for v in range(rows)]
     for i, run in enumerate(runs):
-        x1, x2 = x(stamps[i]), x(stamps[n + i])
+        # A step plot: a run lasts until the next one starts.
+        x1, x2 = x(stamps[i]), x(stamps[i + 1] if i + 1 < n else stamps[n + i])
         out.append(
             f"<line class='run' x1='{x1}' y1='{y(run.variant)}' x2='{max(x2, x1 + 2)}' "
             f"y2='{y(run.variant)}'><title>{run.count} records</title></line>"

@@ -1,0 +1,144 @@
+"""The timeline pass, the drift verb and its offline HTML page (checked in real Chromium)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from drift_records import make
+
+from cerkit.drift.timeline import analyze, failing, row_of
+
+ENV = "environment"
+BUMP = {
+    f"{ENV}.packages.installed.tinypkg": "2.0",
+    f"{ENV}.imported.packages.tinypkg": "2.0",
+}
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _at(day: int, hour: int) -> str:
+    return f"2026-01-{day:02d}T{hour:02d}:00:00.000Z"
+
+
+def ledger() -> list[dict[str, Any]]:
+    """Three keys: one drifts on a package bump, one flips randomly, one stays put."""
+    records = []
+    for hour in range(6):
+        after = hour >= 3
+        records.append(
+            make({"output": 0.8 if after else 0.75, **(BUMP if after else {})}, at=_at(1, hour))
+        )
+        noisy = {"input": {"args": [[5.0]], "kwargs": {}}, "output": [1, 2, 1, 1, 3, 3][hour]}
+        records.append(make(noisy, at=_at(2, hour)))
+        records.append(
+            make({"input": {"args": [[9.0]], "kwargs": {}}, "output": 7}, at=_at(3, hour))
+        )
+    return records
+
+
+def _timeline(records: list[dict[str, Any]]) -> Any:
+    by_hash = {r["certificateHash"]: r for r in records}
+    rows = sorted((row_of(r) for r in records), key=lambda r: r.time)
+    return analyze(rows, by_hash.__getitem__)
+
+
+def test_groups_change_points_and_their_verdicts() -> None:
+    timeline = _timeline(ledger())
+    assert timeline.records == 18
+    assert [len(g.change_points) for g in timeline.groups] == [1, 3, 0]
+    bump = timeline.groups[0].change_points[0]
+    assert bump.verdict == "DRIFT_EXPLAINED"
+    assert bump.explanation is not None
+    assert bump.explanation.causes[0].subject == "tinypkg"
+    assert {c.verdict for c in timeline.groups[1].change_points} == {"DRIFT_UNEXPLAINED"}
+    assert timeline.groups[1].distinct_outputs == 3
+    assert failing(timeline, "unexplained") == ["DRIFT_UNEXPLAINED"]
+    assert sorted(failing(timeline, "any")) == ["DRIFT_EXPLAINED", "DRIFT_UNEXPLAINED"]
+
+
+def test_rows_out_of_order_are_sorted_by_time() -> None:
+    records = ledger()
+    by_hash = {r["certificateHash"]: r for r in records}
+    shuffled = [row_of(r) for r in reversed(records)]
+    timeline = analyze(shuffled, by_hash.__getitem__)
+    assert [len(g.change_points) for g in timeline.groups] == [1, 3, 0]
+
+
+def test_baseline_mismatch_is_explained_against_the_golden_record() -> None:
+    golden = make(at=_at(1, 0))
+    drifted = make({"effectiveParameters.threshold": 0.9, "output": 0.1}, at=_at(4, 0))
+    timeline = analyze(
+        [row_of(drifted)], {drifted["certificateHash"]: drifted}.__getitem__, baseline=[golden]
+    )
+    assert [str(e.verdict) for e in timeline.baseline] == ["DRIFT_EXPLAINED"]
+    assert timeline.baseline[0].causes[0].category == "parameter-default"
+
+
+def _write(tmp_path: Path, records: list[dict[str, Any]]) -> Path:
+    path = tmp_path / "ledger.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path
+
+
+def _cerkit(*args: str) -> subprocess.CompletedProcess[str]:
+    command = [str(Path(sys.executable).parent / "cerkit"), *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_drift_verb_fail_on_sets_the_exit_code(tmp_path: Path) -> None:
+    path = _write(tmp_path, ledger())
+    plain = _cerkit("drift", str(path), "--json")
+    assert plain.returncode == 0, plain.stderr
+    assert json.loads(plain.stdout)["changePoints"] == 4
+    gated = _cerkit("drift", str(path), "--fail-on", "unexplained")
+    assert gated.returncode == 1
+    assert "DRIFT_UNEXPLAINED" in gated.stderr
+    stable_only = _write(tmp_path, [r for r in ledger() if r["snapshot"]["output"] == 7])
+    assert _cerkit("drift", str(stable_only), "--fail-on", "any").returncode == 0
+
+
+def test_drift_verb_key_filter_keeps_one_group(tmp_path: Path) -> None:
+    records = ledger()
+    key = row_of(records[0]).key
+    result = _cerkit("drift", str(_write(tmp_path, records)), "--key", key[7:19], "--json")
+    assert json.loads(result.stdout)["groups"] == 1
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason="needs Chromium: scripts/ensure-chromium.sh"
+)
+def test_html_report_opens_offline_in_chromium_with_one_plot_per_group(tmp_path: Path) -> None:
+    page = tmp_path / "drift.html"
+    result = _cerkit("drift", str(_write(tmp_path, ledger())), "--html", str(page))
+    assert result.returncode == 0, result.stderr
+    assert "http://" not in page.read_text().replace("http://www.w3.org/2000/svg", "")
+    profile = tmp_path / "profile"
+    command = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={profile}",
+        "--dump-dom",
+        page.as_uri(),
+    ]
+    env = {**os.environ, "HOME": str(tmp_path)}
+    dom = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env).stdout
+    shutil.rmtree(profile, ignore_errors=True)
+    assert dom.count('class="timeline"') == 3
+    assert dom.count('class="change"') == 4
+    assert dom.count('class="run"') == 2 + 4 + 1
+    # the inline script ran: it counted the plots the browser parsed
+    assert "3 plots, 4 change points" in dom
