@@ -3,4 +3,5 @@
 # Safe to run repeatedly; prints what it did.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/ensure-chromium.sh
 exec scripts/ensure-postgres.sh
