@@ -1,0 +1,122 @@
+"""Shared end-to-end checks: attest through a real node, then verify offline."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import itertools
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from cerkit.checkpoint import Checkpoint
+from cerkit.keys import KeyDocument
+from cerkit.merkle import verify_consistency
+from cerkit.node.audit import open_with_document
+from cerkit.seal import seal_args
+from cerkit.verify import verify_bundle
+
+CLI = [sys.executable, "-c", "from cerkit.cli import run; run()"]
+
+
+def sealed(count: int, prefix: str = "rec") -> list[dict[str, Any]]:
+    """``count`` distinct sealed records."""
+    return [
+        seal_args(
+            {
+                "executionId": f"{prefix}-{i}",
+                "provider": "openai",
+                "model": "gpt-4o",
+                "prompt": "p",
+                "input": f"question {prefix} {i}",
+                "output": f"answer {i}",
+                "parameters": {"temperature": 0, "maxTokens": 8},
+            }
+        )
+        for i in range(count)
+    ]
+
+
+def cli(
+    *args: str, cwd: Path | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args], capture_output=True, text=True, cwd=cwd, check=check, timeout=300
+    )
+
+
+async def _attest_share(
+    url: str, token: str, bundles: list[dict[str, Any]], answers: list[dict[str, Any]]
+) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as client:
+        for bundle in bundles:
+            response = await client.post("/v1/attest", json=bundle)
+            assert response.status_code in (200, 201), response.text
+            answers.append(response.json())
+
+
+def attest_concurrently(
+    url: str, token: str, bundles: list[dict[str, Any]], clients: int
+) -> list[dict[str, Any]]:
+    """Attest ``bundles`` from ``clients`` concurrent connections; answers in any order."""
+    answers: list[dict[str, Any]] = []
+
+    async def main() -> None:
+        shares = [bundles[i::clients] for i in range(clients)]
+        await asyncio.gather(*(_attest_share(url, token, s, answers) for s in shares))
+
+    asyncio.run(main())
+    return answers
+
+
+def attested(bundle: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(bundle)
+    out.setdefault("meta", {})["attestation"] = answer["attestation"]
+    return out
+
+
+def trust_store(document: KeyDocument) -> Any:
+    """TRUST's trust store holding only the saved node key document."""
+    from cerkit.verify import TrustStore  # type: ignore[attr-defined]
+
+    return TrustStore(node_documents=[document])
+
+
+def assert_logged(bundle: dict[str, Any], document: KeyDocument) -> None:
+    """The record verifies offline, with only the saved key document, up to ``logged``."""
+    report = verify_bundle(bundle, trust=trust_store(document))  # type: ignore[call-arg]
+    assert report.ok, report.to_dict()
+    assert report.assurance.label == "logged", report.to_dict()
+
+
+def checkpoints_of(answers: list[dict[str, Any]], document: KeyDocument) -> list[Checkpoint]:
+    """Every distinct signed checkpoint handed out, opened with the key document, by size."""
+    notes = {a["attestation"]["checkpoint"] for a in answers}
+    opened = sorted((open_with_document(n, document) for n in notes), key=lambda c: c.size)
+    sizes = [c.size for c in opened]
+    assert len(set(sizes)) == len(sizes), "two different checkpoints for one tree size"
+    return opened
+
+
+def assert_consistent_chain(url: str, checkpoints: list[Checkpoint]) -> int:
+    """Each checkpoint is consistent with the next (RFC 9162 §2.1.4.2); returns proofs checked."""
+    import base64
+
+    checked = 0
+    with httpx.Client(base_url=url, timeout=30) as client:
+        for old, new in itertools.pairwise(checkpoints):
+            answer = client.get(
+                "/v1/proof/consistency", params={"from": old.size, "to": new.size}
+            ).json()
+            proof = [base64.b64decode(h) for h in answer["hashes"]]
+            verify_consistency(old.size, new.size, old.root, new.root, proof)
+            checked += 1
+    return checked
+
+
+def log_size(url: str) -> int:
+    return int(httpx.get(url + "/v1/checkpoint", timeout=10).text.split("\n")[1])
