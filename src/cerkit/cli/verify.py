@@ -6,7 +6,14 @@ import argparse
 from collections.abc import Iterator
 from typing import Any
 
-from cerkit.cli._common import EXIT_FAILED, EXIT_OK, EXIT_OPERATIONAL, progress, write_json_line
+from cerkit.cli._common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_OPERATIONAL,
+    error,
+    progress,
+    write_json_line,
+)
 from cerkit.errors import CerkitError, OperationalError
 from cerkit.jsonio import iter_jsonl, load_file
 from cerkit.verify import Layer, Report, Status, verify_bundle
@@ -63,6 +70,15 @@ def render(report: Report) -> str:
     return "\n".join(lines)
 
 
+def diagnosis(report: Report) -> str:
+    """The one stderr line for a record that did not verify: where, the first reason, why."""
+    failures = report.failures
+    if not failures:
+        return f"{report.source}: {report.verdict}: integrity was not checked"
+    first = failures[0]
+    return f"{report.source}: {first.reason}: {first.message}"
+
+
 def run(args: argparse.Namespace) -> int:
     failed = errored = 0
     items = [item for path in args.files for item in _documents(path)]
@@ -72,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
             write_json_line(report.to_dict())
         else:
             print(render(report))
+        if not report.ok:
+            error(diagnosis(report))
         if report.errored:
             errored += 1
         elif not report.ok:
