@@ -1,0 +1,101 @@
+"""``cerkit log audit`` detects a deleted or altered entry in the node's database."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from node_checks import cli, sealed
+
+
+def _tamper(store: str, sql: str) -> None:
+    """Change the node's database behind its back, as an insider with DB access could."""
+    if store.startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(store, autocommit=True) as conn:
+            conn.execute(sql.replace("?", "%s"))
+        return
+    with sqlite3.connect(store) as conn:
+        conn.execute(sql)
+
+
+def _audit(node: Any, tmp: Path, *extra: str) -> tuple[int, dict[str, Any]]:
+    done = cli("log", "audit", "--node", node.url, "--json", *extra, cwd=tmp, check=False)
+    return done.returncode, json.loads(done.stdout)
+
+
+def _attest_files(node: Any, tmp: Path, count: int) -> list[Path]:
+    paths = []
+    for i, bundle in enumerate(sealed(count, "audit")):
+        path = tmp / f"record-{i}.json"
+        path.write_text(json.dumps(bundle))
+        paths.append(path)
+    token = node.token()
+    args = ["attest", "--node", node.url, "--token", token, "--no-store"]
+    cli(*args, *map(str, paths), cwd=tmp)
+    return paths
+
+
+def _audit_detects_tampering(make_node: Any, tmp: Path, store: str | None) -> None:
+    node = make_node(store)
+    paths = _attest_files(node, tmp, 40)
+    attested = json.loads(paths[0].read_text())
+    assert attested["meta"]["attestation"]["logIndex"] == 0
+    saved = tmp / "checkpoint.txt"
+    code, result = _audit(node, tmp, "--save-checkpoint", str(saved))
+    assert code == 0 and result["ok"] and result["treeSize"] == 40, result
+    assert saved.read_text().startswith(result["origin"] + "\n40\n")
+
+    # Rewrite entry 7 while the node runs.
+    forged = "sha256:" + "ab" * 32
+    _tamper(node.store, f"UPDATE log_entries SET certificate_hash = '{forged}' WHERE idx = 7")
+    code, result = _audit(node, tmp, "--checkpoint", str(saved))
+    assert code == 1
+    assert {"reason": "LOG_ENTRY_MISMATCH", "index": 7} in [
+        {k: p[k] for k in ("reason", "index")} for p in result["problems"]
+    ]
+
+    # Restart: the node rebuilds its tree from the rewritten table and signs a checkpoint
+    # over it; the saved checkpoint and the receipts still expose the rewrite.
+    node.stop()
+    node.start()
+    code, result = _audit(node, tmp, "--checkpoint", str(saved), "--skip-receipts")
+    assert code == 1
+    reasons = {p["reason"] for p in result["problems"]}
+    assert reasons >= {"LOG_ENTRY_MISMATCH", "CONSISTENCY_PROOF_INVALID"}, result
+    code, result = _audit(node, tmp)
+    assert code == 1 and [p["index"] for p in result["problems"]] == [7], result
+
+    # Delete entry 3 while the node runs.
+    _tamper(node.store, "DELETE FROM log_entries WHERE idx = 3")
+    code, result = _audit(node, tmp)
+    assert code == 1
+    assert {"reason": "LOG_ENTRY_MISSING", "index": 3} in [
+        {k: p[k] for k in ("reason", "index")} for p in result["problems"]
+    ]
+
+
+def test_log_audit_detects_an_altered_or_deleted_entry_on_sqlite(
+    make_node: Any, tmp_path: Path
+) -> None:
+    _audit_detects_tampering(make_node, tmp_path, None)
+
+
+@pytest.mark.postgres
+def test_log_audit_detects_an_altered_or_deleted_entry_on_postgres(
+    make_node: Any, tmp_path: Path, pg_url: str
+) -> None:
+    _audit_detects_tampering(make_node, tmp_path, pg_url)
+
+
+def test_a_node_refuses_to_start_on_a_log_with_a_gap(make_node: Any, tmp_path: Path) -> None:
+    node = make_node()
+    _attest_files(node, tmp_path, 5)
+    node.stop()
+    _tamper(node.store, "DELETE FROM log_entries WHERE idx = 2")
+    with pytest.raises(RuntimeError, match="gap"):
+        node.start()
