@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from cerkit.drift.timeline import Row, row_of
-from cerkit.errors import CerkitError, OperationalError, SchemaError, UsageError
+from cerkit.errors import CerkitError, OperationalError, Reason, SchemaError, UsageError
 from cerkit.jsonio import iter_jsonl, load_file
 from cerkit.ledger.base import RecordQuery, RecordStore
 
@@ -26,11 +26,13 @@ _HASH: Final[re.Pattern[str]] = re.compile(r"(?:sha256:)?([0-9a-f]{64})")
 
 def open_record_store(url: str | None) -> RecordStore:
     """The record store at ``url`` (``None``: ``CERKIT_STORE``, else the local default)."""
-    try:
-        from cerkit.ledger import open_store  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        raise OperationalError("no record store backend is installed") from None
-    store: RecordStore = open_store(url)
+    from cerkit import ledger
+
+    # The contract names the factory open_store; the recorder also knows it as store_for.
+    factory = getattr(ledger, "open_store", None) or getattr(ledger, "store_for", None)
+    if factory is None:
+        raise OperationalError("no record store backend is installed", Reason.STORE_ERROR)
+    store: RecordStore = factory(url)
     return store
 
 
