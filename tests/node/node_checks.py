@@ -81,14 +81,14 @@ def attested(bundle: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
 
 def trust_store(document: KeyDocument) -> Any:
     """TRUST's trust store holding only the saved node key document."""
-    from cerkit.verify import TrustStore  # type: ignore[attr-defined]
+    from cerkit.verify import TrustStore
 
     return TrustStore(node_documents=[document])
 
 
 def assert_logged(bundle: dict[str, Any], document: KeyDocument) -> None:
     """The record verifies offline, with only the saved key document, up to ``logged``."""
-    report = verify_bundle(bundle, trust=trust_store(document))  # type: ignore[call-arg]
+    report = verify_bundle(bundle, trust=trust_store(document))
     assert report.ok, report.to_dict()
     assert report.assurance.label == "logged", report.to_dict()
 

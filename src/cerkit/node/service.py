@@ -263,7 +263,7 @@ class NodeService:
 
     def verify(self, body: bytes) -> dict[str, Any]:
         """``POST /v1/verify``: the offline verifier's report, trusting this node's keys."""
-        from cerkit.verify import TrustStore  # type: ignore[attr-defined]
+        from cerkit.verify import TrustStore
 
         document = loads(body, max_bytes=MAX_BODY_BYTES)
         trust = TrustStore(node_documents=[self.identity.document])

@@ -1,0 +1,178 @@
+"""Records in PostgreSQL: the :class:`~cerkit.ledger.base.RecordStore` for shared deployments.
+
+Each record is kept as its JSON bytes (the signed bytes are the record; nothing is
+re-modelled), beside the few columns queries filter on: ``createdAt``, the entry point, the
+model and the execution key (docs/drift.md §1). ``meta`` is outside the hash, so storing a
+record again merges its ``meta`` into the stored one (a later attestation or signature is
+added, nothing already stored is lost).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, Final
+
+import orjson
+
+from cerkit.errors import OperationalError, Reason, SchemaError
+from cerkit.ledger.base import RecordQuery
+from cerkit.ledger.postgres_log import connect
+
+_SCHEMA: Final[str] = """CREATE TABLE IF NOT EXISTS records (
+    certificate_hash TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    entry_point TEXT,
+    model TEXT,
+    execution_key TEXT,
+    bundle BYTEA NOT NULL)"""
+_INDEXES: Final[tuple[str, ...]] = (
+    "CREATE INDEX IF NOT EXISTS records_created ON records (created_at)",
+    "CREATE INDEX IF NOT EXISTS records_key ON records (execution_key, created_at)",
+    "CREATE INDEX IF NOT EXISTS records_entry ON records (entry_point, created_at)",
+)
+_SCHEMA_LOCK: Final[int] = 0x63657272
+
+
+def _dumps(value: Any) -> bytes:
+    try:
+        return orjson.dumps(value)
+    except TypeError:  # integers beyond 64 bits: the standard library writes them exactly
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _loads(data: bytes) -> dict[str, Any]:
+    # The standard library, not orjson: orjson reads integers beyond 64 bits as floats.
+    return dict(json.loads(data))
+
+
+def _columns(bundle: Mapping[str, Any]) -> tuple[str, str, str | None, str | None, str]:
+    """``(certificateHash, createdAt, entry point, model, execution key)`` of a bundle."""
+    from cerkit.drift.key import execution_key
+
+    cert, created = bundle.get("certificateHash"), bundle.get("createdAt")
+    if not isinstance(cert, str) or not isinstance(created, str):
+        raise SchemaError("a stored record needs certificateHash and createdAt strings")
+    snapshot = bundle.get("snapshot")
+    snapshot = snapshot if isinstance(snapshot, Mapping) else {}
+    execution = snapshot.get("execution")
+    entry = execution.get("entryPoint") if isinstance(execution, Mapping) else None
+    entry = entry or snapshot.get("prompt")  # as the SQLite store: prompt names the call
+    model = snapshot.get("model")
+    return (
+        cert,
+        created,
+        entry if isinstance(entry, str) else None,
+        model if isinstance(model, str) else None,
+        execution_key(bundle),
+    )
+
+
+class PostgresRecordStore:
+    """Records in a PostgreSQL database; safe to share between processes and threads."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._conn = connect(url)
+        self._lock = threading.Lock()
+        with self._errors("create schema"), self._conn.transaction():
+            self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+            self._conn.execute(_SCHEMA)
+            for statement in _INDEXES:
+                self._conn.execute(statement)
+
+    @contextmanager
+    def _errors(self, what: str) -> Iterator[None]:
+        import psycopg
+
+        try:
+            yield
+        except psycopg.Error as exc:
+            raise OperationalError(f"record store: {what}: {exc}", Reason.STORE_ERROR) from None
+
+    def put(self, bundle: Mapping[str, Any]) -> bool:
+        row = _columns(bundle)
+        data = _dumps(dict(bundle))
+        with self._lock, self._errors("put"), self._conn.transaction():
+            cursor = self._conn.execute(
+                "INSERT INTO records VALUES (%s, %s, %s, %s, %s, %s)"
+                " ON CONFLICT (certificate_hash) DO NOTHING",
+                (*row, data),
+            )
+            if cursor.rowcount:
+                return True
+            meta = bundle.get("meta")
+            if isinstance(meta, Mapping) and meta:
+                self._merge_meta_locked(row[0], meta)
+            return False
+
+    def _merge_meta_locked(self, cert: str, meta: Mapping[str, Any]) -> None:
+        found = self._conn.execute(
+            "SELECT bundle FROM records WHERE certificate_hash = %s FOR UPDATE", (cert,)
+        ).fetchone()
+        if found is None:
+            return
+        stored = _loads(found[0])
+        merged = {**(stored.get("meta") or {}), **meta}
+        self._write_meta_locked(cert, stored, merged)
+
+    def _write_meta_locked(
+        self, cert: str, stored: dict[str, Any], meta: Mapping[str, Any]
+    ) -> None:
+        stored["meta"] = dict(meta)
+        self._conn.execute(
+            "UPDATE records SET bundle = %s WHERE certificate_hash = %s",
+            (_dumps(stored), cert),
+        )
+
+    def get(self, certificate_hash: str) -> dict[str, Any] | None:
+        with self._lock, self._errors("get"):
+            row = self._conn.execute(
+                "SELECT bundle FROM records WHERE certificate_hash = %s", (certificate_hash,)
+            ).fetchone()
+        return None if row is None else _loads(row[0])
+
+    def query(self, query: RecordQuery | None = None) -> Iterator[dict[str, Any]]:
+        query = query or RecordQuery()
+        where, params = [], []
+        for column, value, op in (
+            ("entry_point", query.entry_point, "="),
+            ("model", query.model, "="),
+            ("execution_key", query.execution_key, "="),
+            ("created_at", query.since, ">="),
+            ("created_at", query.until, "<="),
+        ):
+            if value is not None:
+                where.append(f"{column} {op} %s")
+                params.append(value)
+        sql = "SELECT bundle FROM records"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY created_at, certificate_hash"
+        if query.limit is not None:
+            sql += f" LIMIT {int(query.limit)}"
+        with self._lock, self._errors("query"):
+            rows = self._conn.execute(sql, params).fetchall()
+        for (data,) in rows:
+            yield _loads(data)
+
+    def set_meta(self, certificate_hash: str, meta: Mapping[str, Any]) -> None:
+        with self._lock, self._errors("set meta"), self._conn.transaction():
+            found = self._conn.execute(
+                "SELECT bundle FROM records WHERE certificate_hash = %s FOR UPDATE",
+                (certificate_hash,),
+            ).fetchone()
+            if found is None:
+                raise OperationalError(f"no record {certificate_hash}", Reason.STORE_ERROR)
+            self._write_meta_locked(certificate_hash, _loads(found[0]), meta)
+
+    def count(self) -> int:
+        with self._lock, self._errors("count"):
+            row = self._conn.execute("SELECT count(*) FROM records").fetchone()
+        return int(row[0]) if row else 0
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
