@@ -92,16 +92,16 @@ def test_key_document_round_trips_in_both_shapes() -> None:
     wellknown = doc.to_nexart_wellknown()
     assert wellknown["activeKid"] == doc.keys[1].kid
     entry = wellknown["keys"][1]
-    assert entry["jwk"]["kty"] == "OKP" and entry["jwk"]["crv"] == "Ed25519"
-    assert base64.b64decode(entry["spki"]).endswith(doc.keys[1].public_key)
+    assert entry["publicKeyJwk"]["kty"] == "OKP" and entry["publicKeyJwk"]["crv"] == "Ed25519"
+    assert base64.b64decode(entry["publicKeySpkiB64"]).endswith(doc.keys[1].public_key)
 
 
 def test_nexart_document_with_only_jwk_or_only_spki_parses() -> None:
     doc = _doc()
-    for keep in ("jwk", "spki"):
+    for keep in ("publicKeyJwk", "publicKeySpkiB64"):
         wellknown = doc.to_nexart_wellknown()
         for item in wellknown["keys"]:
-            for field in ("publicKey", "jwk", "spki"):
+            for field in ("publicKey", "publicKeyJwk", "publicKeySpkiB64"):
                 if field != keep:
                     item.pop(field)
         assert KeyDocument.from_json(wellknown).keys == doc.keys

@@ -154,7 +154,7 @@ def parse_attestation(block: Any) -> Attestation:
             "meta.attestation needs a receipt object and signatureB64Url",
             Reason.RECEIPT_MALFORMED,
         )
-    kid = receipt.get("kid", block.get("attestorKeyId"))
+    kid = receipt.get("kid", receipt.get("attestorKeyId", block.get("attestorKeyId")))
     if not isinstance(kid, str) or not kid:
         raise InvalidRecordError("receipt names no key id", Reason.RECEIPT_MALFORMED)
     log = None

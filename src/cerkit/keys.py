@@ -47,7 +47,7 @@ def b64url_encode(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def b64url_decode(text: str) -> bytes:
+def b64url_decode(text: object) -> bytes:
     """Strict inverse of :func:`b64url_encode` (padding tolerated, nothing else).
 
     Raises:
@@ -228,7 +228,9 @@ class KeyDocument:
         for k in self.keys:
             jwk = {"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(k.public_key), "kid": k.kid}
             spki = base64.b64encode(spki_der(k.public_key)).decode("ascii")
-            keys.append({**_entry_json(k), "alg": "EdDSA", "jwk": jwk, "spki": spki})
+            keys.append(
+                {**_entry_json(k), "alg": "EdDSA", "publicKeyJwk": jwk, "publicKeySpkiB64": spki}
+            )
         return {
             "nodeId": self.node_id,
             "activeKid": active.kid if active else None,
@@ -243,6 +245,8 @@ class KeyDocument:
         Raises:
             InvalidRecordError: ``KEY_DOCUMENT_INVALID`` on anything malformed.
         """
+        if isinstance(value, dict) and "keys" not in value and "publicKeys" in value:
+            value = {**value, "keys": value["publicKeys"]}  # NexArt's alternative name
         if not isinstance(value, dict) or not isinstance(value.get("keys"), list):
             raise _invalid("a key document is an object with a keys array")
         node_id = value.get("nodeId")
@@ -287,11 +291,12 @@ def _entry_json(entry: KeyEntry) -> dict[str, Any]:
 
 
 def _raw_public_key(item: dict[str, Any]) -> bytes:
-    """The raw key from ``publicKey`` (ours), ``jwk.x`` or ``spki`` (NexArt's forms)."""
+    """The raw key from ``publicKey`` (ours), or NexArt's ``publicKeyJwk`` / ``publicKeySpkiB64``
+    (base64, standard or url alphabet, as NexArt's verifier reads it)."""
     try:
         if isinstance(item.get("publicKey"), str):
             return b64url_decode(item["publicKey"])
-        jwk = item.get("jwk") or item.get("publicKeyJwk")
+        jwk = item.get("publicKeyJwk") or item.get("jwk")
         if isinstance(jwk, dict):
             if jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519":
                 raise _invalid("jwk must be kty OKP, crv Ed25519")
@@ -299,9 +304,10 @@ def _raw_public_key(item: dict[str, Any]) -> bytes:
             if not isinstance(x, str):
                 raise _invalid("jwk.x must be a string")
             return b64url_decode(x)
-        spki = item.get("spki") or item.get("publicKeySpki")
+        spki = item.get("publicKeySpkiB64") or item.get("spki")
         if isinstance(spki, str):
-            key = serialization.load_der_public_key(base64.b64decode(spki, validate=True))
+            der = base64.b64decode(spki.replace("-", "+").replace("_", "/"), validate=True)
+            key = serialization.load_der_public_key(der)
             if not isinstance(key, Ed25519PublicKey):
                 raise _invalid("spki is not an Ed25519 key")
             return public_key_bytes(key)
@@ -315,7 +321,7 @@ def _entry_from_json(item: Any) -> KeyEntry:
         raise _invalid("each key is an object")
     raw = _raw_public_key(item)
     public_key_from_bytes(raw)
-    kid = item.get("kid")
+    kid = item.get("kid", item.get("id"))  # NexArt's verifier also accepts "id"
     if not isinstance(kid, str) or not kid:
         raise _invalid("each key needs a kid")
     try:

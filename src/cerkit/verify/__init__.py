@@ -11,11 +11,31 @@ from collections.abc import Mapping
 from typing import Any
 
 from cerkit.verify.integrity import check_integrity
+from cerkit.verify.log import check_log
+from cerkit.verify.producer import check_producer
+from cerkit.verify.receipt import check_receipt
 from cerkit.verify.report import Assurance, Check, Layer, Report, Status
+from cerkit.verify.trust import TrustStore
 
 
-def verify_bundle(bundle: Any, *, source: str = "") -> Report:
+def verify_bundle(
+    bundle: Any,
+    *,
+    source: str = "",
+    trust: TrustStore | None = None,
+    nexart_compat: bool = False,
+) -> Report:
     """Verify one parsed bundle and return its report.
+
+    Layers: (1) integrity, (2) producer signature, (3) node receipt, (4) transparency log.
+    Layers 2-4 need ``trust`` (trusted node key documents, producer keys, checkpoints);
+    without it they are SKIPPED with ``NO_TRUSTED_KEYS`` and never PASS.
+
+    Args:
+        bundle: the parsed record.
+        source: where it came from, for the report.
+        trust: what the verifier trusts; None trusts nothing.
+        nexart_compat: also accept NexArt's receipt layouts (the report says so).
 
     >>> verify_bundle({"bundleType": "nope"}).verdict
     'FAILED'
@@ -23,7 +43,14 @@ def verify_bundle(bundle: Any, *, source: str = "") -> Report:
     cert = bundle.get("certificateHash", "") if isinstance(bundle, Mapping) else ""
     report = Report(certificate_hash=cert if isinstance(cert, str) else "", source=source)
     check_integrity(bundle, report)
+    if not isinstance(bundle, Mapping) or not report.certificate_hash:
+        return report
+    if nexart_compat:
+        report.notes.append("verified in NexArt compatibility mode")
+    check_producer(bundle, report, trust)
+    outcome = check_receipt(bundle, report, trust, nexart_compat=nexart_compat)
+    check_log(bundle, report, trust, outcome)
     return report
 
 
-__all__ = ["Assurance", "Check", "Layer", "Report", "Status", "verify_bundle"]
+__all__ = ["Assurance", "Check", "Layer", "Report", "Status", "TrustStore", "verify_bundle"]

@@ -1,0 +1,103 @@
+"""Producer signatures (``meta.producer``, trust layer 2; docs/trust.md §4).
+
+The producer signs, with Ed25519, the domain-separated message
+``b"cerkit.producer.v1\\n" + certificateHash`` so the signature binds the record's identity
+and cannot be replayed as any other kind of cerkit signature. ``meta`` is outside the
+certificate hash, so signing never changes the record's identity.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any, Final
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from cerkit.errors import CerkitError, InvalidRecordError, Reason, SchemaError
+from cerkit.keys import (
+    KeyId,
+    b64url_decode,
+    b64url_encode,
+    key_id,
+    public_key_bytes,
+    public_key_from_bytes,
+)
+
+PRODUCER_DOMAIN: Final[bytes] = b"cerkit.producer.v1\n"
+ALGORITHM: Final[str] = "Ed25519"
+
+
+def producer_message(certificate_hash: str) -> bytes:
+    """The exact bytes a producer signs for a record."""
+    return PRODUCER_DOMAIN + certificate_hash.encode("utf-8")
+
+
+def producer_meta(certificate_hash: str, private_key: Ed25519PrivateKey) -> dict[str, Any]:
+    """The ``meta.producer`` object for a record with this certificateHash."""
+    signature = private_key.sign(producer_message(certificate_hash))
+    return {
+        "alg": ALGORITHM,
+        "kid": key_id(private_key),
+        "publicKey": b64url_encode(public_key_bytes(private_key)),
+        "signature": b64url_encode(signature),
+    }
+
+
+def sign_bundle(bundle: Mapping[str, Any], private_key: Ed25519PrivateKey) -> dict[str, Any]:
+    """A copy of ``bundle`` with ``meta.producer`` set; the certificateHash is unchanged.
+
+    The bundle's own hashes are not recomputed here: sign what you verified.
+
+    Raises:
+        SchemaError: the bundle has no ``certificateHash`` string or ``meta`` is not an object.
+    """
+    cert = bundle.get("certificateHash")
+    if not isinstance(cert, str) or not cert.startswith("sha256:"):
+        raise SchemaError("a bundle to sign needs a certificateHash")
+    meta = bundle.get("meta", {})
+    if not isinstance(meta, Mapping):
+        raise SchemaError("meta must be an object")
+    signed = copy.copy(dict(bundle))
+    signed["meta"] = {**meta, "producer": producer_meta(cert, private_key)}
+    return signed
+
+
+def _invalid(message: str) -> InvalidRecordError:
+    return InvalidRecordError(message, Reason.PRODUCER_SIGNATURE_INVALID)
+
+
+def verify_producer(producer: Any, certificate_hash: str) -> tuple[KeyId, bytes]:
+    """Check ``meta.producer`` against the record's certificateHash.
+
+    This proves only that the holder of ``publicKey`` signed the record; whether that key
+    is trusted is the caller's decision (:mod:`cerkit.verify.producer`).
+
+    Returns:
+        ``(kid, raw public key)``.
+
+    Raises:
+        InvalidRecordError: ``PRODUCER_SIGNATURE_INVALID`` for any malformed field, a kid
+            that is not derived from the public key, or a signature that does not verify.
+    """
+    if not isinstance(producer, Mapping):
+        raise _invalid("meta.producer must be an object")
+    if producer.get("alg") != ALGORITHM:
+        raise _invalid(f"unsupported producer algorithm {producer.get('alg')!r}")
+    try:
+        raw = b64url_decode(producer.get("publicKey"))
+        signature = b64url_decode(producer.get("signature"))
+        public_key = public_key_from_bytes(raw)
+    except CerkitError as exc:
+        raise _invalid(f"meta.producer: {exc.message}") from None
+    kid = key_id(raw)
+    if producer.get("kid") != kid:
+        raise _invalid("meta.producer.kid is not the id of its public key")
+    if len(signature) != 64:
+        raise _invalid("an Ed25519 signature is 64 bytes")
+    try:
+        public_key.verify(signature, producer_message(certificate_hash))
+    except InvalidSignature:
+        raise _invalid("producer signature does not verify for this certificateHash") from None
+    return kid, raw
