@@ -1,0 +1,257 @@
+"""Building one record from a capture: the snapshot arguments, sealing, hooks, storing.
+
+:class:`Capture` is shared by the Python recorder and the command wrapper. It holds what was
+observed (encoded inputs, timing, status) and turns it into ``createSnapshot`` arguments
+following the field contract in docs/capture.md, then seals with :func:`cerkit.seal.seal`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import CodeType, FrameType
+from typing import Any
+
+from cerkit.capture import _seeds
+from cerkit.capture.encode import EncodeOptions, encode
+from cerkit.capture.fingerprint import fingerprint
+from cerkit.capture.secrets import scrub
+from cerkit.digest import PREFIX, hash_payload
+from cerkit.seal import create_snapshot, seal
+
+#: A post-seal hook: receives the sealed bundle, returns it (possibly with ``meta`` added,
+#: e.g. a producer signature or an attestation receipt) or ``None`` to keep it as is.
+Hook = Callable[[dict[str, Any]], "dict[str, Any] | None"]
+
+# Keyword arguments that fill NexArt's four parameters when passed by keyword.
+_NEXART_ALIASES: dict[str, tuple[str, ...]] = {
+    "temperature": ("temperature",),
+    "maxTokens": ("maxTokens", "max_tokens", "max_new_tokens", "max_output_tokens"),
+    "topP": ("topP", "top_p"),
+    "seed": ("seed",),
+}
+_NEXART_DEFAULTS: dict[str, Any] = {"temperature": 0, "maxTokens": 0, "topP": None, "seed": None}
+_code_cache: dict[Any, tuple[str, str | None, str]] = {}
+_cache_lock = threading.Lock()
+
+
+def iso_time(seconds: float) -> str:
+    """``time.time()`` as JavaScript's ``toISOString`` writes it (milliseconds, ``Z``)."""
+    whole = int(seconds)
+    millis = int((seconds - whole) * 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{millis:03d}Z"
+
+
+def code_identity(
+    target: Callable[..., Any] | CodeType | None, frame: FrameType | None = None
+) -> tuple[str, str | None, str]:
+    """``(entry_point, code_digest, code_source)`` of a function or code object, cached.
+
+    The digest is over the source text when it can be read (``code_source`` is
+    ``"source"``), else over the marshalled bytecode (``"bytecode"``), else ``None``.
+    """
+    key = target
+    cached = _code_cache.get(key) if target is not None else None
+    if cached is not None:
+        return cached
+    code = target if isinstance(target, CodeType) else getattr(target, "__code__", None)
+    if frame is not None:
+        module = frame.f_globals.get("__name__", "__main__")
+        qualname = code.co_qualname if code is not None else "<unknown>"
+    else:
+        module = getattr(target, "__module__", None) or "__main__"
+        qualname = getattr(target, "__qualname__", None) or repr(target)
+    entry = f"{module}:{qualname}"
+    digest, source = None, "unavailable"
+    try:
+        text = inspect.getsource(target)  # type: ignore[arg-type]
+        digest, source = PREFIX + hashlib.sha256(text.encode("utf-8")).hexdigest(), "source"
+    except (OSError, TypeError):
+        if code is not None:
+            import marshal
+
+            digest = PREFIX + hashlib.sha256(marshal.dumps(code)).hexdigest()
+            source = "bytecode"
+    result = (entry, digest, source)
+    if target is not None:
+        with _cache_lock:
+            _code_cache[key] = result
+    return result
+
+
+def _nexart_parameters(passed: Mapping[str, Any]) -> dict[str, Any]:
+    parameters = dict(_NEXART_DEFAULTS)
+    for name, aliases in _NEXART_ALIASES.items():
+        for alias in aliases:
+            value = passed.get(alias)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                parameters[name] = value
+                break
+    parameters.update((k, v) for k, v in passed.items() if k not in parameters)
+    return parameters
+
+
+@dataclass
+class Capture:
+    """One execution being recorded."""
+
+    kind: str
+    entry_point: str
+    code_digest: str | None
+    code_source: str
+    provider: str
+    model: Any
+    store: Any
+    options: EncodeOptions
+    hooks: tuple[Hook, ...]
+    seed_mark: int
+    input: Any = None
+    passed: dict[str, Any] = field(default_factory=dict)
+    effective: dict[str, Any] = field(default_factory=dict)
+    extra_execution: dict[str, Any] = field(default_factory=dict)
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    started: float = 0.0
+    clock: float = 0.0
+
+    def _start_clock(self) -> None:
+        self.started, self.clock = time.time(), time.perf_counter()
+
+    def call(
+        self,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        effective: Callable[[tuple[Any, ...], dict[str, Any]], dict[str, Any]],
+    ) -> None:
+        """Encode a function call's inputs (before the call: the callee may mutate them)."""
+        memo: dict[int, Any] = {}
+
+        def enc(value: Any) -> Any:
+            key = id(value)
+            if key not in memo:
+                memo[key] = encode(value, self.options)
+            return memo[key]
+
+        encoded_kwargs = {name: enc(value) for name, value in kwargs.items()}
+        self.input = {"args": [enc(value) for value in args], "kwargs": encoded_kwargs}
+        self.passed = encoded_kwargs
+        self.effective = {name: enc(value) for name, value in effective(args, kwargs).items()}
+        self._start_clock()
+
+    def block(self, inputs: Any, parameters: Mapping[str, Any]) -> None:
+        """Encode a recorded block's declared inputs and parameters."""
+        self.input = encode(inputs, self.options) if inputs is not None else {}
+        self.passed = encode(dict(parameters), self.options)
+        self.effective = dict(self.passed)
+        self._start_clock()
+
+    def add_tool_call(self, name: str, arguments: Any, result: Any, **fields: Any) -> None:
+        entry = {
+            "name": name,
+            "version": fields.pop("version", None),
+            "argumentsHash": hash_payload(encode(arguments, self.options)),
+            "resultHash": hash_payload(encode(result, self.options)),
+            "startedAt": fields.pop("startedAt", iso_time(time.time())),
+            "durationMs": fields.pop("durationMs", None),
+            "status": fields.pop("status", "ok"),
+        }
+        self.tool_calls.append({**entry, **encode(fields, self.options)})
+
+    def finish(self, output: Any, error: BaseException | None) -> dict[str, Any]:
+        """Seal the record, run the hooks, store it, and return the bundle."""
+        ended = time.time()
+        duration_ms = round((time.perf_counter() - self.clock) * 1000, 3)
+        seeds = _seeds.seeds_since(self.seed_mark)
+        bundle = seal(
+            create_snapshot(self._snapshot_args(output, error, ended, duration_ms, seeds))
+        )
+        for hook in self.hooks:
+            bundle = hook(bundle) or bundle
+        if self.store is not False:
+            from cerkit.ledger import store_for
+
+            store_for(self.store).put(bundle)
+        return bundle
+
+    def _snapshot_args(
+        self, output: Any, error: BaseException | None, ended: float, duration_ms: float, seeds: Any
+    ) -> dict[str, Any]:
+        identity = _model_identity(self.model)
+        status = "ok" if error is None else "error"
+        failure = None if error is None else {"type": _type_name(error), "message": str(error)}
+        if error is not None:
+            encoded_output: Any = {"error": failure}
+        else:
+            encoded_output = encode(output, self.options)
+            if encoded_output is None:  # NexArt requires a non-null output
+                encoded_output = {"$type": "none"}
+        effective = self.effective
+        if identity and "parameters" in identity and self.kind == "python" and not effective:
+            effective = dict(identity["parameters"])
+        started = iso_time(self.started)
+        execution = {
+            "kind": self.kind,
+            "entryPoint": self.entry_point,
+            "codeDigest": self.code_digest,
+            "codeSource": self.code_source,
+            "startedAt": started,
+            "endedAt": iso_time(ended),
+            "durationMs": duration_ms,
+            "status": status,
+            "error": failure,
+            "seeds": seeds,
+            **self.extra_execution,
+        }
+        args: dict[str, Any] = {
+            "executionId": uuid.uuid4().hex,
+            "timestamp": started,
+            "provider": self.provider,
+            "model": _model_name(identity) or self.entry_point,
+            "prompt": self.entry_point,
+            "input": self.input,
+            "output": encoded_output,
+            "parameters": _nexart_parameters(self.passed),
+            "effectiveParameters": effective,
+            "execution": execution,
+            "toolCalls": self.tool_calls,
+        }
+        if identity:
+            args["modelIdentity"] = identity
+        args = scrub(args)
+        args["environment"] = fingerprint()  # filtered by its own allowlist
+        return args
+
+
+def _type_name(error: BaseException) -> str:
+    kind = type(error)
+    return (
+        kind.__qualname__
+        if kind.__module__ == "builtins"
+        else f"{kind.__module__}.{kind.__qualname__}"
+    )
+
+
+def _model_identity(model: Any) -> dict[str, Any] | None:
+    if model is None:
+        return None
+    from cerkit.capture.model_identity import identify
+
+    if callable(model) and not hasattr(model, "get_params") and not _is_module(model):
+        model = model()
+    return identify(model) if model is not None else None
+
+
+def _is_module(value: Any) -> bool:
+    return type(value).__module__.startswith("torch.") and hasattr(value, "state_dict")
+
+
+def _model_name(identity: Mapping[str, Any] | None) -> str | None:
+    if not identity:
+        return None
+    from cerkit.capture.model_identity import model_name
+
+    return model_name(identity)
