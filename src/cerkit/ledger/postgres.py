@@ -48,10 +48,17 @@ def _loads(data: bytes) -> dict[str, Any]:
     return dict(json.loads(data))
 
 
-def _columns(bundle: Mapping[str, Any]) -> tuple[str, str, str | None, str | None, str]:
-    """``(certificateHash, createdAt, entry point, model, execution key)`` of a bundle."""
+def _key(bundle: Mapping[str, Any]) -> str | None:
     from cerkit.drift.key import execution_key
 
+    try:
+        return execution_key(bundle)
+    except Exception:  # as the SQLite store: a record the key cannot describe has none
+        return None
+
+
+def _columns(bundle: Mapping[str, Any]) -> tuple[str, str, str | None, str | None, str | None]:
+    """``(certificateHash, createdAt, entry point, model, execution key)`` of a bundle."""
     cert, created = bundle.get("certificateHash"), bundle.get("createdAt")
     if not isinstance(cert, str) or not isinstance(created, str):
         raise SchemaError("a stored record needs certificateHash and createdAt strings")
@@ -66,7 +73,7 @@ def _columns(bundle: Mapping[str, Any]) -> tuple[str, str, str | None, str | Non
         created,
         entry if isinstance(entry, str) else None,
         model if isinstance(model, str) else None,
-        execution_key(bundle),
+        _key(bundle),
     )
 
 
@@ -134,6 +141,21 @@ class PostgresRecordStore:
             ).fetchone()
         return None if row is None else _loads(row[0])
 
+    def find(self, prefix: str) -> list[str]:
+        """certificateHashes starting with ``prefix`` (``sha256:`` may be omitted)."""
+        if not prefix.startswith("sha256:"):
+            prefix = "sha256:" + prefix
+        with self._lock, self._errors("find"):
+            rows = self._conn.execute(
+                "SELECT certificate_hash FROM records WHERE starts_with(certificate_hash, %s)"
+                " ORDER BY certificate_hash LIMIT 10",
+                (prefix,),
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    def flush(self) -> None:
+        """A durability point; every PostgreSQL commit already is one."""
+
     def query(self, query: RecordQuery | None = None) -> Iterator[dict[str, Any]]:
         query = query or RecordQuery()
         where, params = [], []
@@ -176,3 +198,8 @@ class PostgresRecordStore:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+
+def open_postgres_store(url: str) -> PostgresRecordStore:
+    """The factory :func:`cerkit.ledger.open_store` calls for ``postgresql://`` URLs."""
+    return PostgresRecordStore(url)

@@ -1,0 +1,151 @@
+"""The PostgreSQL backends on a real server: record store and log store."""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from cerkit.errors import OperationalError
+from cerkit.ledger.base import LogEntry, RecordQuery, Token
+from cerkit.seal import seal_args
+
+pytestmark = pytest.mark.postgres
+
+PG_ADMIN = os.environ.get("CERKIT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    psycopg = pytest.importorskip("psycopg")
+    try:
+        admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3)
+    except psycopg.Error:
+        pytest.skip(f"no PostgreSQL at {PG_ADMIN} (run scripts/ensure-postgres.sh)")
+    name = f"cerkit_ledger_{uuid.uuid4().hex[:12]}"
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _record(i: int, model: str = "gpt-4o", created: str = "2026-01-01T00:00:00.000Z") -> dict:
+    return seal_args(
+        {
+            "executionId": f"pg-{i}",
+            "provider": "openai",
+            "model": model,
+            "prompt": "pkg.mod:fn",
+            "input": f"in {i}",
+            "output": f"out {i}",
+            "parameters": {"temperature": 0, "maxTokens": 1, "big": 10**30},
+        },
+        created_at=created,
+    )
+
+
+def test_open_store_gives_a_postgres_record_store_that_round_trips(pg_url: str) -> None:
+    from cerkit.ledger import open_store
+
+    store = open_store(pg_url)
+    try:
+        a, b = _record(1), _record(2, "gpt-4o-mini", "2026-02-01T00:00:00.000Z")
+        assert store.put(a) is True
+        assert store.put(b) is True
+        assert store.put(a) is False
+        assert store.count() == 2
+        got = store.get(a["certificateHash"])
+        assert got == a  # exact, even the integer beyond 64 bits
+        assert got is not None and got["snapshot"]["parameters"]["big"] == 10**30
+        assert [r["certificateHash"] for r in store.query()] == [
+            a["certificateHash"],
+            b["certificateHash"],
+        ]
+        assert [r["snapshot"]["model"] for r in store.query(RecordQuery(model="gpt-4o-mini"))] == [
+            "gpt-4o-mini"
+        ]
+        since = RecordQuery(since="2026-01-15T00:00:00.000Z")
+        assert [r["certificateHash"] for r in store.query(since)] == [b["certificateHash"]]
+        assert len(list(store.query(RecordQuery(entry_point="pkg.mod:fn", limit=1)))) == 1
+        assert store.get("sha256:" + "0" * 64) is None
+    finally:
+        store.close()
+
+
+def test_storing_again_merges_meta_and_set_meta_replaces_it(pg_url: str) -> None:
+    from cerkit.ledger.postgres import PostgresRecordStore
+
+    store = PostgresRecordStore(pg_url)
+    try:
+        record = _record(3)
+        cert = record["certificateHash"]
+        store.put({**record, "meta": {"producer": {"kid": "p"}}})
+        store.put({**record, "meta": {"attestation": {"logIndex": 4}}})
+        meta = (store.get(cert) or {})["meta"]
+        assert meta == {"producer": {"kid": "p"}, "attestation": {"logIndex": 4}}
+        store.set_meta(cert, {"tags": ["x"]})
+        assert (store.get(cert) or {})["meta"] == {"tags": ["x"]}
+        assert store.find(cert[7:15]) == [cert]
+        with pytest.raises(OperationalError):
+            store.set_meta("sha256:" + "1" * 64, {})
+    finally:
+        store.close()
+
+
+def _stamp(index: int, cert: str) -> LogEntry:
+    return LogEntry(index, cert, "2026-01-01T00:00:00.000Z", "kid", f"sig-{index}")
+
+
+def test_log_store_sequences_concurrent_appenders_without_gaps(pg_url: str) -> None:
+    from cerkit.ledger.postgres_log import PostgresLogStore
+
+    stores = [PostgresLogStore(pg_url) for _ in range(4)]
+    try:
+
+        def work(n: int) -> None:
+            for batch in range(25):
+                items = [(f"sha256:{n}-{batch}-{i}", b"{}") for i in range(8)]
+                items.append(("sha256:shared", b"{}"))  # every appender also sends one dup
+                stores[n].append(items, _stamp)
+
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        log = stores[0]
+        assert log.size() == 4 * 25 * 8 + 1
+        entries = log.entries(0, log.size())
+        assert [e.index for e in entries] == list(range(log.size()))
+        assert len({e.certificate_hash for e in entries}) == log.size()
+        shared = log.entry("sha256:shared")
+        assert shared is not None and shared.signature == f"sig-{shared.index}"
+        again = log.append([("sha256:shared", b"{}")], _stamp)
+        assert again.created == [False] and again.entries == [shared]
+        assert log.bundle("sha256:shared") == b"{}"
+        log.ping()
+    finally:
+        for s in stores:
+            s.close()
+
+
+def test_log_store_keeps_tokens_hashed_and_revocable(pg_url: str) -> None:
+    from cerkit.ledger.postgres_log import PostgresLogStore
+
+    store = PostgresLogStore(pg_url)
+    try:
+        store.add_token(Token("id1", "ci", "2026-01-01T00:00:00.000Z"), "hash1")
+        assert store.token_for_hash("hash1") == Token("id1", "ci", "2026-01-01T00:00:00.000Z")
+        assert store.revoke_token("id1", "2026-01-02T00:00:00.000Z") is True
+        assert store.revoke_token("id1", "2026-01-03T00:00:00.000Z") is False
+        token = store.token_for_hash("hash1")
+        assert token is not None and token.revoked_at == "2026-01-02T00:00:00.000Z"
+        assert [t.token_id for t in store.tokens()] == ["id1"]
+    finally:
+        store.close()
