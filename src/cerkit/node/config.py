@@ -1,13 +1,12 @@
 """Opening what a node runs on: its log store (from a URL) and its identity (key files).
 
-Store URLs follow the local store's rules (``docs/capture.md``): a plain path or
+Store URLs follow the local store's rules (:func:`cerkit.ledger.store_url`): a plain path or
 ``sqlite:///path`` for SQLite, ``postgresql://...`` for PostgreSQL; no URL means
-``$CERKIT_STORE`` or ``.cerkit/ledger.db``.
+``$CERKIT_STORE`` or ``.cerkit/ledger.db``. The log tables sit beside the record table.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Final
 
@@ -23,32 +22,25 @@ from cerkit.keys import (
     public_key_bytes,
     save_private_key,
 )
+from cerkit.ledger import store_url
 from cerkit.ledger.base import LogStore
 from cerkit.node.service import NodeIdentity
 
-DEFAULT_STORE: Final[str] = ".cerkit/ledger.db"
 DEFAULT_KEY: Final[str] = ".cerkit/node.key"
 DEFAULT_NODE_ID: Final[str] = "cerkit-node"
 
 
-def store_url(url: str | None) -> str:
-    return url or os.environ.get("CERKIT_STORE") or DEFAULT_STORE
-
-
 def open_log_store(url: str | None) -> LogStore:
-    """The log store behind ``url`` (see the module docstring)."""
-    url = store_url(url)
-    if url.startswith(("postgresql://", "postgres://")):
+    """The log store behind ``url``, resolved as :func:`cerkit.ledger.store_url` does, so
+    the log lives beside the records of the same store."""
+    resolved = store_url(url)
+    if resolved.startswith(("postgresql://", "postgres://")):
         from cerkit.ledger.postgres_log import PostgresLogStore
 
-        return PostgresLogStore(url)
-    if url.startswith("sqlite:///"):
-        url = url[len("sqlite://") :]
-    elif "://" in url:
-        raise UsageError(f"unsupported store URL scheme in {url.split('://')[0]}://")
+        return PostgresLogStore(resolved)
     from cerkit.ledger.sqlite_log import SqliteLogStore
 
-    return SqliteLogStore(url)
+    return SqliteLogStore(resolved)
 
 
 def load_identity(
