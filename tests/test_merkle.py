@@ -7,6 +7,8 @@ from functools import cache
 
 import pytest
 
+from cerkit.audit import audit_log, hash_leaves
+from cerkit.checkpoint import Checkpoint
 from cerkit.errors import InvalidRecordError, Reason
 from cerkit.merkle import (
     EMPTY_ROOT,
@@ -286,3 +288,55 @@ def test_proof_generation_rejects_sizes_outside_the_tree(vector_tree: MerkleTree
         vector_tree.root(9)
     with pytest.raises(ValueError):
         vector_tree.append(b"short")
+
+
+# -- offline audit of a whole log ---------------------------------------------------------
+
+
+def _log(n: int) -> list[bytes]:
+    return [f"sha256:{i:064x}".encode() for i in range(n)]
+
+
+def _cp(entries: list[bytes], size: int) -> Checkpoint:
+    return Checkpoint(
+        "audit/log", size, MerkleTree.from_leaf_hashes(hash_leaves(entries[:size])).root()
+    )
+
+
+def test_audit_of_an_intact_log_passes_and_checks_every_saved_checkpoint() -> None:
+    entries = _log(100)
+    result = audit_log(entries, _cp(entries, 100), previous=[_cp(entries, 10), _cp(entries, 64)])
+    assert result.ok and result.verified_checkpoints == (10, 64, 100)
+    assert audit_log(entries, _cp(entries, 90)).ok  # entries appended after the checkpoint
+
+
+def test_audit_finds_a_rewritten_entry_from_receipts() -> None:
+    entries = _log(100)
+    cp = _cp(entries, 100)
+    tampered = list(entries)
+    tampered[37] = b"sha256:" + b"f" * 64
+    result = audit_log(tampered, cp, expected={i: entries[i] for i in range(0, 100, 1)})
+    assert not result.ok
+    assert (result.reason, result.first_bad_index) == (Reason.LOG_ENTRY_MISMATCH, 37)
+
+
+def test_audit_finds_a_deleted_entry_from_receipts() -> None:
+    entries = _log(100)
+    cp = _cp(entries, 100)
+    deleted = entries[:50] + entries[51:]
+    result = audit_log(deleted, cp, expected={i: entries[i] for i in (10, 50, 99)})
+    assert not result.ok and result.first_bad_index == 50
+    result = audit_log(deleted, cp)  # without receipts: the root does not match
+    assert not result.ok and result.reason is Reason.LOG_ENTRY_MISSING
+    assert result.first_bad_index == 99
+
+
+def test_audit_narrows_a_rewrite_between_saved_checkpoints() -> None:
+    entries = _log(100)
+    saved = [_cp(entries, s) for s in (20, 40, 41, 60)]
+    tampered = list(entries)
+    tampered[40] = b"sha256:" + b"e" * 64
+    result = audit_log(tampered, _cp(entries, 100), previous=saved)
+    assert not result.ok and result.reason is Reason.LOG_ENTRY_MISMATCH
+    assert result.bad_range == (40, 41) and result.first_bad_index == 40
+    assert result.verified_checkpoints == (20, 40)
