@@ -5,7 +5,8 @@ Steps, numbered as in the code:
 1. open the node's current checkpoint with the trusted key document;
 2. download every entry and check the indices run 0..size-1 without a gap;
 3. check each entry's receipt signature (pins down a rewritten entry by index);
-4. rebuild the tree and compare its root with the signed checkpoint;
+4. rebuild the tree and compare its root with the signed checkpoint
+   (:func:`cerkit.audit.audit_log`);
 5. with a previously saved checkpoint: the log did not shrink, the rebuilt tree has the
    saved root at the saved size, and the node's consistency proof verifies (RFC 9162
    §2.1.4.2), so nothing logged before was removed or rewritten.
@@ -20,10 +21,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cerkit.attestation import make_receipt, verify_receipt_signature
+from cerkit.audit import audit_log
 from cerkit.checkpoint import Checkpoint, open_checkpoint_with
 from cerkit.errors import CerkitError, InvalidRecordError, Reason
 from cerkit.keys import KeyDocument, KeyState
-from cerkit.merkle import MerkleTree, record_leaf, verify_consistency
+from cerkit.merkle import verify_consistency
 from cerkit.node.client import NodeClient
 
 
@@ -122,35 +124,14 @@ def audit_entries(
     problems = _check_sequence(entries, checkpoint.size)
     if check_receipts:
         problems.extend(p for e in entries if (p := _check_receipt(e, document)) is not None)
+    # (4) and (5): the rebuilt tree has the signed root, and the saved root at its size
     ordered = sorted(entries, key=lambda e: int(e.get("index", -1)))
-    tree = MerkleTree.from_leaf_hashes(
-        record_leaf(str(e.get("certificateHash"))) for e in ordered[: checkpoint.size]
+    leaves = [str(e.get("certificateHash")).encode("utf-8") for e in ordered]
+    rebuilt = audit_log(leaves, checkpoint, previous=[saved] if saved is not None else [])
+    problems.extend(
+        Problem(rebuilt.reason, text, rebuilt.first_bad_index) for text in rebuilt.problems
     )
-    # (4) the rebuilt tree is the one the node signed
-    if tree.size == checkpoint.size and tree.root() != checkpoint.root:
-        problems.append(
-            Problem(Reason.LOG_ENTRY_MISMATCH, "entries do not rebuild the checkpoint's root")
-        )
-    if saved is not None:
-        problems.extend(_check_saved(tree, checkpoint, saved, consistency))
-    return problems
-
-
-def _check_saved(
-    tree: MerkleTree,
-    checkpoint: Checkpoint,
-    saved: Checkpoint,
-    consistency: Sequence[bytes] | None,
-) -> list[Problem]:
-    # (5) nothing before the saved checkpoint was removed or rewritten
-    if saved.size > checkpoint.size:
-        message = f"log shrank from {saved.size} to {checkpoint.size} entries"
-        return [Problem(Reason.CONSISTENCY_PROOF_INVALID, message)]
-    problems = []
-    if saved.size <= tree.size and tree.root(saved.size) != saved.root:
-        message = f"entries before {saved.size} differ from the saved checkpoint"
-        problems.append(Problem(Reason.LOG_ENTRY_MISMATCH, message))
-    if consistency is not None:
+    if saved is not None and consistency is not None and saved.size <= checkpoint.size:
         try:
             verify_consistency(
                 saved.size, checkpoint.size, saved.root, checkpoint.root, consistency

@@ -20,6 +20,8 @@ from cerkit.node.limits import MAX_ENTRIES_PAGE
 if TYPE_CHECKING:
     import httpx
 
+    from cerkit.verify.trust import TrustStore
+
 #: Seconds to wait for a node; an attestation normally answers in milliseconds.
 TIMEOUT_SECONDS: Final[float] = 30.0
 
@@ -122,3 +124,28 @@ def _node_error(response: httpx.Response) -> CerkitError:
     if response.status_code in (401, 403, 404, 413):
         return CerkitError(text, reason)
     return InvalidRecordError(text, reason)
+
+
+def trust_from_node(url: str) -> TrustStore:
+    """What ``cerkit verify --node URL`` trusts: the node's key document and its current
+    checkpoint, fetched once, plus a fetcher for the consistency proofs that tie each
+    record's embedded checkpoint to that one (fetched once per pair of sizes).
+
+    Trusting a document fetched over the network is trust on first use: prefer a saved key
+    document (``--trust FILE``) where one is available.
+    """
+    from cerkit.verify.trust import TrustStore
+
+    client = NodeClient(url)
+    document = client.key_document()
+    note = client.checkpoint()
+    proofs: dict[tuple[int, int], list[bytes]] = {}
+
+    def fetch(old_size: int, size: int, origin: str) -> list[bytes]:
+        if origin != document.log_origin:
+            raise OperationalError(f"node {url} serves log {document.log_origin}, not {origin}")
+        if (old_size, size) not in proofs:
+            proofs[old_size, size] = client.consistency(old_size, size)
+        return proofs[old_size, size]
+
+    return TrustStore(node_documents=(document,), checkpoints=(note,), consistency_fetcher=fetch)
