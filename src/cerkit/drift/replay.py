@@ -2,10 +2,11 @@
 
 The record names what ran (``execution.entryPoint`` = ``module:qualname``) and with what
 (``input`` = ``{"args": [...], "kwargs": {...}}``, decoded by
-:func:`cerkit.capture.encode.decode`). Replay imports the entry point in this process (the
-current directory first on ``sys.path``), calls it ``runs`` times through cerkit's recorder
-(the function's own ``@record`` wrapper when it has one, else a fresh one under the recorded
-entry point), collects each new sealed record with a post-seal hook, and compares:
+:func:`cerkit.capture.encode.decode`). Replay runs :mod:`cerkit.drift.rerun` ``runs`` times,
+each in a fresh interpreter with this process's environment and working directory: it
+imports the entry point, calls it through cerkit's recorder (the function's own ``@record``
+wrapper when it has one, else a fresh one under the recorded entry point), and hands back
+the new sealed record (also written to the store). Then replay compares:
 
 * ``nondeterministic`` when the replays disagree among themselves, or when a replay differs
   from the original while every recorded factor is equal (``DRIFT_UNEXPLAINED``);
@@ -15,15 +16,18 @@ entry point), collects each new sealed record with a post-seal hook, and compare
 
 from __future__ import annotations
 
-import importlib
+import json
 import os
+import subprocess
 import sys
-from collections.abc import Callable, Mapping
+import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from cerkit.drift.attribution import Explanation, Verdict, explain
-from cerkit.errors import OperationalError, SchemaError
+from cerkit.drift.rerun import recorded_call
+from cerkit.errors import OperationalError
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,51 +56,6 @@ class ReplayResult:
         }
 
 
-def resolve_entry_point(entry_point: str) -> Callable[..., Any]:
-    """Import ``module:qualname`` (the current directory first on ``sys.path``).
-
-    Raises:
-        OperationalError: the module or attribute cannot be found or is not callable.
-    """
-    module_name, _, qualname = entry_point.partition(":")
-    if not module_name or not qualname or module_name == "__main__":
-        raise OperationalError(f"entry point {entry_point!r} cannot be imported for replay")
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
-    try:
-        target: Any = importlib.import_module(module_name)
-        for part in qualname.split("."):
-            target = getattr(target, part)
-    except (ImportError, AttributeError) as exc:
-        raise OperationalError(f"cannot import {entry_point}: {exc}") from None
-    if not callable(target):
-        raise OperationalError(f"{entry_point} is not callable")
-    return target  # type: ignore[no-any-return]
-
-
-def recorded_call(bundle: Mapping[str, Any]) -> tuple[str, list[Any], dict[str, Any]]:
-    """The entry point and decoded ``(args, kwargs)`` of a recorded Python call.
-
-    Raises:
-        SchemaError: not a recorded Python call, or its inputs were kept by digest only.
-    """
-    from cerkit.capture.encode import decode
-
-    snapshot = bundle.get("snapshot")
-    snapshot = snapshot if isinstance(snapshot, Mapping) else {}
-    execution = snapshot.get("execution")
-    if not isinstance(execution, Mapping) or execution.get("kind") != "python":
-        raise SchemaError("only recorded Python calls (execution.kind 'python') can be replayed")
-    entry_point = execution.get("entryPoint")
-    inputs = snapshot.get("input")
-    if not isinstance(entry_point, str) or not isinstance(inputs, Mapping):
-        raise SchemaError("the record has no entry point or no {args, kwargs} input")
-    args, kwargs = decode(inputs.get("args", [])), decode(inputs.get("kwargs", {}))
-    if not isinstance(args, list) or not isinstance(kwargs, dict):
-        raise SchemaError("the record's input is not {args: [...], kwargs: {...}}")
-    return entry_point, args, kwargs
-
-
 def _store(store_url: str | None) -> Any:
     """The store new records go to, or ``False`` when no store backend is available."""
     from cerkit.drift.sources import open_record_store
@@ -108,7 +67,7 @@ def _store(store_url: str | None) -> Any:
 
 
 def replay(bundle: Mapping[str, Any], runs: int, *, store_url: str | None = None) -> ReplayResult:
-    """Re-execute the recorded call ``runs`` times here and compare the outputs.
+    """Re-execute the recorded call ``runs`` times, each in a fresh interpreter here.
 
     Args:
         bundle: the original record.
@@ -120,32 +79,33 @@ def replay(bundle: Mapping[str, Any], runs: int, *, store_url: str | None = None
 
     Raises:
         SchemaError: the record cannot be replayed (see :func:`recorded_call`).
-        OperationalError: the entry point cannot be imported, or no run produced a record.
+        OperationalError: a run could not start or produced no record.
     """
-    from cerkit.capture import recorder
-
-    entry_point, args, kwargs = recorded_call(bundle)
-    target = resolve_entry_point(entry_point)
-    if getattr(target, "__cerkit_entry_point__", None) is None:
-        target = recorder.record(name=entry_point)(target)
-    new: list[dict[str, Any]] = []
-    saved = (recorder.DEFAULTS.store, list(recorder.DEFAULTS.hooks))
+    entry_point, _args, _kwargs = recorded_call(bundle)  # fail early, here
     store = _store(store_url)
-    recorder.DEFAULTS.store = store
-    recorder.DEFAULTS.hooks = [*saved[1], lambda b: new.append(b)]
-    try:
-        for _ in range(runs):
-            try:
-                target(*args, **kwargs)
-            except Exception:  # the failure is in the new record (status "error")
-                continue
-    finally:
-        recorder.DEFAULTS.store, recorder.DEFAULTS.hooks = saved
-        if store is not False:
-            store.close()
-    if not new:
-        raise OperationalError(f"replaying {entry_point} produced no record")
-    return _judge(bundle, entry_point, new, stored=store is not False)
+    stored = store is not False
+    if stored:
+        store.close()
+    env = dict(os.environ)
+    if store_url:
+        env["CERKIT_STORE"] = store_url
+    payload = json.dumps(bundle)
+    new = []
+    with tempfile.TemporaryDirectory(prefix="cerkit-replay-") as scratch:
+        for run in range(runs):
+            out = os.path.join(scratch, f"run-{run}.json")
+            command = [sys.executable, "-m", "cerkit.drift.rerun", out]
+            if not stored:
+                command.append("--no-store")
+            done = subprocess.run(
+                command, input=payload, capture_output=True, text=True, env=env, check=False
+            )
+            if not os.path.exists(out):
+                detail = done.stderr.strip().splitlines()[-1:] or ["no record written"]
+                raise OperationalError(f"replay run {run + 1} of {entry_point} failed: {detail[0]}")
+            with open(out, encoding="utf-8") as handle:
+                new.append(json.load(handle))
+    return _judge(bundle, entry_point, new, stored=stored)
 
 
 def _judge(
@@ -166,4 +126,4 @@ def _judge(
     )
 
 
-__all__ = ["ReplayResult", "recorded_call", "replay", "resolve_entry_point"]
+__all__ = ["ReplayResult", "replay"]

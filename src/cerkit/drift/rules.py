@@ -135,6 +135,8 @@ def _imported(record: Any, name: str) -> bool:
 def _dependency(change: Change, parts: list[str], a: Any, b: Any) -> Finding | None:
     # snapshot.environment.packages.installed.NAME or snapshot.environment.imported.packages.NAME
     if len(parts) < 5 or parts[3] not in ("installed", "packages"):
+        if parts[-1] in ("digest", "count"):
+            return None  # summaries of the package set: the per-package changes say more
         return Finding("dependency", "packages", 15, f"the package set changed ({change.path})")
     name = parts[4]
     was_imported = _imported(a, name) or _imported(b, name)
