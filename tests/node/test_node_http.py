@@ -100,6 +100,11 @@ def test_read_endpoints_serve_proofs_records_and_metrics(make_node: Any) -> None
         verify_inclusion(record_leaf(cert), proof["logIndex"], 5, hashes, checkpoint.root)
         record = client.get(f"/v1/records/{cert}").json()
         assert record["bundle"]["certificateHash"] == cert
+        attested = {**bundles[2], "meta": {"attestation": record["attestation"]}}
+        report = client.post("/v1/verify", json=attested).json()
+        assert (report["verdict"], report["assurance"]) == ("VERIFIED", "logged"), report
+        tampered = {**attested, "createdAt": "2000-01-01T00:00:00.000Z"}
+        assert client.post("/v1/verify", json=tampered).json()["verdict"] == "FAILED"
         assert record["logIndex"] == answers[2]["logIndex"]
         page = client.get("/v1/entries", params={"start": 1, "end": 10**6}).json()
         assert page["end"] == 1 + MAX_ENTRIES_PAGE

@@ -1,0 +1,153 @@
+"""The node's logic without HTTP: service, group commit, tokens, embedded node."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import orjson
+import pytest
+from node_checks import sealed
+
+from cerkit.errors import CerkitError, InvalidRecordError, OperationalError
+from cerkit.keys import KeyDocument, KeyEntry, generate_private_key, key_id, public_key_bytes
+from cerkit.ledger.sqlite_log import SqliteLogStore
+from cerkit.merkle import record_leaf, verify_inclusion
+from cerkit.node.audit import open_with_document
+from cerkit.node.batcher import Batcher
+from cerkit.node.embedded import open_embedded_node
+from cerkit.node.service import NodeIdentity, NodeService, Submission, parse_submission
+from cerkit.node.tokens import Authenticator, bearer_secret, create_token, revoke_token
+from cerkit.verify import verify_bundle
+
+
+def _identity() -> NodeIdentity:
+    key = generate_private_key()
+    entry = KeyEntry(kid=key_id(key), public_key=public_key_bytes(key))
+    return NodeIdentity(key, KeyDocument(node_id="test-node", keys=(entry,)))
+
+
+def _submissions(count: int, prefix: str = "svc") -> list[Submission]:
+    return [parse_submission(orjson.dumps(b)) for b in sealed(count, prefix)]
+
+
+def test_parse_submission_accepts_a_bundle_or_a_wrapped_one_and_names_the_failure() -> None:
+    bundle = sealed(1)[0]
+    assert parse_submission(orjson.dumps(bundle)).certificate_hash == bundle["certificateHash"]
+    wrapped = parse_submission(orjson.dumps({"bundle": bundle}))
+    assert wrapped.certificate_hash == bundle["certificateHash"]
+    bad = {**bundle, "createdAt": "2000-01-01T00:00:00.000Z"}
+    with pytest.raises(InvalidRecordError) as caught:
+        parse_submission(orjson.dumps(bad))
+    assert caught.value.reason == "CERTIFICATE_HASH_MISMATCH"
+
+
+def test_a_batch_with_duplicates_gets_one_index_per_record(tmp_path: Path) -> None:
+    service = NodeService(SqliteLogStore(tmp_path / "log.db"), _identity())
+    first, second = _submissions(2)
+    results = service.commit([first, second, first])
+    assert [r.entry.index for r in results] == [0, 1, 0]
+    assert [r.created for r in results] == [True, True, False]
+    assert results[0].entry == results[2].entry
+    again = service.commit([second])[0]
+    assert (again.entry, again.created, again.tree_size) == (results[1].entry, False, 2)
+
+
+def test_two_services_on_one_store_share_one_log_like_replicas(tmp_path: Path) -> None:
+    identity = _identity()
+    a = NodeService(SqliteLogStore(tmp_path / "log.db"), identity)
+    b = NodeService(SqliteLogStore(tmp_path / "log.db"), identity)
+    subs = _submissions(30)
+    a.commit(subs[:10])
+    b_results = b.commit(subs[10:20])  # b catches up on a's 10 entries first
+    assert [r.entry.index for r in b_results] == list(range(10, 20))
+    a.commit(subs[20:])
+    assert b.checkpoint() == a.checkpoint()
+    checkpoint = open_with_document(b.checkpoint(), identity.document)
+    assert checkpoint.size == 30
+    for index in (0, 15, 29):
+        leaf = record_leaf(subs[index].certificate_hash)
+        verify_inclusion(leaf, index, 30, b.inclusion(index, 30), checkpoint.root)
+    # A fresh start rebuilds the same tree from the store.
+    c = NodeService(SqliteLogStore(tmp_path / "log.db"), identity)
+    assert c.root(30) == checkpoint.root
+    with pytest.raises(CerkitError):
+        c.inclusion(0, 31)
+
+
+def test_group_commit_batches_concurrent_submissions(tmp_path: Path) -> None:
+    service = NodeService(SqliteLogStore(tmp_path / "log.db"), _identity())
+    batches: list[int] = []
+
+    async def main() -> list[int]:
+        batcher = Batcher(service, observe=lambda size, _: batches.append(size))
+        batcher.start()
+        try:
+            results = await asyncio.gather(*(batcher.submit(s) for s in _submissions(200)))
+        finally:
+            await batcher.stop()
+        return [r.entry.index for r in results]
+
+    indices = asyncio.run(main())
+    assert sorted(indices) == list(range(200))
+    assert sum(batches) == 200
+    assert max(batches) > 1  # concurrent requests shared a transaction
+    assert len(batches) < 200
+
+
+def test_a_failing_store_fails_every_waiter_and_hands_out_no_receipt(tmp_path: Path) -> None:
+    store = SqliteLogStore(tmp_path / "log.db")
+    service = NodeService(store, _identity())
+    store.close()
+
+    async def main() -> None:
+        batcher = Batcher(service)
+        batcher.start()
+        try:
+            with pytest.raises(OperationalError):
+                await batcher.submit(_submissions(1)[0])
+        finally:
+            await batcher.stop()
+
+    asyncio.run(main())
+
+
+def test_tokens_are_stored_hashed_and_cached_briefly(tmp_path: Path) -> None:
+    store = SqliteLogStore(tmp_path / "log.db")
+    new = create_token(store, "ci", "2026-01-01T00:00:00.000Z")
+    raw = (tmp_path / "log.db").read_bytes() + (tmp_path / "log.db-wal").read_bytes()
+    assert new.secret.encode() not in raw
+    now = [0.0]
+    auth = Authenticator(store, clock=lambda: now[0])
+    assert auth.cached(new.secret) is None
+    assert auth.check(new.secret) is True
+    revoke_token(store, new.token.token_id, "2026-01-02T00:00:00.000Z")
+    assert auth.cached(new.secret) is True  # still cached...
+    now[0] = 1.5
+    assert auth.cached(new.secret) is None  # ...but only briefly
+    assert auth.check(new.secret) is False
+    with pytest.raises(CerkitError):
+        revoke_token(store, new.token.token_id, "2026-01-03T00:00:00.000Z")
+    assert bearer_secret("Bearer abc") == "abc"
+    assert bearer_secret("bearer  abc ") == "abc"
+    assert bearer_secret("Basic abc") is None
+    assert bearer_secret("Bearer " + "x" * 1000) is None
+
+
+def test_the_embedded_node_attests_to_logged_on_the_local_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    bundle = sealed(1, "embedded")[0]
+    with open_embedded_node() as node:
+        attested = node.attest(bundle)
+        report = verify_bundle(attested, trust=node.trust())
+        document = node.key_document()
+    assert report.assurance.label == "logged", report.to_dict()
+    assert attested["certificateHash"] == bundle["certificateHash"]
+    assert (tmp_path / ".cerkit" / "ledger.db").exists()
+    assert (tmp_path / ".cerkit" / "node.key").stat().st_mode & 0o077 == 0
+    assert json.loads(json.dumps(document))["nodeId"] == "cerkit-local"
+    with open_embedded_node() as node:  # reopened: same log, same index
+        assert node.attest(bundle)["meta"]["attestation"]["logIndex"] == 0
