@@ -23,6 +23,8 @@ VERBS: tuple[str, ...] = (
     "canonical",
     "seal",
     "verify",
+    "keys",
+    "sign",
     "demo",
     "diff",
     "drift",

@@ -16,7 +16,7 @@ from cerkit.cli._common import (
 )
 from cerkit.errors import CerkitError, OperationalError
 from cerkit.jsonio import iter_jsonl, load_file
-from cerkit.verify import Layer, Report, Status, verify_bundle
+from cerkit.verify import Layer, Report, Status, TrustStore, verify_bundle
 from cerkit.verify.project import is_project_bundle, verify_project_bundle
 
 NAME = "verify"
@@ -28,8 +28,39 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--json", action="store_true", help="one JSON report per record (JSON Lines)"
     )
     parser.add_argument(
+        "--trust",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="trusted node key document or trust bundle (repeatable); enables layers 3-4",
+    )
+    parser.add_argument(
+        "--producer-key",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="trusted producer public key (PEM or key document; repeatable); enables layer 2",
+    )
+    parser.add_argument(
+        "--nexart-compat",
+        action="store_true",
+        help="also accept NexArt's receipt layouts (the report says so)",
+    )
+    parser.add_argument(
         "files", nargs="+", metavar="FILE", help="bundle .json or .jsonl; - for stdin"
     )
+
+
+def trust_from_args(args: argparse.Namespace) -> TrustStore | None:
+    """The trust store named by ``--trust`` and ``--producer-key`` (None: trust nothing)."""
+    if not args.trust and not args.producer_key:
+        return None
+    store = TrustStore()
+    for path in args.trust:
+        store = store.merged(TrustStore.load(path))
+    for path in args.producer_key:
+        store = store.with_producer_key_file(path)
+    return store
 
 
 def _documents(path: str) -> Iterator[tuple[str, Any]]:
@@ -44,7 +75,7 @@ def _documents(path: str) -> Iterator[tuple[str, Any]]:
         yield path, exc
 
 
-def _report_for(source: str, item: Any) -> Report:
+def _report_for(source: str, item: Any, **options: Any) -> Report:
     if isinstance(item, OperationalError):
         report = Report(certificate_hash="", source=source)
         report.add(Layer.INTEGRITY, "read", Status.ERROR, item.reason, item.message)
@@ -55,7 +86,7 @@ def _report_for(source: str, item: Any) -> Report:
         return report
     if is_project_bundle(item):
         return verify_project_bundle(item, source=source)
-    return verify_bundle(item, source=source)
+    return verify_bundle(item, source=source, **options)
 
 
 def render(report: Report) -> str:
@@ -81,9 +112,10 @@ def diagnosis(report: Report) -> str:
 
 def run(args: argparse.Namespace) -> int:
     failed = errored = 0
+    options = {"trust": trust_from_args(args), "nexart_compat": args.nexart_compat}
     items = [item for path in args.files for item in _documents(path)]
     for source, item in progress(items, total=len(items), desc="verify"):
-        report = _report_for(source, item)
+        report = _report_for(source, item, **options)
         if args.json:
             write_json_line(report.to_dict())
         else:
