@@ -192,6 +192,21 @@ def test_unseeded_randomness_is_unexplained_and_replay_says_nondeterministic(
     assert replayed["label"] == "nondeterministic"
     assert replayed["distinctOutputs"] == 5
     assert replayed["runs"] == 5
+    # the replays were stored: diff them by hash prefix and gate on drift over the store
+    assert replayed["stored"] is True
+    store = str(tmp_path / "replay-store.db")
+    first, second = (h.removeprefix("sha256:")[:16] for h in replayed["newRecords"][:2])
+    by_hash = subprocess.run(
+        [CERKIT, "diff", first, second, "--store", store, "--json"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert json.loads(by_hash.stdout)["verdict"] == "DRIFT_UNEXPLAINED", by_hash.stderr
+    gate = subprocess.run(
+        [CERKIT, "drift", "--store", store, "--fail-on", "unexplained", "--json"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert gate.returncode == 1, gate.stderr
+    assert json.loads(gate.stdout)["verdicts"] == {"DRIFT_UNEXPLAINED": 4}
 
 
 def replay(folder: Path, original: Path, runs: int) -> dict[str, Any]:

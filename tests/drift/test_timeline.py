@@ -142,3 +142,38 @@ def test_html_report_opens_offline_in_chromium_with_one_plot_per_group(tmp_path:
     assert dom.count('class="run"') == 2 + 4 + 1
     # the inline script ran: it counted the plots the browser parsed
     assert "3 plots, 4 change points" in dom
+
+
+def test_drift_verb_baseline_gate_fails_on_a_shifted_default(tmp_path: Path) -> None:
+    golden = tmp_path / "golden"
+    golden.mkdir()
+    (golden / "score.json").write_text(json.dumps(make(at=_at(1, 0))))
+    drifted = make({"effectiveParameters.threshold": 0.9, "output": 0.1}, at=_at(5, 0))
+    ledger = _write(tmp_path, [drifted])
+    result = _cerkit("drift", str(ledger), "--baseline", str(golden), "--fail-on", "any")
+    assert result.returncode == 1
+    assert "baseline: DRIFT_EXPLAINED" in result.stdout
+    lenient = _cerkit("drift", str(ledger), "--baseline", str(golden), "--fail-on", "unexplained")
+    assert lenient.returncode == 0
+
+
+def test_diff_verb_human_output_leads_with_the_verdict(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    a.write_text(json.dumps(make()))
+    b.write_text(json.dumps(make({"execution.codeDigest": "sha256:" + "d" * 64, "output": 1})))
+    result = _cerkit("diff", str(a), str(b))
+    assert result.returncode == 0, result.stderr
+    first, *rest = result.stdout.splitlines()
+    assert first.startswith("DRIFT_EXPLAINED: output changed; likeliest cause (code)")
+    assert "Changes by facet:" in rest
+
+
+def test_diff_verb_rejects_what_is_neither_file_nor_hash(tmp_path: Path) -> None:
+    result = _cerkit("diff", "no-such-file", str(tmp_path))
+    assert result.returncode == 2
+    assert result.stderr.startswith("cerkit: USAGE_ERROR")
+    not_a_record = tmp_path / "x.json"
+    not_a_record.write_text("[1, 2]")
+    bad = _cerkit("diff", str(not_a_record), str(not_a_record))
+    assert bad.returncode == 1
+    assert "SCHEMA_ERROR" in bad.stderr
