@@ -17,7 +17,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _store_option(serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port to bind, 0 for any (8080)")
-    serve.add_argument("--key", help="node private key file (default .cerkit/node.key)")
+    serve.add_argument(
+        "--key-dir", help="key directory of cerkit keys (default .cerkit/keys when present)"
+    )
+    serve.add_argument("--key", help="one private key file (default .cerkit/node.key)")
     serve.add_argument("--key-document", help="saved key document listing retired keys too")
     serve.add_argument("--node-id", help="node id when no key document is given")
     serve.add_argument("--port-file", help="write the bound port to this file once listening")
@@ -48,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
             host=args.host,
             port=args.port,
             key=args.key,
+            key_dir=args.key_dir,
             key_document=args.key_document,
             node_id=args.node_id,
             port_file=args.port_file,

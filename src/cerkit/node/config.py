@@ -12,6 +12,8 @@ from typing import Final
 
 from cerkit.errors import OperationalError, UsageError
 from cerkit.jsonio import load_file
+from cerkit.keyring import KeyRing
+from cerkit.keyring import key_dir as default_key_dir
 from cerkit.keys import (
     KeyDocument,
     KeyEntry,
@@ -48,18 +50,27 @@ def load_identity(
     document_path: str | None = None,
     node_id: str | None = None,
     *,
+    key_dir: str | None = None,
     create: bool = True,
 ) -> NodeIdentity:
     """The node's signing key and published key document.
 
-    ``document_path`` names a saved key document (``cerkit keys export``) listing the
-    node's retired and revoked keys too; the signing key must be its active key. Without
-    one, the document lists just the signing key. A missing default key file is created
-    when ``create`` is true.
+    In order of preference: ``key_dir``, a key directory of ``cerkit keys`` (its active key
+    signs, its document with every retired and revoked key is published); ``key_path``, one
+    private key file, with ``document_path`` naming a saved key document that lists the
+    node's older keys too (the key must be its active key); the default key directory
+    ``.cerkit/keys`` when it exists; else ``.cerkit/node.key``, created on first use when
+    ``create`` is true.
 
     Raises:
         UsageError: the signing key is not the document's active key.
+        OperationalError: no key could be read.
     """
+    if key_dir is None and key_path is None and KeyRing(default_key_dir()).exists():
+        key_dir = str(default_key_dir())
+    if key_dir is not None:
+        ring = KeyRing(key_dir)
+        return NodeIdentity(private_key=ring.private_key(), document=ring.load())
     path = Path(key_path or DEFAULT_KEY)
     if not path.exists() and key_path is None and create:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -24,6 +24,7 @@ def serve(
     host: str,
     port: int,
     key: str | None,
+    key_dir: str | None = None,
     key_document: str | None = None,
     node_id: str | None = None,
     port_file: str | None = None,
@@ -31,7 +32,7 @@ def serve(
     """Open the store, rebuild the tree, and serve until interrupted."""
     import uvicorn
 
-    identity = load_identity(key, key_document, node_id)
+    identity = load_identity(key, key_document, node_id, key_dir=key_dir)
     log = open_log_store(store)
     service = NodeService(log, identity)
     app = create_app(service)
