@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cerkit.digest import is_digest
 from cerkit.drift.attribution import Explanation
 from cerkit.drift.diff import MISSING, Change
 from cerkit.drift.timeline import Group, Timeline
@@ -12,6 +13,8 @@ _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def _short(value: Any, width: int = 50) -> str:
+    if is_digest(value):
+        return f"{value[:19]}…"
     text = "absent" if value is MISSING else repr(value)
     return text if len(text) <= width else text[: width - 3] + "..."
 

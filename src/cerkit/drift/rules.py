@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from cerkit.digest import is_digest
 from cerkit.drift.diff import MISSING, Change, lookup
 
 CATEGORY_ORDER: Final[tuple[str, ...]] = (
@@ -72,6 +73,8 @@ class Finding:
 def _fmt(value: Any) -> str:
     if value is MISSING:
         return "absent"
+    if is_digest(value):
+        return f"{value[:19]}…"  # sha256: and 12 hex digits identify it in a report
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -113,7 +116,10 @@ def _model(change: Change, parts: list[str], a: Any, b: Any) -> Finding:
     key = parts[2] if len(parts) > 2 else "modelIdentity"
     score, meaning = _MODEL.get(key, (70, f"model identity {key} changed"))
     subject = str(lookup(b, ("snapshot", "model")) or "model")
-    return Finding("model", subject, score, f"{meaning}: {_moved(change)}")
+    detail = ".".join(parts[3:])  # which parameter or weights file
+    return Finding(
+        "model", subject, score, f"{meaning}: {detail + ' ' if detail else ''}{_moved(change)}"
+    )
 
 
 def _code(change: Change, parts: list[str], a: Any, b: Any) -> Finding:

@@ -21,7 +21,7 @@ from cerkit.ledger.base import RecordQuery, RecordStore
 #: Wraps an iterable of rows given the expected count (a progress bar on a terminal).
 Watch = Callable[[Iterable[Row], int], Iterable[Row]]
 
-_HASH: Final[re.Pattern[str]] = re.compile(r"(?:sha256:)?([0-9a-f]{64})")
+_HASH: Final[re.Pattern[str]] = re.compile(r"(?:sha256:)?([0-9a-f]{6,64})")
 
 
 def open_record_store(url: str | None) -> RecordStore:
@@ -68,15 +68,28 @@ def resolve(ref: str, store_url: str | None) -> dict[str, Any]:
         return bundles[0]
     match = _HASH.fullmatch(ref)
     if match is None:
-        raise UsageError(f"{ref} is neither a file nor a certificate hash")
+        raise UsageError(f"{ref} is neither a file nor a certificate hash (or a prefix)")
     store = open_record_store(store_url)
     try:
-        bundle = store.get("sha256:" + match.group(1))
+        certificate_hash = _expand(store, match.group(1))
+        bundle = store.get(certificate_hash)
     finally:
         store.close()
     if bundle is None:
-        raise OperationalError(f"record sha256:{match.group(1)[:12]}... is not in the store")
+        raise OperationalError(f"record {certificate_hash} is not in the store", Reason.NOT_PRESENT)
     return bundle
+
+
+def _expand(store: RecordStore, hex_digits: str) -> str:
+    """A full certificate hash from a unique prefix (stores that offer ``find``)."""
+    if len(hex_digits) == 64:
+        return "sha256:" + hex_digits
+    find = getattr(store, "find", None)
+    matches = list(find(hex_digits)) if callable(find) else []
+    if len(matches) != 1:
+        found = "no record" if not matches else f"{len(matches)} records"
+        raise UsageError(f"certificate hash prefix {hex_digits} matches {found}")
+    return str(matches[0])
 
 
 @dataclass
