@@ -16,12 +16,13 @@ _NATIVE_MODULES: Final[tuple[str, ...]] = ("numpy", "scipy", "torch", "sklearn",
 
 _controller: Any = None
 _controller_key: tuple[bool, ...] | None = None
+_libs: tuple[tuple[int, ...], list[dict[str, Any]]] | None = None
 _static: dict[str, Any] | None = None
 
 
 def reset() -> None:
-    global _controller, _controller_key, _static
-    _controller = _controller_key = _static = None
+    global _controller, _controller_key, _static, _libs
+    _controller = _controller_key = _static = _libs = None
 
 
 def _installed_version(name: str) -> str | None:
@@ -66,16 +67,24 @@ def _static_parts() -> dict[str, Any]:
 
 
 def _blas() -> tuple[tuple[int, ...], Any]:
-    global _controller, _controller_key
+    global _controller, _controller_key, _libs
     key = tuple(name in sys.modules for name in _NATIVE_MODULES)
     if _controller is None or key != _controller_key:
         try:
             from threadpoolctl import ThreadpoolController
         except ImportError:
             return (), {"unknown": "threadpoolctl is not installed"}
-        _controller, _controller_key = ThreadpoolController(), key
+        _controller, _controller_key, _libs = ThreadpoolController(), key, None
+    # Per execution only the thread counts are read (one cheap native call per library).
+    threads = tuple(lib.num_threads or 0 for lib in _controller.lib_controllers)
+    if _libs is None or _libs[0] != threads:
+        _libs = (threads, _describe(_controller))
+    return _libs
+
+
+def _describe(controller: Any) -> list[dict[str, Any]]:
     libs = []
-    for lib in _controller.lib_controllers:
+    for lib in controller.lib_controllers:
         info = lib.info()
         libs.append({
             "api": info.get("user_api"),
@@ -88,7 +97,7 @@ def _blas() -> tuple[tuple[int, ...], Any]:
             "filepath": info.get("filepath"),
         })  # fmt: skip
     libs.sort(key=lambda lib: (str(lib["api"]), str(lib["internalApi"]), str(lib["filepath"])))
-    return tuple(lib["threads"] or 0 for lib in libs), libs
+    return libs
 
 
 def _torch(version: str | None) -> dict[str, Any] | None:

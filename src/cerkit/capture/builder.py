@@ -19,7 +19,7 @@ from typing import Any
 
 from cerkit.capture import _seeds
 from cerkit.capture.encode import EncodeOptions, encode
-from cerkit.capture.fingerprint import fingerprint
+from cerkit.capture.fingerprint import canonical_environment, fingerprint
 from cerkit.capture.secrets import scrub
 from cerkit.digest import PREFIX, hash_payload
 from cerkit.seal import create_snapshot, seal
@@ -166,15 +166,20 @@ class Capture:
         ended = time.time()
         duration_ms = round((time.perf_counter() - self.clock) * 1000, 3)
         seeds = _seeds.seeds_since(self.seed_mark)
-        bundle = seal(
-            create_snapshot(self._snapshot_args(output, error, ended, duration_ms, seeds))
-        )
+        snapshot = create_snapshot(self._snapshot_args(output, error, ended, duration_ms, seeds))
+        # The environment is large and the same for many records: seal over its cached
+        # canonical bytes (canonical JSON is compositional), then put the object back.
+        hashed = {**snapshot, "environment": canonical_environment(snapshot["environment"])}
+        bundle = seal(hashed)
+        bundle["snapshot"] = snapshot
         for hook in self.hooks:
             bundle = hook(bundle) or bundle
         if self.store is not False:
             from cerkit.ledger import store_for
 
-            store_for(self.store).put(bundle)
+            store = store_for(self.store)
+            # Queue the write when the store can (the SQLite store's background writer).
+            getattr(store, "put_later", store.put)(bundle)
         return bundle
 
     def _snapshot_args(
@@ -182,7 +187,9 @@ class Capture:
     ) -> dict[str, Any]:
         identity = _model_identity(self.model)
         status = "ok" if error is None else "error"
-        failure = None if error is None else {"type": _type_name(error), "message": str(error)}
+        failure = None
+        if error is not None:
+            failure = {"type": _type_name(error), "message": scrub(str(error))}
         if error is not None:
             encoded_output: Any = {"error": failure}
         else:
@@ -204,7 +211,7 @@ class Capture:
             "status": status,
             "error": failure,
             "seeds": seeds,
-            **self.extra_execution,
+            **scrub(self.extra_execution),
         }
         args: dict[str, Any] = {
             "executionId": uuid.uuid4().hex,
@@ -212,16 +219,16 @@ class Capture:
             "provider": self.provider,
             "model": _model_name(identity) or self.entry_point,
             "prompt": self.entry_point,
-            "input": self.input,
-            "output": encoded_output,
-            "parameters": _nexart_parameters(self.passed),
-            "effectiveParameters": effective,
+            # Secrets are filtered from everything that came from the caller (docs/capture.md).
+            "input": scrub(self.input),
+            "output": scrub(encoded_output),
+            "parameters": _nexart_parameters(scrub(self.passed)),
+            "effectiveParameters": scrub(effective),
             "execution": execution,
-            "toolCalls": self.tool_calls,
+            "toolCalls": scrub(self.tool_calls),
         }
         if identity:
-            args["modelIdentity"] = identity
-        args = scrub(args)
+            args["modelIdentity"] = scrub(identity)
         args["environment"] = fingerprint()  # filtered by its own allowlist
         return args
 

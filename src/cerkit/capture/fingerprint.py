@@ -21,6 +21,7 @@ from typing import Any, Final
 
 from cerkit.capture import _probes
 from cerkit.capture.secrets import REDACTED, is_secret_name, looks_like_secret
+from cerkit.canonical import CanonicalFragment, canonicalize
 from cerkit.digest import hash_canonical
 
 SCHEMA: Final[str] = "cerkit.environment.v1"
@@ -105,6 +106,24 @@ def fingerprint() -> dict[str, Any]:
     environment["imported"] = imported_packages()
     environment["envVars"] = env_vars()
     return environment
+
+
+_canonical_cache: tuple[tuple[Any, ...], CanonicalFragment] | None = None
+
+
+def canonical_environment(environment: dict[str, Any]) -> CanonicalFragment:
+    """The canonical bytes of an ``environment`` built by :func:`fingerprint`, as a fragment
+    for sealing. Cached while the parts are the same objects: the parts are cached, so a
+    process pays for canonicalizing its (large) environment once, not per record."""
+    global _canonical_cache
+    parts = tuple(environment.values())
+    cached = _canonical_cache
+    if cached is not None and len(cached[0]) == len(parts):
+        if all(a is b for a, b in zip(cached[0], parts, strict=True)):
+            return cached[1]
+    fragment = CanonicalFragment(canonicalize(environment))
+    _canonical_cache = (parts, fragment)
+    return fragment
 
 
 def allow_env(*patterns: str) -> None:

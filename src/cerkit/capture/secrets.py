@@ -18,6 +18,7 @@ be brute-forced, and a record is meant to be shared. See docs/capture.md, "Secre
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -84,6 +85,10 @@ _HARMLESS: Final[re.Pattern[str]] = re.compile(
 )
 
 
+_SECRET_NAME: Final[re.Pattern[str]] = re.compile("|".join(SECRET_NAME_PARTS))
+
+
+@functools.lru_cache(maxsize=4096)
 def is_secret_name(name: str) -> bool:
     """True when a variable or argument called ``name`` must not have its value recorded.
 
@@ -91,7 +96,7 @@ def is_secret_name(name: str) -> bool:
     (True, False)
     """
     upper = name.upper()
-    if not any(part in upper for part in SECRET_NAME_PARTS):
+    if _SECRET_NAME.search(upper) is None:
         return False
     return _SAFE_NAME.search(upper) is None
 
@@ -147,6 +152,11 @@ def scrub_text(text: str) -> str:
     return text
 
 
+# Short strings recur (names, paths, model ids): their verdicts are cached, bounded in size.
+_CACHED_LENGTH: Final[int] = 512
+_scrub_short = functools.lru_cache(maxsize=4096)(scrub_text)
+
+
 def _scrub_item(key: Any, item: Any) -> Any:
     # Under a secret name, strings and containers go; numbers, booleans and null stay
     # (a token count or a flag called ``use_auth_token=True`` is not a secret).
@@ -162,7 +172,9 @@ def scrub(value: Any) -> Any:
     credential-looking strings anywhere. Values without secrets come back unchanged."""
     kind = type(value)
     if kind is str:
-        return scrub_text(value) if len(value) >= _MIN_SECRET_LENGTH else value
+        if len(value) < _MIN_SECRET_LENGTH:
+            return value
+        return _scrub_short(value) if len(value) <= _CACHED_LENGTH else scrub_text(value)
     if kind is dict or isinstance(value, Mapping):
         return {key: _scrub_item(key, item) for key, item in value.items()}
     if kind is list or kind is tuple:

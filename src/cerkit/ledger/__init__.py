@@ -21,6 +21,7 @@ DEFAULT_STORE: Final[str] = os.path.join(".cerkit", "ledger.db")
 STORE_ENV: Final[str] = "CERKIT_STORE"
 
 _open: dict[str, RecordStore] = {}
+_by_spec: dict[tuple[Any, ...], RecordStore] = {}
 _open_lock = threading.Lock()
 
 
@@ -73,11 +74,18 @@ def store_for(spec: Any) -> RecordStore:
     """
     if spec is not None and not isinstance(spec, str | os.PathLike):
         return spec  # type: ignore[no-any-return]
+    # Resolving a path touches the file system; a recorded call must not pay for it each
+    # time, so the answer is cached for as long as what it depends on stays the same.
+    key = (spec, os.environ.get(STORE_ENV), os.getcwd())
+    store = _by_spec.get(key)
+    if store is not None:
+        return store
     resolved = store_url(spec)
     with _open_lock:
         store = _open.get(resolved)
         if store is None:
             store = _open[resolved] = open_store(resolved)
+        _by_spec[key] = store
         return store
 
 
@@ -87,6 +95,7 @@ def close_shared_stores() -> None:
         for store in _open.values():
             store.close()
         _open.clear()
+        _by_spec.clear()
 
 
 __all__ = [

@@ -11,6 +11,7 @@ WAL checkpoint with an fsync for callers that need a durability point.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import sqlite3
@@ -40,11 +41,18 @@ CREATE TABLE IF NOT EXISTS records (
     meta             BLOB,           -- the unhashed meta object, JSON, or NULL
     stored_at        TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS environments (
+    environment_key TEXT PRIMARY KEY,  -- sha256 hex of body
+    body            BLOB NOT NULL      -- one snapshot.environment object, JSON
+);
 CREATE INDEX IF NOT EXISTS records_created_at ON records (created_at);
 CREATE INDEX IF NOT EXISTS records_entry_point ON records (entry_point, created_at);
 CREATE INDEX IF NOT EXISTS records_model ON records (model, created_at);
 CREATE INDEX IF NOT EXISTS records_execution_key ON records (execution_key, created_at);
 """
+# Placeholder key of a record's environment in the ``bundle`` column (never a real field
+# name: records carry objects here, and ``$`` keys are reserved by the encoding rules).
+_ENV_REF: Final[str] = "$cerkitEnvironment"
 #: How long a writer waits for another process's transaction before failing.
 BUSY_TIMEOUT_MS: Final[int] = 10_000
 
@@ -93,6 +101,9 @@ class SQLiteStore:
         self.path = Path(path)
         self._lock = threading.Lock()
         self._key_function = _execution_key_function()
+        self._last_environment: tuple[bytes, str] | None = None
+        self._writer: Any = None
+        self._environments: dict[str, bytes] = {}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(
@@ -132,27 +143,84 @@ class SQLiteStore:
         created = bundle.get("createdAt")
         if not isinstance(cert, str) or not cert or not isinstance(created, str):
             raise SchemaError("only sealed records (certificateHash, createdAt) can be stored")
-        body = {k: v for k, v in bundle.items() if k != "meta"}
-        meta = bundle.get("meta")
-        key = self._execution_key(bundle)
-        row = (cert, created, *_columns(bundle), key, _dumps(body),
-               _dumps(meta) if meta is not None else None, _now())  # fmt: skip
+        self._wait_for_writer()
         try:
             with self._lock, self._transaction():
-                cursor = self._db.execute(
-                    "INSERT INTO records (certificate_hash, created_at, entry_point, model, provider,"
-                    " kind, status, execution_key, bundle, meta, stored_at)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (certificate_hash) DO NOTHING",
-                    row,
-                )
-                created_row = cursor.rowcount == 1
-                if not created_row and isinstance(meta, Mapping) and meta:
-                    self._merge_meta(cert, meta)
+                return self._insert(bundle, cert, created)
         except sqlite3.Error as exc:
             raise OperationalError(
                 f"cannot write to {self.path}: {exc}", Reason.STORE_ERROR
             ) from None
+
+    def put_later(self, bundle: Mapping[str, Any]) -> None:
+        """Queue a sealed bundle for the background writer and return at once.
+
+        The writer commits queued records in batches, each batch one transaction, so a
+        record is still either wholly stored or absent. Queued records are written by
+        :meth:`flush`, :meth:`close`, any read on this store, and at interpreter exit; a
+        process killed before that loses them (docs/capture.md, "Record store"). The queue
+        is bounded: when the writer falls behind, callers wait.
+        """
+        cert = bundle.get("certificateHash")
+        if not isinstance(cert, str) or not cert or not isinstance(bundle.get("createdAt"), str):
+            raise SchemaError("only sealed records (certificateHash, createdAt) can be stored")
+        if self._writer is None:
+            from cerkit.ledger._writer import Writer
+
+            self._writer = Writer(self._write_batch, name=f"cerkit-writer:{self.path.name}")
+        self._writer.submit(bundle)
+
+    def _write_batch(self, bundles: list[Mapping[str, Any]]) -> None:
+        try:
+            with self._lock, self._transaction():
+                for bundle in bundles:
+                    self._insert(bundle, bundle["certificateHash"], bundle["createdAt"])
+        except sqlite3.Error as exc:
+            raise OperationalError(
+                f"cannot write to {self.path}: {exc}", Reason.STORE_ERROR
+            ) from None
+
+    def _wait_for_writer(self) -> None:
+        if self._writer is not None:
+            self._writer.drain()
+
+    def _insert(self, bundle: Mapping[str, Any], cert: str, created: str) -> bool:
+        """Insert one record inside the caller's transaction."""
+        body = {k: v for k, v in bundle.items() if k != "meta"}
+        environment = _environment_of(body)
+        meta = bundle.get("meta")
+        key = self._execution_key(bundle)
+        if environment is not None:
+            body = self._store_environment(body, environment)
+        row = (cert, created, *_columns(bundle), key, _dumps(body),
+               _dumps(meta) if meta is not None else None, _now())  # fmt: skip
+        cursor = self._db.execute(
+            "INSERT INTO records (certificate_hash, created_at, entry_point, model, provider,"
+            " kind, status, execution_key, bundle, meta, stored_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (certificate_hash) DO NOTHING",
+            row,
+        )
+        created_row: bool = cursor.rowcount == 1
+        if not created_row and isinstance(meta, Mapping) and meta:
+            self._merge_meta(cert, meta)
         return created_row
+
+    def _store_environment(self, body: dict[str, Any], environment: Any) -> dict[str, Any]:
+        """Store the (large, mostly repeated) environment once and reference it from the
+        record; reads put it back, so callers always get the whole record."""
+        data = _dumps(environment)
+        if self._last_environment is not None and self._last_environment[0] == data:
+            env_key = self._last_environment[1]
+        else:
+            env_key = hashlib.sha256(data).hexdigest()
+            self._db.execute(
+                "INSERT INTO environments (environment_key, body) VALUES (?, ?)"
+                " ON CONFLICT (environment_key) DO NOTHING",
+                (env_key, data),
+            )
+            self._last_environment = (data, env_key)
+        snapshot = {**body["snapshot"], "environment": {_ENV_REF: env_key}}
+        return {**body, "snapshot": snapshot}
 
     def _execution_key(self, bundle: Mapping[str, Any]) -> str | None:
         if self._key_function is None:
@@ -177,7 +245,7 @@ class SQLiteStore:
         row = self._read(
             "SELECT bundle, meta FROM records WHERE certificate_hash=?", (certificate_hash,)
         )
-        return _bundle(row[0]) if row else None
+        return self._bundle(row) if row else None
 
     def find(self, prefix: str) -> list[str]:
         """certificateHashes starting with ``prefix`` (``sha256:`` may be omitted)."""
@@ -210,7 +278,7 @@ class SQLiteStore:
         if query.limit is not None:
             sql += f" LIMIT {int(query.limit)}"
         for row in self._read_all(sql, tuple(params)):
-            yield _bundle(row)
+            yield self._bundle(row)
 
     def set_meta(self, certificate_hash: str, meta: Mapping[str, Any]) -> None:
         try:
@@ -241,11 +309,17 @@ class SQLiteStore:
         return int(row[0]) if row else 0
 
     def flush(self) -> None:
-        """A durability point: checkpoint the WAL into the database file with an fsync."""
+        """Write every queued record, then checkpoint the WAL into the database file with
+        an fsync: a durability point."""
+        self._wait_for_writer()
         with self._lock:
             self._db.execute("PRAGMA wal_checkpoint(FULL)")
 
     def close(self) -> None:
+        """Write every queued record, stop the writer and close the connection."""
+        if self._writer is not None:
+            self._writer.stop()
+            self._writer = None
         with self._lock:
             self._db.close()
 
@@ -254,18 +328,41 @@ class SQLiteStore:
         return rows[0] if rows else None
 
     def _read_all(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
+        self._wait_for_writer()  # read your own writes
         try:
             with self._lock:
                 return self._db.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
             raise OperationalError(f"cannot read {self.path}: {exc}", Reason.STORE_ERROR) from None
 
+    def _bundle(self, row: tuple[bytes, bytes | None]) -> dict[str, Any]:
+        bundle: dict[str, Any] = json.loads(row[0])
+        snapshot = bundle.get("snapshot")
+        if isinstance(snapshot, dict):
+            reference = snapshot.get("environment")
+            if isinstance(reference, dict) and set(reference) == {_ENV_REF}:
+                snapshot["environment"] = self._environment(reference[_ENV_REF])
+        if row[1] is not None:
+            bundle["meta"] = json.loads(row[1])
+        return bundle
 
-def _bundle(row: tuple[bytes, bytes | None]) -> dict[str, Any]:
-    bundle: dict[str, Any] = json.loads(row[0])
-    if row[1] is not None:
-        bundle["meta"] = json.loads(row[1])
-    return bundle
+    def _environment(self, env_key: str) -> Any:
+        cached = self._environments.get(env_key)
+        if cached is None:
+            row = self._read("SELECT body FROM environments WHERE environment_key=?", (env_key,))
+            if row is None:
+                raise OperationalError(
+                    f"{self.path} lost environment {env_key}", Reason.STORE_ERROR
+                )
+            cached = self._environments[env_key] = row[0]
+        return json.loads(cached)
+
+
+def _environment_of(body: Mapping[str, Any]) -> Any:
+    snapshot = body.get("snapshot")
+    if isinstance(snapshot, Mapping) and isinstance(snapshot.get("environment"), Mapping):
+        return snapshot["environment"]
+    return None
 
 
 def _now() -> str:
