@@ -54,6 +54,10 @@ def assert_fails(
     assert reasons(report) & {str(r) for r in expected}, reasons(report)
 
 
+def _flip_char(text: str, i: int) -> str:
+    return text[:i] + ("A" if text[i] != "A" else "B") + text[i + 1 :]
+
+
 # -- assurance levels ---------------------------------------------------------------------
 
 
@@ -96,6 +100,15 @@ def test_producer_signature_with_replaced_public_key_fails() -> None:
     assert_fails(bundle, Reason.PRODUCER_SIGNATURE_INVALID)
 
 
+def test_changing_any_character_of_the_producer_signature_fails() -> None:
+    base = sign_bundle(record(), PRODUCER_KEY)
+    signature = base["meta"]["producer"]["signature"]
+    for i in range(len(signature)):
+        bundle = copy.deepcopy(base)
+        bundle["meta"]["producer"]["signature"] = _flip_char(signature, i)
+        assert_fails(bundle, Reason.PRODUCER_SIGNATURE_INVALID)
+
+
 def test_producer_signature_moved_to_another_record_fails() -> None:
     other = record(1)
     other["meta"] = {"producer": sign_bundle(record(), PRODUCER_KEY)["meta"]["producer"]}
@@ -103,10 +116,6 @@ def test_producer_signature_moved_to_another_record_fails() -> None:
 
 
 # -- single-byte tampering ----------------------------------------------------------------
-
-
-def _flip_char(text: str, i: int) -> str:
-    return text[:i] + ("A" if text[i] != "A" else "B") + text[i + 1 :]
 
 
 @pytest.mark.parametrize(

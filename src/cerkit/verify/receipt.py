@@ -5,10 +5,10 @@ Steps, numbered as in the code:
 1. find the attestation: ``meta.attestation``; in NexArt compatibility mode also NexArt's
    other layouts (top-level ``attestation``, the bundle itself, ``proof``,
    ``certification``, ``seal``) and field aliases (``signature``, ``kid``);
-2. the receipt has its fields (``certificateHash``, ``timestamp``, ``nodeId``, ``kid``);
-3. the receipt binds this record: its certificateHash is the bundle's, and the unsigned
+2. the signature is 64 bytes of base64url (a placeholder such as ``"sig"`` fails here);
+3. the receipt has its fields (``certificateHash``, ``timestamp``, ``nodeId``, ``kid``);
+4. the receipt binds this record: its certificateHash is the bundle's, and the unsigned
    copies beside it (``attestorKeyId``, ``nodeId``, ``logIndex``) agree with it;
-4. the signature is 64 bytes of base64url (a placeholder such as ``"sig"`` fails here);
 5. a trusted key document exists (else SKIPPED, ``NO_TRUSTED_KEYS``: never PASS);
 6. the key is resolved strictly by ``kid`` in the document of the receipt's ``nodeId``
    (no fallback to an active or first key);
@@ -97,7 +97,7 @@ def check_receipt(
             report.add(_L, "receipt", Status.SKIPPED, Reason.NOT_PRESENT, "legacy attestation")
             report.notes.append("legacy NexArt attestation without a signed receipt")
             return ReceiptOutcome()
-    # (2) receipt fields, (3) binding, (4) signature shape (placeholders fail first)
+    # (2) signature shape (placeholders fail first), (3) receipt fields, (4) binding
     att = None
     try:
         att = parse_attestation(block)
