@@ -118,6 +118,11 @@ class LogStore(Protocol):
         """Entries with indices in ``[start, end)``, in index order."""
         ...
 
+    def hashes(self, start: int, end: int) -> list[tuple[int, str]]:
+        """``(index, certificateHash)`` for indices in ``[start, end)``, in index order: the
+        leaf data alone, for rebuilding the tree quickly."""
+        ...
+
     def ping(self) -> None:
         """Raise :class:`~cerkit.errors.OperationalError` when the store is unreachable."""
         ...

@@ -156,6 +156,14 @@ class SqliteLogStore:
             )
             return [_entry(row) for row in self._reader().execute(sql, (start, end))]
 
+    def hashes(self, start: int, end: int) -> list[tuple[int, str]]:
+        with self._errors("read hashes"):
+            sql = (
+                "SELECT idx, certificate_hash FROM log_entries"
+                " WHERE idx >= ? AND idx < ? ORDER BY idx"
+            )
+            return [(int(i), c) for i, c in self._reader().execute(sql, (start, end))]
+
     def ping(self) -> None:
         with self._errors("ping"):
             self._reader().execute("SELECT 1 FROM log_entries LIMIT 1").fetchall()
