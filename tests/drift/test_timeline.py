@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from drift_records import make
+from png_pixels import count_colour
 
 from cerkit.drift.timeline import analyze, failing, row_of
 
@@ -136,7 +137,13 @@ def test_html_report_opens_offline_in_chromium_with_one_plot_per_group(tmp_path:
     ]
     env = {**os.environ, "HOME": str(tmp_path)}
     dom = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env).stdout
+    shot = tmp_path / "drift.png"
+    command[-2:] = [f"--screenshot={shot}", "--window-size=1000,1200", page.as_uri()]
+    subprocess.run(command, capture_output=True, timeout=120, env=env, check=False)
     shutil.rmtree(profile, ignore_errors=True)
+    # the plots were painted: the run lines' blue and the unexplained change points' red
+    assert count_colour(shot, (0x15, 0x65, 0xC0)) > 2000
+    assert count_colour(shot, (0xC6, 0x28, 0x28)) > 30
     assert dom.count('class="timeline"') == 3
     assert dom.count('class="change"') == 4
     assert dom.count('class="run"') == 2 + 4 + 1
