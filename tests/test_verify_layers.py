@@ -194,6 +194,34 @@ def test_changing_any_byte_of_the_inclusion_proof_fails() -> None:
         assert_fails(bundle, Reason.INCLUSION_PROOF_INVALID)
 
 
+def test_every_other_spelling_of_the_last_base64_digit_fails() -> None:
+    """Base64 has padding bits: only the canonical spelling of a proof hash or a checkpoint
+    signature is accepted, so no character change can go unnoticed."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    base = full_record()
+    att = base["meta"]["attestation"]
+    first_hash = att["inclusionProof"]["hashes"][0]
+    sig_line = att["checkpoint"].rstrip("\n").rsplit("\n", 1)[1]
+    cases = [
+        (lambda b, c: b["meta"]["attestation"]["inclusionProof"]["hashes"].__setitem__(
+            0, first_hash[:-2] + c + "="), first_hash[-2]),
+        (lambda b, c: b["meta"]["attestation"].__setitem__(
+            "checkpoint", att["checkpoint"].replace(sig_line, sig_line[:-2] + c + "=")),
+         sig_line[-2]),
+    ]  # fmt: skip
+    assert first_hash.endswith("=") and sig_line.endswith("=")
+    for mutate, original in cases:
+        for c in alphabet.replace(original, ""):
+            bundle = copy.deepcopy(base)
+            mutate(bundle, c)
+            assert_fails(
+                bundle,
+                Reason.INCLUSION_PROOF_INVALID,
+                Reason.CHECKPOINT_MALFORMED,
+                Reason.CHECKPOINT_SIGNATURE_INVALID,
+            )
+
+
 def test_changing_the_log_index_fails() -> None:
     bundle = full_record()
     bundle["meta"]["attestation"]["logIndex"] += 1

@@ -89,8 +89,9 @@ def decode_hashes(values: Any, reason: Reason = Reason.INCLUSION_PROOF_INVALID) 
             raw = base64.b64decode(value, validate=True) if isinstance(value, str) else b""
         except (binascii.Error, ValueError):
             raw = b""
-        if len(raw) != HASH_SIZE:
-            raise InvalidRecordError("each proof hash is 32 bytes in base64", reason)
+        # Canonical base64 only: two spellings of one hash would let a changed byte pass.
+        if len(raw) != HASH_SIZE or base64.b64encode(raw).decode("ascii") != value:
+            raise InvalidRecordError("each proof hash is 32 bytes in canonical base64", reason)
         out.append(raw)
     return out
 

@@ -136,8 +136,8 @@ def _split_note(note: str) -> tuple[str, list[tuple[str, bytes]]]:
             blob = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError):
             raise _malformed("signature is not base64") from None
-        if len(blob) < 5:
-            raise _malformed("signature too short")
+        if len(blob) < 5 or base64.b64encode(blob).decode("ascii") != encoded:
+            raise _malformed("signature must be canonical base64 of key hash and signature")
         sigs.append((name, blob))
     return text, sigs
 
