@@ -42,6 +42,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="trusted producer public key (PEM or key document; repeatable); enables layer 2",
     )
     parser.add_argument(
+        "--node",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="fetch a node's key document and checkpoint once and trust them (repeatable)",
+    )
+    parser.add_argument(
         "--nexart-compat",
         action="store_true",
         help="also accept NexArt's receipt layouts (the report says so)",
@@ -52,10 +59,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def trust_from_args(args: argparse.Namespace) -> TrustStore | None:
-    """The trust store named by ``--trust`` and ``--producer-key`` (None: trust nothing)."""
-    if not args.trust and not args.producer_key:
+    """The trust store named by ``--trust``, ``--node`` and ``--producer-key`` (None: trust
+    nothing)."""
+    if not args.trust and not args.producer_key and not args.node:
         return None
     store = TrustStore()
+    if args.node:
+        from cerkit.node.client import trust_from_nodes
+
+        store = store.merged(trust_from_nodes(args.node))
     for path in args.trust:
         store = store.merged(TrustStore.load(path))
     for path in args.producer_key:

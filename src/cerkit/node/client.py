@@ -7,7 +7,7 @@ the node's reason code.
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 import orjson
@@ -126,26 +126,35 @@ def _node_error(response: httpx.Response) -> CerkitError:
     return InvalidRecordError(text, reason)
 
 
-def trust_from_node(url: str) -> TrustStore:
-    """What ``cerkit verify --node URL`` trusts: the node's key document and its current
-    checkpoint, fetched once, plus a fetcher for the consistency proofs that tie each
-    record's embedded checkpoint to that one (fetched once per pair of sizes).
+def trust_from_nodes(urls: Sequence[str]) -> TrustStore:
+    """What ``cerkit verify --node URL`` trusts: each node's key document and current
+    checkpoint, fetched once, plus a fetcher for the consistency proofs that tie a record's
+    embedded checkpoint to that one (fetched once per pair of sizes, from the node whose
+    log the record names).
 
     Trusting a document fetched over the network is trust on first use: prefer a saved key
     document (``--trust FILE``) where one is available.
     """
     from cerkit.verify.trust import TrustStore
 
-    client = NodeClient(url)
-    document = client.key_document()
-    note = client.checkpoint()
-    proofs: dict[tuple[int, int], list[bytes]] = {}
+    clients: dict[str, NodeClient] = {}
+    documents, notes = [], []
+    for url in urls:
+        client = NodeClient(url)
+        document = client.key_document()
+        documents.append(document)
+        notes.append(client.checkpoint())
+        clients.setdefault(document.log_origin, client)
+    proofs: dict[tuple[str, int, int], list[bytes]] = {}
 
     def fetch(old_size: int, size: int, origin: str) -> list[bytes]:
-        if origin != document.log_origin:
-            raise OperationalError(f"node {url} serves log {document.log_origin}, not {origin}")
-        if (old_size, size) not in proofs:
-            proofs[old_size, size] = client.consistency(old_size, size)
-        return proofs[old_size, size]
+        client = clients.get(origin)
+        if client is None:
+            raise OperationalError(f"no node given for log {origin}", Reason.NETWORK_ERROR)
+        if (origin, old_size, size) not in proofs:
+            proofs[origin, old_size, size] = client.consistency(old_size, size)
+        return proofs[origin, old_size, size]
 
-    return TrustStore(node_documents=(document,), checkpoints=(note,), consistency_fetcher=fetch)
+    return TrustStore(
+        node_documents=tuple(documents), checkpoints=tuple(notes), consistency_fetcher=fetch
+    )
