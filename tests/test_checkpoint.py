@@ -133,3 +133,12 @@ def test_bad_key_names_are_refused() -> None:
     for name in ("", "a b", "a+b"):
         with pytest.raises(InvalidRecordError):
             sign_note("x\n", name, KEY)
+
+
+def test_control_characters_are_refused_in_notes() -> None:
+    with pytest.raises(InvalidRecordError):
+        sign_note("carriage\r\n", "name", KEY)
+    note = sign_checkpoint(Checkpoint(ORIGIN, 1, bytes(32)), ORIGIN, KEY)
+    with pytest.raises(InvalidRecordError) as info:
+        open_checkpoint(note.replace("\n", "\r\n", 1), ORIGIN, ORIGIN, KEY.public_key())
+    assert info.value.reason is Reason.CHECKPOINT_MALFORMED

@@ -33,6 +33,8 @@ MAX_SIGNATURES: Final[int] = 100
 ED25519_TYPE: Final[int] = 0x01
 
 _EM_DASH: Final[str] = "\u2014 "
+# c2sp.org/signed-note: the text holds no ASCII control character other than newline.
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f]")
 _SIZE = re.compile(r"^(0|[1-9][0-9]{0,19})$")
 
 
@@ -96,8 +98,8 @@ def parse_verifier_key(vkey: str) -> tuple[str, Ed25519PublicKey]:
 def sign_note(text: str, key_name: str, private_key: Ed25519PrivateKey) -> str:
     """Sign ``text`` (which must end in a newline) and return the signed note."""
     _check_name(key_name)
-    if not text.endswith("\n"):
-        raise _malformed("note text must end in a newline")
+    if not text.endswith("\n") or _CONTROL.search(text):
+        raise _malformed("note text must end in a newline and hold no control characters")
     signature = private_key.sign(text.encode("utf-8"))
     blob = key_hash(key_name, private_key.public_key()) + signature
     return f"{text}\n{_EM_DASH}{key_name} {base64.b64encode(blob).decode('ascii')}\n"
@@ -123,6 +125,8 @@ def _split_note(note: str) -> tuple[str, list[tuple[str, bytes]]]:
     if cut < 0 or not note.endswith("\n"):
         raise _malformed("no signature block")
     text, block = note[: cut + 1], note[cut + 2 :]
+    if _CONTROL.search(note):
+        raise _malformed("control characters in note")
     lines = block[:-1].split("\n")
     if len(lines) > MAX_SIGNATURES:
         raise _malformed("too many signatures")
