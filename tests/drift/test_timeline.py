@@ -184,3 +184,29 @@ def test_diff_verb_rejects_what_is_neither_file_nor_hash(tmp_path: Path) -> None
     bad = _cerkit("diff", str(not_a_record), str(not_a_record))
     assert bad.returncode == 1
     assert "SCHEMA_ERROR" in bad.stderr
+
+
+def test_a_group_flapping_past_the_limit_is_counted_not_explained_again() -> None:
+    from cerkit.drift.timeline import MAX_EXPLAINED_PER_GROUP
+
+    records = [make({"output": i % 2}, at=f"2026-02-01T00:00:{i:02d}.000Z") for i in range(60)]
+    timeline = _timeline(records)
+    points = timeline.groups[0].change_points
+    assert len(points) == 59
+    assert sum(p.explanation is not None for p in points) == MAX_EXPLAINED_PER_GROUP
+    assert timeline.verdicts() == {"DRIFT_UNEXPLAINED": 50, "NOT_EXPLAINED": 9}
+    assert failing(timeline, "unexplained") == ["DRIFT_UNEXPLAINED"]
+
+
+def test_html_escapes_what_records_say() -> None:
+    from cerkit.drift.html import render
+
+    hostile = "<script>alert(1)</script>"
+    tz = "environment.envVars.values.TZ"
+    records = [
+        make({"execution.entryPoint": hostile, "output": 1}, at=_at(1, 0)),
+        make({"execution.entryPoint": hostile, "output": 2, tz: hostile}, at=_at(1, 1)),
+    ]
+    page = render(_timeline(records))
+    assert hostile not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
