@@ -177,9 +177,13 @@ class MerkleTree:
         largest power of two not above ``hi - lo``, so the range splits into complete
         subtrees of decreasing size, folded from the right."""
         levels = self._levels
+        n = hi - lo
+        if n & (n - 1) == 0:  # a complete subtree (most proof nodes): one lookup
+            height = n.bit_length() - 1
+            start = (lo >> height) * HASH_SIZE
+            return bytes(levels[height][start : start + HASH_SIZE])
         acc: bytes | None = None
         parts: list[bytes] = []
-        n = hi - lo
         while n:
             height = n.bit_length() - 1
             start = (lo >> height) * HASH_SIZE
