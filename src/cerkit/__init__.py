@@ -9,8 +9,39 @@ Public modules:
 * :mod:`cerkit.verify`: layered verification returning a :class:`~cerkit.verify.Report`.
 * :mod:`cerkit.errors`: the exception tree and reason codes.
 * :mod:`cerkit.jsonio`: reading untrusted JSON with size and depth limits.
+* :mod:`cerkit.capture`: the recorder (``cerkit.record``, ``cerkit.recording``), runtime
+  fingerprint, value encoding, model identity and the command wrapper.
+* :mod:`cerkit.ledger`: record stores (``open_store``): SQLite by default, PostgreSQL.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 __version__ = "0.1.0"
+
+
+# ``cerkit.record`` is the recorder decorator, and ``cerkit/record.py`` is the format module.
+# The module is loaded first so that the import system never rebinds the name later; it is
+# still imported as usual with ``from cerkit.record import ...``.
+import cerkit.record as _format_module  # noqa: E402
+
+
+def record(*args: Any, **kwargs: Any) -> Any:
+    """Record calls of a function as sealed CERs: ``@cerkit.record`` or
+    ``@cerkit.record(model=..., store=...)``. See :func:`cerkit.capture.recorder.record`."""
+    from cerkit.capture.recorder import record as _record
+
+    return _record(*args, **kwargs)
+
+
+def __getattr__(name: str) -> object:
+    # ``cerkit.recording`` is imported on first use, so that ``import cerkit`` stays cheap.
+    if name == "recording":
+        from cerkit.capture.recorder import recording
+
+        return recording
+    raise AttributeError(f"module 'cerkit' has no attribute {name!r}")
+
+
+del _format_module

@@ -117,8 +117,9 @@ class Capture:
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
     started: float = 0.0
     clock: float = 0.0
+    keep_output: bool = False
 
-    def _start_clock(self) -> None:
+    def start_clock(self) -> None:
         self.started, self.clock = time.time(), time.perf_counter()
 
     def call(
@@ -140,14 +141,14 @@ class Capture:
         self.input = {"args": [enc(value) for value in args], "kwargs": encoded_kwargs}
         self.passed = encoded_kwargs
         self.effective = {name: enc(value) for name, value in effective(args, kwargs).items()}
-        self._start_clock()
+        self.start_clock()
 
     def block(self, inputs: Any, parameters: Mapping[str, Any]) -> None:
         """Encode a recorded block's declared inputs and parameters."""
         self.input = encode(inputs, self.options) if inputs is not None else {}
         self.passed = encode(dict(parameters), self.options)
         self.effective = dict(self.passed)
-        self._start_clock()
+        self.start_clock()
 
     def add_tool_call(self, name: str, arguments: Any, result: Any, **fields: Any) -> None:
         entry = {
@@ -161,8 +162,15 @@ class Capture:
         }
         self.tool_calls.append({**entry, **encode(fields, self.options)})
 
-    def finish(self, output: Any, error: BaseException | None) -> dict[str, Any]:
-        """Seal the record, run the hooks, store it, and return the bundle."""
+    def finish(
+        self, output: Any, error: BaseException | None, *, keep_output: bool = False
+    ) -> dict[str, Any]:
+        """Seal the record, run the hooks, store it, and return the bundle.
+
+        ``keep_output`` records ``output`` even when ``error`` is set (a command that exits
+        non-zero still has an output); otherwise an error's output is ``{"error": ...}``.
+        """
+        self.keep_output = keep_output
         ended = time.time()
         duration_ms = round((time.perf_counter() - self.clock) * 1000, 3)
         seeds = _seeds.seeds_since(self.seed_mark)
@@ -190,7 +198,7 @@ class Capture:
         failure = None
         if error is not None:
             failure = {"type": _type_name(error), "message": scrub(str(error))}
-        if error is not None:
+        if error is not None and not self.keep_output:
             encoded_output: Any = {"error": failure}
         else:
             encoded_output = encode(output, self.options)

@@ -1,39 +1,41 @@
-"""``cerkit demo``: seal a record, verify it, tamper with it and show the failing report."""
+"""``cerkit demo``: record a real scikit-learn model three times, verify, show what moved.
+
+See :mod:`cerkit.capture.demo` for the scenario. Records go to ``.cerkit/`` in the working
+directory, or to ``--store``.
+"""
 
 from __future__ import annotations
 
 import argparse
-import copy
+from pathlib import Path
 
-from cerkit.cli._common import EXIT_OK
-from cerkit.cli.verify import render
-from cerkit.seal import seal_args
-from cerkit.verify import verify_bundle
+from cerkit.cli._common import EXIT_FAILED, EXIT_OK
 
 NAME = "demo"
-HELP = "walk through sealing, verifying and detecting tampering"
+HELP = "record a real scikit-learn model's predictions, verify the records, detect tampering"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    del parser
+    parser.add_argument(
+        "--store", help="record store path or URL (default: $CERKIT_STORE or .cerkit/)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    bundle = seal_args(
-        {
-            "executionId": "demo-1",
-            "provider": "openai",
-            "model": "gpt-4o",
-            "prompt": "You are a careful assistant.",
-            "input": "What is the capital of France?",
-            "output": "Paris.",
-            "parameters": {"temperature": 0.2, "maxTokens": 64},
-        }
-    )
-    print(f"sealed   {bundle['certificateHash']}")
-    print(render(verify_bundle(bundle, source="demo record")))
-    tampered = copy.deepcopy(bundle)
-    tampered["snapshot"]["output"] = "Lyon."
-    print("tampered: output changed to 'Lyon.'")
-    print(render(verify_bundle(tampered, source="tampered record")))
-    return EXIT_OK
+    from cerkit.capture.demo import run_demo, tamper_check
+    from cerkit.ledger import store_for, store_url
+
+    url = store_url(args.store)
+    store = store_for(url)
+    folder = Path(url).parent / "demo" if "://" not in url else Path(".cerkit", "demo")
+    print("cerkit demo: a random forest on scikit-learn's breast-cancer data classifies the same")
+    print("12 patients three times; each call is recorded by @cerkit.record, sealed and verified.")
+    steps = run_demo(folder, store)
+    print(f"  tamper check: one label edited in record 1 -> {tamper_check(steps[0].bundle)}")
+    flush = getattr(store, "flush", None)
+    if flush is not None:
+        flush()
+    print(f"records: {url} ({store.count()} stored); pipeline code: {folder}")
+    print(f"next: cerkit records list --store {url}  |  cerkit fingerprint")
+    verified = all(step.verdict == "VERIFIED" for step in steps)
+    return EXIT_OK if verified else EXIT_FAILED

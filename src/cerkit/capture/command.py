@@ -1,0 +1,172 @@
+"""Recording any program: ``cerkit record [--input P]... [--output P]... -- CMD ARGS...``.
+
+The program runs with this process's standard input and environment. Its standard output
+and error are copied through unchanged, byte for byte, while being hashed; its exit code is
+returned unchanged (a program killed by signal N gives 128 + N, as shells report it). The
+record holds argv, working directory, the digests of the declared input files (taken before
+the run) and output files (after it), the digests of stdout and stderr, the exit code, the
+duration and the runtime fingerprint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import IO, Any
+
+from cerkit.capture.builder import Capture, Hook
+from cerkit.capture.encode import EncodeOptions
+from cerkit.capture.model_identity import file_digest
+from cerkit.errors import OperationalError, UsageError
+
+_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class CommandResult:
+    """What :func:`run_command` observed and recorded."""
+
+    exit_code: int
+    bundle: dict[str, Any]
+
+
+def digest_files(paths: Sequence[str]) -> dict[str, Any]:
+    """Path -> ``sha256:<hex>``, or ``{"missing": true}`` for a path that is not a file."""
+    digests: dict[str, Any] = {}
+    for path in paths:
+        digests[path] = file_digest(path) if os.path.isfile(path) else {"missing": True}
+    return digests
+
+
+def _tee(source: IO[bytes], sink: IO[bytes], hasher: Any) -> None:
+    """Copy ``source`` to ``sink`` as it arrives, hashing every byte."""
+    while True:
+        chunk = source.read1(_CHUNK) if hasattr(source, "read1") else source.read(_CHUNK)
+        if not chunk:
+            break
+        hasher.update(chunk)
+        sink.write(chunk)
+        sink.flush()
+    source.close()
+
+
+def _exit_code(returncode: int) -> int:
+    return 128 - returncode if returncode < 0 else returncode
+
+
+def _spawn(argv: Sequence[str]) -> subprocess.Popen[bytes]:
+    try:
+        return subprocess.Popen(list(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except FileNotFoundError:
+        raise UsageError(f"command not found: {argv[0]}") from None
+    except PermissionError:
+        raise UsageError(f"command is not executable: {argv[0]}") from None
+    except OSError as exc:
+        raise OperationalError(f"cannot run {argv[0]}: {exc}") from None
+
+
+def run_command(
+    argv: Sequence[str],
+    *,
+    inputs: Sequence[str] = (),
+    outputs: Sequence[str] = (),
+    name: str | None = None,
+    store: Any = None,
+    hooks: Sequence[Hook] = (),
+    stdout: IO[bytes] | None = None,
+    stderr: IO[bytes] | None = None,
+) -> CommandResult:
+    """Run ``argv``, pass its output through, and record the execution.
+
+    Args:
+        argv: the program and its arguments.
+        inputs: files the program reads (digested before it starts).
+        outputs: files the program writes (digested after it ends).
+        name: the entry point to record (default: the program's base name).
+        store: as for :func:`cerkit.capture.recorder.configure`.
+        hooks: post-seal hooks.
+        stdout, stderr: where the program's output goes (default: ours).
+
+    Raises:
+        UsageError: empty ``argv`` or a program that cannot be found.
+    """
+    if not argv:
+        raise UsageError("no command given (cerkit record [options] -- CMD ARGS...)")
+    entry = name or os.path.basename(argv[0])
+    capture = _capture(entry, argv, store, hooks)
+    capture.input = {"argv": list(argv), "inputs": digest_files(inputs)}
+    capture.passed = {"argv": list(argv)}
+    capture.effective = {"argv": list(argv), "cwd": os.getcwd()}
+    capture.start_clock()
+    process = _spawn(argv)
+    hashes = {"stdout": hashlib.sha256(), "stderr": hashlib.sha256()}
+    sinks = {"stdout": stdout or sys.stdout.buffer, "stderr": stderr or sys.stderr.buffer}
+    threads = [
+        threading.Thread(
+            target=_tee, args=(getattr(process, stream), sinks[stream], hashes[stream])
+        )
+        for stream in ("stdout", "stderr")
+    ]
+    for thread in threads:
+        thread.start()
+    returncode = process.wait()
+    for thread in threads:
+        thread.join()
+    code = _exit_code(returncode)
+    stdout_digest = "sha256:" + hashes["stdout"].hexdigest()
+    stderr_digest = "sha256:" + hashes["stderr"].hexdigest()
+    output_files = digest_files(outputs)
+    capture.extra_execution = {
+        "argv": list(argv),
+        "cwd": os.getcwd(),
+        "exitCode": code,
+        "files": {"inputs": capture.input["inputs"], "outputs": output_files},
+        "stdoutDigest": stdout_digest,
+        "stderrDigest": stderr_digest,
+    }
+    output = {"exitCode": code, "stdoutDigest": stdout_digest, "stderrDigest": stderr_digest,
+              "outputs": output_files}  # fmt: skip
+    failure = None if code == 0 else ChildProcessError(f"exit code {code}")
+    bundle = capture.finish(output, failure, keep_output=True)
+    return CommandResult(code, bundle)
+
+
+_INTERPRETERS = ("python", "python3", "node", "bash", "sh", "zsh", "ruby", "perl", "Rscript")
+
+
+def program_digest(argv: Sequence[str]) -> tuple[str | None, str]:
+    """``(digest, source)`` of the code that runs: the script for an interpreter followed by
+    a script file (``python train.py``), else the executable found on ``PATH``."""
+    program = os.path.basename(argv[0])
+    interpreted = program.startswith(_INTERPRETERS) and len(argv) > 1
+    if interpreted and os.path.isfile(argv[1]):
+        return file_digest(argv[1]), f"script {argv[1]}"
+    found = shutil.which(argv[0])
+    if found and os.path.isfile(found):
+        return file_digest(found), f"executable {found}"
+    return None, "unavailable"
+
+
+def _capture(entry: str, argv: Sequence[str], store: Any, hooks: Sequence[Hook]) -> Capture:
+    from cerkit.capture import _seeds
+    from cerkit.capture.recorder import DEFAULTS
+
+    digest, source = program_digest(argv)
+    return Capture(
+        kind="command",
+        entry_point=entry,
+        code_digest=digest,
+        code_source=source,
+        provider="command",
+        model=None,
+        store=DEFAULTS.store if store is None else store,
+        options=EncodeOptions(content=False),
+        hooks=(*DEFAULTS.hooks, *hooks),
+        seed_mark=_seeds.mark(),
+    )
