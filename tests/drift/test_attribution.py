@@ -131,3 +131,12 @@ def test_explanation_json_has_facets_and_causes() -> None:
         "snapshot.effectiveParameters.threshold"
     )
     assert data["facets"]["outputs"]
+
+
+def test_records_without_any_fingerprint_never_diff_as_equal() -> None:
+    a = make({ENV: DROP})
+    b = make({ENV: DROP, "output": 9})
+    explanation = explain(a, b)
+    assert explanation.verdict is Verdict.DRIFT_UNEXPLAINED
+    assert "could not be compared" in explanation.summary
+    assert [c.path for c in explanation.diff.unknown] == ["snapshot.environment"]

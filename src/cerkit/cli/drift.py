@@ -60,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
                 handle.write(render(timeline))
         except OSError as exc:
             raise OperationalError(f"cannot write {args.html}: {exc.strerror}") from None
+        print(f"cerkit: wrote {args.html}", file=sys.stderr)
     if args.json:
         write_json_line(timeline.to_json())
     else:

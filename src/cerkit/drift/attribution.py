@@ -112,9 +112,8 @@ def explain(a: Mapping[str, Any], b: Mapping[str, Any]) -> Explanation:
     else:
         verdict = Verdict.DRIFT_EXPLAINED if causes else Verdict.DRIFT_UNEXPLAINED
     notes = _notes(diff, verdict, requests)
-    return Explanation(
-        verdict, _summary(verdict, causes, requests), diff, key_a, key_b, causes, notes
-    )
+    summary = _summary(verdict, causes, requests, len(diff.unknown))
+    return Explanation(verdict, summary, diff, key_a, key_b, causes, notes)
 
 
 def rank_causes(diff: RecordDiff) -> tuple[Cause, ...]:
@@ -137,13 +136,21 @@ def rank_causes(diff: RecordDiff) -> tuple[Cause, ...]:
     return tuple(causes)
 
 
-def _summary(verdict: Verdict, causes: tuple[Cause, ...], requests: list[Change]) -> str:
+def _summary(
+    verdict: Verdict, causes: tuple[Cause, ...], requests: list[Change], unknown: int
+) -> str:
     if verdict is Verdict.IDENTICAL:
-        return "same inputs, same output, no recorded factor changed"
+        tail = f" ({unknown} could not be compared)" if unknown else ""
+        return f"same inputs, same output, no recorded factor changed{tail}"
     if verdict is Verdict.EXPECTED_CHANGE:
         paths = ", ".join(sorted({c.path.removeprefix("snapshot.") for c in requests})[:3])
         return f"different request (inputs or passed parameters differ: {paths or 'key'})"
     if verdict is Verdict.DRIFT_UNEXPLAINED:
+        if unknown:
+            return (
+                f"same inputs, output changed, no recorded factor changed but {unknown} "
+                "could not be compared: nondeterminism or an unrecorded cause"
+            )
         return "same inputs, output changed, every recorded factor equal: nondeterminism"
     top = causes[0]
     if verdict is Verdict.STABLE_DESPITE_CHANGES:

@@ -172,6 +172,11 @@ def diff_records(a: Mapping[str, Any], b: Mapping[str, Any]) -> RecordDiff:
         A :class:`RecordDiff` listing every change, unknown facts included.
     """
     changes: list[Change] = []
+    if lookup(a, _ENV) is MISSING and lookup(b, _ENV) is MISSING:
+        # No runtime fingerprint on either side (a plain NexArt record): nothing about the
+        # runtime can be called unchanged.
+        reason = "no runtime fingerprint in either record"
+        changes.append(Change("runtime", ".".join(_ENV), MISSING, MISSING, "unknown", reason))
     for facet, path in _SOURCES:
         before, after = lookup(a, path), lookup(b, path)
         if before is MISSING and after is MISSING:

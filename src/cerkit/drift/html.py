@@ -109,6 +109,9 @@ def _row(group: int, index: int, point: ChangePoint) -> str:
     why = "<br>".join(f"<b>{escape(c.category)}</b>: {escape(c.evidence[0])}" for c in causes)
     if point.explanation and not causes:
         why = escape(point.explanation.summary)
+    if point.explanation and point.explanation.notes:
+        notes = "<br>".join(escape(note) for note in point.explanation.notes)
+        why += f"<br><span class='meta'>{notes}</span>"
     return (
         f"<tr id='g{group}c{index}'><td>{escape(point.time)}</td>"
         f"<td class='v'>{_badge(point.verdict)}</td><td>{why}</td></tr>"
