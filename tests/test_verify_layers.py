@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -376,3 +378,30 @@ def test_nexart_layout_with_signature_alias_verifies_in_compat_mode_only() -> No
     assert any("attestation read from attestation" in note for note in compat.notes)
     strict = verify_bundle(bundle, trust=store)
     assert strict.layer_status(Layer.NODE_RECEIPT) is Status.SKIPPED
+
+
+# -- published conformance vectors (scripts/trust_vectors.py) -----------------------------
+
+TRUST_VECTORS = Path(__file__).parent / "vectors" / "cerkit" / "trust"
+MANIFEST = json.loads((TRUST_VECTORS / "manifest.json").read_text())
+
+
+@pytest.mark.parametrize(
+    "case", MANIFEST, ids=[f"{c['record']}-{len(c['trust'])}" for c in MANIFEST]
+)
+def test_trust_conformance_vector(case: dict[str, Any]) -> None:
+    store = TrustStore()
+    for name in case["trust"]:
+        store = store.merged(TrustStore.load(TRUST_VECTORS / name))
+    for name in case["producerKeys"]:
+        store = store.with_producer_key_file(TRUST_VECTORS / name)
+    bundle = json.loads((TRUST_VECTORS / case["record"]).read_text())
+    report = verify_bundle(bundle, trust=store)
+    assert (report.verdict, report.assurance.label) == (case["verdict"], case["assurance"])
+    assert set(case["reasons"]) <= reasons(report)
+
+
+def test_trust_vectors_are_reproducible() -> None:
+    script = Path(__file__).parent.parent / "scripts" / "trust_vectors.py"
+    done = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
