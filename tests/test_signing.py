@@ -148,3 +148,29 @@ def test_cli_keys_export_nexart_shape_and_bad_revoke_time(tmp_path: Path) -> Non
     assert out.returncode == 2 and "USAGE_ERROR" in out.stderr
     out = cerkit("keys", "list", env_dir=tmp_path / "nowhere")
     assert out.returncode == 3 and "Traceback" not in out.stderr
+
+
+def test_trust_bundle_round_trips_and_producer_keys_load_from_pem(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    from cerkit.keys import public_key_bytes
+    from cerkit.verify import TrustStore, verify_bundle
+
+    node = OfflineNode()
+    bundle = node.attest(sign_bundle(record(), PRODUCER_KEY))
+    pem = tmp_path / "producer.pem"
+    pem.write_bytes(
+        PRODUCER_KEY.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    store = TrustStore.from_key_document(document().to_json()).with_producer_key_file(pem)
+    assert store.producer_keys == (public_key_bytes(PRODUCER_KEY),)
+    store = TrustStore(store.node_documents, store.producer_keys, (node.checkpoint(),))
+    saved = tmp_path / "trust.json"
+    saved.write_text(json.dumps(store.to_json()))
+    loaded = TrustStore.load(saved)
+    assert loaded == store
+    assert verify_bundle(bundle, trust=loaded).assurance.label == "logged"
+    with pytest.raises(InvalidRecordError):
+        TrustStore.from_json({"format": "cerkit.trust.v1", "producers": [{"publicKey": "AA"}]})
