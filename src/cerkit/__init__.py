@@ -12,6 +12,12 @@ Public modules:
 * :mod:`cerkit.capture`: the recorder (``cerkit.record``, ``cerkit.recording``), runtime
   fingerprint, value encoding, model identity and the command wrapper.
 * :mod:`cerkit.ledger`: record stores (``open_store``): SQLite by default, PostgreSQL.
+* :mod:`cerkit.keys`, :mod:`cerkit.keyring`: Ed25519 keys, key ids, key documents with
+  lifecycle (ours and NexArt's well-known shape), key directories.
+* :mod:`cerkit.signing`: producer signatures (``meta.producer``).
+* :mod:`cerkit.attestation`: node receipts and ``meta.attestation``.
+* :mod:`cerkit.merkle`, :mod:`cerkit.checkpoint`, :mod:`cerkit.audit`: the transparency
+  log (RFC 6962/9162 proofs, C2SP signed checkpoints, offline audit of a whole log).
 """
 
 from __future__ import annotations
