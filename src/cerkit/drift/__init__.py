@@ -1,1 +1,32 @@
-"""cerkit.drift."""
+"""cerkit.drift: why did the same inputs give a different output? (docs/drift.md)
+
+* :mod:`cerkit.drift.key`: the execution key, the digest of what "same inputs" means.
+* :mod:`cerkit.drift.diff`: every change between two records, by facet; unknown stays unknown.
+* :mod:`cerkit.drift.rules` and :mod:`cerkit.drift.attribution`: the verdict and the ranked
+  candidate causes with their evidence (:func:`explain`).
+* :mod:`cerkit.drift.timeline`: change points per execution key over a ledger, explained.
+* :mod:`cerkit.drift.html` and :mod:`cerkit.drift.render`: the offline HTML page and the
+  terminal text.
+* :mod:`cerkit.drift.replay` (with :mod:`cerkit.drift.rerun`): re-execute a recorded call.
+* :mod:`cerkit.drift.sources`: reading records from files and stores (the I/O edge).
+"""
+
+from __future__ import annotations
+
+from cerkit.drift.attribution import Cause, Explanation, Verdict, explain
+from cerkit.drift.diff import Change, RecordDiff, diff_records
+from cerkit.drift.key import execution_key
+from cerkit.drift.timeline import Timeline, analyze
+
+__all__ = [
+    "Cause",
+    "Change",
+    "Explanation",
+    "RecordDiff",
+    "Timeline",
+    "Verdict",
+    "analyze",
+    "diff_records",
+    "execution_key",
+    "explain",
+]
