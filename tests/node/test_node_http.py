@@ -129,3 +129,31 @@ def test_read_endpoints_serve_proofs_records_and_metrics(make_node: Any) -> None
 
 def _auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def test_a_record_with_integers_beyond_64_bits_is_attested_and_served_exactly(
+    make_node: Any,
+) -> None:
+    from cerkit.jsonio import dumps, loads
+    from cerkit.seal import seal_args
+
+    node = make_node()
+    token = node.token()
+    bundle = seal_args(
+        {
+            "executionId": "big",
+            "provider": "p",
+            "model": "m",
+            "prompt": "p",
+            "input": {"n": 10**30},
+            "output": {"n": -(10**25)},
+            "parameters": {"temperature": 0, "maxTokens": 1},
+        }
+    )
+    body = dumps(bundle).encode()
+    with httpx.Client(base_url=node.url, headers=_auth(token)) as client:
+        response = client.post("/v1/attest", content=body)
+        assert response.status_code == 201, response.text
+        record = loads(client.get(f"/v1/records/{bundle['certificateHash']}").content)
+    assert record["bundle"] == bundle
+    assert record["bundle"]["snapshot"]["input"]["n"] == 10**30

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-import orjson
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -28,7 +28,7 @@ from cerkit.errors import CerkitError, InvalidRecordError, OperationalError, Rea
 from cerkit.node.batcher import Batcher
 from cerkit.node.limits import MAX_BODY_BYTES, MAX_ENTRIES_PAGE
 from cerkit.node.metrics import CONTENT_TYPE_LATEST, NodeMetrics
-from cerkit.node.service import NodeService, parse_submission
+from cerkit.node.service import NodeService, dump_json, parse_submission
 from cerkit.node.tokens import Authenticator, bearer_secret
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -48,7 +48,7 @@ class JSONBytes(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content)
+        return dump_json(content)
 
 
 def error_response(code: str, message: str, status: int) -> Response:
@@ -134,7 +134,8 @@ class NodeApp:
         bundle = await asyncio.to_thread(self.service.store.bundle, cert)
         if found is None or bundle is None:
             raise CerkitError(f"no record {cert[:80]} in this log", Reason.NOT_FOUND)
-        return JSONBytes({**found.to_json(), "bundle": orjson.loads(bundle)})
+        # The standard library parser: orjson would read integers beyond 64 bits as floats.
+        return JSONBytes({**found.to_json(), "bundle": json.loads(bundle)})
 
     async def verify(self, request: Request) -> Response:
         body = await read_body(request)

@@ -16,6 +16,7 @@ from cerkit.errors import CerkitError, InvalidRecordError, OperationalError, Rea
 from cerkit.jsonio import loads
 from cerkit.keys import KeyDocument
 from cerkit.node.limits import MAX_ENTRIES_PAGE
+from cerkit.node.service import dump_json
 
 if TYPE_CHECKING:
     import httpx
@@ -65,7 +66,7 @@ class NodeClient:
 
     def attest(self, bundle: Mapping[str, Any]) -> dict[str, Any]:
         """POST the bundle; return the node's answer (with ``attestation``)."""
-        answer = self._json("POST", "/v1/attest", content=orjson.dumps(bundle))
+        answer = self._json("POST", "/v1/attest", content=dump_json(bundle))
         if not isinstance(answer, dict) or not isinstance(answer.get("attestation"), dict):
             raise InvalidRecordError("node answer has no attestation", Reason.RECEIPT_MALFORMED)
         return answer

@@ -17,10 +17,8 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
-
 from cerkit.node.config import load_identity, open_log_store
-from cerkit.node.service import NodeService, parse_submission
+from cerkit.node.service import NodeService, dump_json, parse_submission
 from cerkit.verify.trust import TrustStore
 
 
@@ -42,7 +40,7 @@ class EmbeddedNode:
         Raises:
             InvalidRecordError: the bundle does not verify (as the HTTP node answers 4xx).
         """
-        submission = parse_submission(orjson.dumps(dict(bundle)))
+        submission = parse_submission(dump_json(dict(bundle)))
         (result,) = self.service.commit([submission])
         out = copy.deepcopy(dict(bundle))
         out["meta"] = {**(out.get("meta") or {}), "attestation": result.meta()}

@@ -17,6 +17,7 @@ Attest, for one record (docs/node.md):
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -107,6 +108,15 @@ class Attestation:
         }
 
 
+def dump_json(value: Any) -> bytes:
+    """Compact JSON bytes; integers beyond 64 bits (which orjson refuses) are written
+    exactly by the standard library."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
 def parse_submission(body: bytes) -> Submission:
     """Steps 1-2: parse and verify one request body (a bundle, or ``{"bundle": ...}``).
 
@@ -115,7 +125,8 @@ def parse_submission(body: bytes) -> Submission:
             ``INPUT_TOO_DEEP``, ``SCHEMA_ERROR``, ``CERTIFICATE_HASH_MISMATCH``...).
     """
     document = loads(body, max_bytes=MAX_BODY_BYTES)
-    if isinstance(document, Mapping) and "bundleType" not in document and "bundle" in document:
+    wrapped = isinstance(document, Mapping) and "bundleType" not in document
+    if wrapped and "bundle" in document:
         document = document["bundle"]
     if not isinstance(document, Mapping):
         raise SchemaError("the request body must be a sealed bundle (a JSON object)")
@@ -124,7 +135,9 @@ def parse_submission(body: bytes) -> Submission:
         first = report.failures[0]
         reason = Reason(first.reason) if first.reason in Reason.__members__ else None
         raise InvalidRecordError(f"{first.name}: {first.message}", reason)
-    return Submission(str(document["certificateHash"]), orjson.dumps(document))
+    # Keep the bytes as sent (sigstore's habit: the record is its JSON).
+    stored = dump_json(document) if wrapped else body
+    return Submission(str(document["certificateHash"]), stored)
 
 
 class NodeService:
