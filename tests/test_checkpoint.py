@@ -36,6 +36,16 @@ GO_NOTE = (
     GO_TEXT + "\n— PeterNeumann "
     "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n"
 )
+# A real checkpoint of the Go checksum database as served by sum.golang.org (quoted in a
+# public write-up of the go.sum lookup cache), and sum.golang.org's published verifier key
+# (golang.org/x/mod/sumdb, also used by transparency-dev/formats tests). Origin and key
+# name differ here: origin "go.sum database tree", key name "sum.golang.org".
+SUMDB_VKEY = "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8"
+SUMDB_NOTE = (
+    "go.sum database tree\n63096908\n8lHrQPRYe4KT4WQ9/Qk8/taKnD6IRHbFgfN7vQE2Y54=\n\n"
+    "\u2014 sum.golang.org Az3gri/oVBN1jAhNZ/iS+W31psFAWRT20/GyrhpU6taFwulQGetBkH5S7wpGXdS935"
+    "jiIGiUUAXBVHzT/P6fYhqAmAk=\n"
+)
 ORIGIN = "cerkit.test/log"
 KEY = private_key_from_seed(bytes(range(32)))
 
@@ -142,3 +152,15 @@ def test_control_characters_are_refused_in_notes() -> None:
     with pytest.raises(InvalidRecordError) as info:
         open_checkpoint(note.replace("\n", "\r\n", 1), ORIGIN, ORIGIN, KEY.public_key())
     assert info.value.reason is Reason.CHECKPOINT_MALFORMED
+
+
+def test_a_real_sum_golang_org_checkpoint_verifies() -> None:
+    name, public = parse_verifier_key(SUMDB_VKEY)
+    assert name == "sum.golang.org"
+    cp = open_checkpoint_with(SUMDB_NOTE, "go.sum database tree", [(name, public)])
+    assert cp.size == 63096908
+    assert base64.b64encode(cp.root).decode() == "8lHrQPRYe4KT4WQ9/Qk8/taKnD6IRHbFgfN7vQE2Y54="
+    with pytest.raises(InvalidRecordError) as info:
+        open_checkpoint_with(SUMDB_NOTE.replace("63096908", "63096909"), "go.sum database tree",
+                             [(name, public)])  # fmt: skip
+    assert info.value.reason is Reason.CHECKPOINT_SIGNATURE_INVALID

@@ -79,7 +79,7 @@ def verifier_key(name: str, public_key: Ed25519PublicKey | bytes) -> str:
 
 def parse_verifier_key(vkey: str) -> tuple[str, Ed25519PublicKey]:
     """Inverse of :func:`verifier_key`; checks the embedded hash."""
-    parts = vkey.split("+")
+    parts = vkey.split("+", 2)  # the base64 key itself may contain "+"
     if len(parts) != 3:
         raise _malformed("verifier key is name+hash+key")
     name, hash_hex, encoded = parts
