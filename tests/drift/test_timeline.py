@@ -229,3 +229,25 @@ def test_rows_read_from_a_sqlite_store_match_the_records(tmp_path: Path) -> None
     finally:
         read.close()
     assert [len(g.change_points) for g in timeline.groups] == [3, 0]
+
+
+def test_many_stable_keys_are_summarized_not_each_loaded(tmp_path: Path) -> None:
+    from cerkit.drift.render import timeline_text
+    from cerkit.drift.timeline import MAX_SHOWN_STABLE
+
+    records = [
+        make({"input": {"args": [[float(i)]], "kwargs": {}}}, at=f"2026-03-01T00:{i // 60:02d}:"
+             f"{i % 60:02d}.000Z")
+        for i in range(MAX_SHOWN_STABLE + 10)
+    ]  # fmt: skip
+    by_hash = {r["certificateHash"]: r for r in records}
+    loads: list[str] = []
+
+    def load(cert: str) -> dict[str, Any]:
+        loads.append(cert)
+        return by_hash[cert]
+
+    timeline = analyze([row_of(r) for r in records], load)
+    assert len(timeline.groups) == MAX_SHOWN_STABLE + 10
+    assert len(loads) == MAX_SHOWN_STABLE
+    assert timeline_text(timeline).endswith("... and 10 more execution keys with a stable output")

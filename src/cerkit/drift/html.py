@@ -71,8 +71,14 @@ def render(timeline: Timeline, *, title: str = "cerkit drift report") -> str:
         f"{len(timeline.groups)} execution keys, {len(timeline.change_points())} change points",
         f"{': ' + verdicts if verdicts else ''}.</p></div>",
     ]
+    hidden = 0
     for number, group in enumerate(timeline.groups):
-        parts.append(_section(number, group))
+        if group.label:
+            parts.append(_section(number, group))
+        else:
+            hidden += 1
+    if hidden:
+        parts.append(f"<p>… and {hidden} more execution keys with a stable output.</p>")
     if timeline.baseline:
         parts.append("<h2>Against the baseline</h2><table><tr><th>verdict</th><th>why</th></tr>")
         for explanation in timeline.baseline:

@@ -73,7 +73,10 @@ def timeline_text(timeline: Timeline) -> str:
         f"{timeline.records} records, {len(timeline.groups)} execution keys, "
         f"{len(timeline.change_points())} change points" + (f": {verdicts}" if verdicts else "")
     ]
+    hidden = sum(1 for g in timeline.groups if not g.label)
     for group in timeline.groups:
+        if not group.label:
+            continue
         lines.append(
             f"{group.label}  key {_hash(group.key)}  {group.count} records, "
             f"{group.distinct_outputs} distinct outputs  [{_runs(group)}]"
@@ -86,6 +89,8 @@ def timeline_text(timeline: Timeline) -> str:
             elif point.explanation:
                 top = f"  {point.explanation.summary}"
             lines.append(f"  {point.time}  {point.verdict}{top}")
+    if hidden:
+        lines.append(f"... and {hidden} more execution keys with a stable output")
     for explanation in timeline.baseline:
         lines.append(f"baseline: {explanation.verdict}: {explanation.summary}")
     return "\n".join(lines)

@@ -19,6 +19,9 @@ from cerkit.drift.key import execution_key
 #: Change points explained per group; beyond it a flapping group (nondeterminism) is
 #: counted, not explained again and again: its first explanations already say why.
 MAX_EXPLAINED_PER_GROUP: Final[int] = 50
+#: Stable groups (no change point) given a label, a plot and a line of their own; a ledger
+#: of unique calls has as many groups as records, and those are summarized in one count.
+MAX_SHOWN_STABLE: Final[int] = 50
 
 Loader = Callable[[str], Mapping[str, Any]]
 
@@ -85,7 +88,7 @@ class Group:
     """All records of one execution key, as runs of equal output over time."""
 
     key: str
-    label: str
+    label: str  # the entry point or model; "" for stable groups past MAX_SHOWN_STABLE
     count: int
     runs: tuple[Run, ...]
     change_points: tuple[ChangePoint, ...]
@@ -226,13 +229,19 @@ def analyze(
             cache[cert] = load(cert)
         return cache[cert]
 
-    groups = [_group(acc, cached) for acc in scan(table)]
-    groups.sort(key=lambda g: (g.runs[0].start, g.key))
+    accs = scan(table)
+    accs.sort(key=lambda a: (a.runs[0][0], a.key))
+    stable = 0
+    groups = []
+    for acc in accs:
+        shown = len(acc.runs) > 1 or stable < MAX_SHOWN_STABLE
+        stable += len(acc.runs) == 1
+        groups.append(_group(acc, cached, labelled=shown))
     golden = list(baseline)
     return Timeline(tuple(groups), len(table), _against(golden, table, cached) if golden else ())
 
 
-def _group(acc: _Acc, load: Loader) -> Group:
+def _group(acc: _Acc, load: Loader, *, labelled: bool) -> Group:
     runs = tuple(Run(*run) for run in acc.runs)
     points = []
     for index in range(1, len(runs)):
@@ -241,9 +250,8 @@ def _group(acc: _Acc, load: Loader) -> Group:
         if index <= MAX_EXPLAINED_PER_GROUP:
             explanation = explain(load(before.last), load(after.first))
         points.append(ChangePoint(after.start, before.last, after.first, explanation))
-    return Group(
-        acc.key, _label(load(runs[0].first)), sum(r.count for r in runs), runs, tuple(points)
-    )
+    label = _label(load(runs[0].first)) if labelled else ""
+    return Group(acc.key, label, sum(r.count for r in runs), runs, tuple(points))
 
 
 def _label(bundle: Mapping[str, Any]) -> str:
