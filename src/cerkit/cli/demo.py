@@ -32,10 +32,13 @@ def run(args: argparse.Namespace) -> int:
     print("12 patients three times; each call is recorded by @cerkit.record, sealed and verified.")
     steps = run_demo(folder, store)
     print(f"  tamper check: one label edited in record 1 -> {tamper_check(steps[0].bundle)}")
+    from cerkit.node.embedded import attest_demo_records
+
+    logged = attest_demo_records([step.bundle for step in steps], store, url)
     flush = getattr(store, "flush", None)
     if flush is not None:
         flush()
     print(f"records: {url} ({store.count()} stored); pipeline code: {folder}")
     print(f"next: cerkit records list --store {url}  |  cerkit fingerprint")
     verified = all(step.verdict == "VERIFIED" for step in steps)
-    return EXIT_OK if verified else EXIT_FAILED
+    return EXIT_OK if verified and logged else EXIT_FAILED
