@@ -10,6 +10,7 @@ from typing import Any
 
 from cerkit.cli._common import EXIT_OK, progress, write_json_line
 from cerkit.errors import UsageError
+from cerkit.ledger.base import RecordStore
 
 NAME = "attest"
 HELP = "send sealed records to an attestation node and add its meta.attestation to each"
@@ -37,8 +38,8 @@ def _write(path: str, bundle: dict[str, Any]) -> None:
     tmp.replace(target)
 
 
-def _store(url: str | None) -> Any:
-    from cerkit.ledger import open_store  # type: ignore[attr-defined]
+def _store(url: str | None) -> RecordStore:
+    from cerkit.ledger import open_store
 
     return open_store(url)
 
