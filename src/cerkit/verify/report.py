@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from cerkit.errors import OperationalError, Reason, VerificationError
 
@@ -31,7 +31,12 @@ class Layer(StrEnum):
 
 
 class Assurance(IntEnum):
-    """How much a passing record proves: each level includes the ones below it."""
+    """How much a passing record proves: the strongest trust layer that passed.
+
+    Ordered sealed < signed < attested < logged. A level names the highest layer reached,
+    not a chain: a record attested by a node but never signed by its producer is
+    ``ATTESTED``; the report's per-layer statuses say which layers ran.
+    """
 
     NONE = 0
     SEALED = 1
@@ -44,9 +49,12 @@ class Assurance(IntEnum):
         return self.name.lower()
 
 
-@dataclass(frozen=True, slots=True)
-class Check:
-    """The outcome of one check within a layer."""
+class Check(NamedTuple):
+    """The outcome of one check within a layer (immutable).
+
+    A named tuple rather than a frozen dataclass: every verified record builds several, and
+    a frozen dataclass's ``__init__`` costs about twice as much (see bench/seal_verify.py).
+    """
 
     layer: Layer
     name: str
