@@ -140,3 +140,28 @@ def test_records_without_any_fingerprint_never_diff_as_equal() -> None:
     assert explanation.verdict is Verdict.DRIFT_UNEXPLAINED
     assert "could not be compared" in explanation.summary
     assert [c.path for c in explanation.diff.unknown] == ["snapshot.environment"]
+
+
+def test_served_model_change_beats_an_imported_package_bump() -> None:
+    llm = {"execution": DROP, "provider": "openai", "model": "gpt-4o"}
+    a = make({**llm, "modelIdentity": {"requestedModel": "gpt-4o", "servedModel": "gpt-4o-0806"}})
+    b = make(
+        {
+            **llm,
+            "modelIdentity": {"requestedModel": "gpt-4o", "servedModel": "gpt-4o-1120"},
+            f"{ENV}.packages.installed.tinypkg": "2.0",
+            f"{ENV}.imported.packages.tinypkg": "2.0",
+            "output": "different words",
+        }
+    )
+    explanation = explain(a, b)
+    assert explanation.verdict is Verdict.DRIFT_EXPLAINED
+    assert [c.category for c in explanation.causes[:2]] == ["model", "dependency"]
+    assert "served model" in explanation.causes[0].evidence[0]
+
+
+def test_blas_thread_change_is_a_numeric_stack_cause() -> None:
+    b = make({f"{ENV}.numeric.blas": [{"vendor": "openblas", "threads": 8}], "output": 0.7501})
+    cause = explain(make(), b).causes[0]
+    assert cause.category == "numeric-stack"
+    assert "threads" in cause.evidence[0]
