@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from cerkit.capture import _probes, fingerprint as fp
+from cerkit.capture import _probes
+from cerkit.capture import fingerprint as fp
 
 STABLE = ("python", "os", "locale", "hardware", "gpus", "packages", "git")
 PROGRAM = (

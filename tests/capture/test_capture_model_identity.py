@@ -47,7 +47,9 @@ def test_a_torch_digest_sees_dtype_and_shape() -> None:
     assert torch_weights_digest(net.to(torch.float64)) != torch_weights_digest(_net())
     identity = identify(_net())
     assert identity["framework"].startswith("torch ")
-    assert identity["parameters"]["tensors"] == 4 and identity["parameters"]["dtypes"] == ["float32"]
+    assert identity["parameters"]["tensors"] == 4 and identity["parameters"]["dtypes"] == [
+        "float32"
+    ]
 
 
 def test_sklearn_identity_has_class_parameters_and_a_fitted_state_digest() -> None:
@@ -79,4 +81,6 @@ def test_weight_folders_get_a_per_file_manifest(tmp_path: Path) -> None:
     after = identify_files(tmp_path)
     assert after["weightsManifest"]["model.bin"] == before["weightsManifest"]["model.bin"]
     assert after["weightsDigest"] != before["weightsDigest"]
-    assert identify(str(tmp_path / "model.bin"))["weightsManifest"] == {"model.bin": manifest["model.bin"]}
+    assert identify(str(tmp_path / "model.bin"))["weightsManifest"] == {
+        "model.bin": manifest["model.bin"]
+    }

@@ -154,10 +154,11 @@ def _encode_bytes(data: bytes, options: EncodeOptions) -> dict[str, Any]:
 def _encode_object(value: Any, sub: Sub, options: EncodeOptions) -> Any:
     kind = type(value)
     if isinstance(value, tuple):  # namedtuple
+        named = value._asdict()  # type: ignore[attr-defined]
         return {
             "$type": "namedtuple",
             "class": qualified_name(kind),
-            "fields": sub(value._asdict()),
+            "fields": sub(named),
         }
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}

@@ -19,9 +19,9 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any, Final
 
+from cerkit.canonical import CanonicalFragment, canonicalize
 from cerkit.capture import _probes
 from cerkit.capture.secrets import REDACTED, is_secret_name, looks_like_secret
-from cerkit.canonical import CanonicalFragment, canonicalize
 from cerkit.digest import hash_canonical
 
 SCHEMA: Final[str] = "cerkit.environment.v1"
@@ -118,9 +118,12 @@ def canonical_environment(environment: dict[str, Any]) -> CanonicalFragment:
     global _canonical_cache
     parts = tuple(environment.values())
     cached = _canonical_cache
-    if cached is not None and len(cached[0]) == len(parts):
-        if all(a is b for a, b in zip(cached[0], parts, strict=True)):
-            return cached[1]
+    if (
+        cached is not None
+        and len(cached[0]) == len(parts)
+        and all(a is b for a, b in zip(cached[0], parts, strict=True))
+    ):
+        return cached[1]
     fragment = CanonicalFragment(canonicalize(environment))
     _canonical_cache = (parts, fragment)
     return fragment

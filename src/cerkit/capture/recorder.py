@@ -25,7 +25,7 @@ import inspect
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, overload
+from typing import Any, Literal, TypeVar, overload
 
 from cerkit.capture import _seeds
 from cerkit.capture.builder import Capture, Hook, code_identity
@@ -233,7 +233,7 @@ class Recording:
         self._capture.block(self._inputs, self._parameters)
         return self
 
-    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> bool:
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> Literal[False]:
         try:
             self.bundle = self._capture.finish(self.output, exc)
         except Exception as error:

@@ -1,0 +1,208 @@
+"""The embedded SQLite record store: atomic, idempotent, indexed, read-your-writes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cerkit.errors import OperationalError, SchemaError, UsageError
+from cerkit.ledger import RecordQuery, open_store, store_url
+from cerkit.ledger.sqlite import SQLiteStore
+from cerkit.seal import seal_args
+from cerkit.verify import verify_bundle
+
+ENVIRONMENT = {"schema": "cerkit.environment.v1", "python": {"source": "sys", "version": "3.11"}}
+
+
+def make(
+    n: int, *, entry: str = "app:predict", model: str = "m1", when: str = ""
+) -> dict[str, Any]:
+    created = when or f"2026-01-01T00:00:{n % 60:02d}.000Z"
+    return seal_args(
+        {
+            "executionId": f"e{n}",
+            "provider": "python",
+            "model": model,
+            "prompt": entry,
+            "input": {"args": [n], "kwargs": {}},
+            "output": n * 2,
+            "timestamp": created,
+            "parameters": {"temperature": 0, "maxTokens": 0},
+            "execution": {"kind": "python", "entryPoint": entry, "status": "ok"},
+            "environment": ENVIRONMENT,
+        },
+        created_at=created,
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SQLiteStore:
+    opened = SQLiteStore(tmp_path / "ledger.db")
+    yield opened
+    opened.close()
+
+
+def test_a_record_comes_back_whole_and_verifies(store: SQLiteStore) -> None:
+    bundle = make(1)
+    assert store.put(bundle) is True
+    back = store.get(bundle["certificateHash"])
+    assert back == bundle and verify_bundle(back).ok
+    assert store.get("sha256:" + "0" * 64) is None
+
+
+def test_storing_twice_keeps_one_record_and_merges_meta(store: SQLiteStore) -> None:
+    bundle = make(2)
+    assert store.put(bundle) is True
+    assert store.put({**bundle, "meta": {"producer": {"kid": "k1"}}}) is False
+    assert store.put({**bundle, "meta": {"attestation": {"logIndex": 4}}}) is False
+    assert store.count() == 1
+    assert store.get(bundle["certificateHash"])["meta"] == {
+        "producer": {"kid": "k1"}, "attestation": {"logIndex": 4},
+    }  # fmt: skip
+    store.set_meta(bundle["certificateHash"], {"only": True})
+    assert store.get(bundle["certificateHash"])["meta"] == {"only": True}
+    with pytest.raises(OperationalError):
+        store.set_meta("sha256:" + "1" * 64, {})
+
+
+def test_unsealed_documents_are_refused(store: SQLiteStore) -> None:
+    with pytest.raises(SchemaError):
+        store.put({"snapshot": {}})
+    with pytest.raises(SchemaError):
+        store.put_later({"certificateHash": "sha256:x"})
+
+
+def test_queries_filter_by_entry_point_model_and_time(store: SQLiteStore) -> None:
+    for n in range(6):
+        store.put(make(n, entry="app:a" if n % 2 else "app:b", model=f"m{n % 3}"))
+    assert [r["snapshot"]["output"] for r in store.query(RecordQuery(entry_point="app:a"))] == [
+        2,
+        6,
+        10,
+    ]
+    assert len(list(store.query(RecordQuery(model="m0")))) == 2
+    window = RecordQuery(since="2026-01-01T00:00:02.000Z", until="2026-01-01T00:00:04.000Z")
+    assert [r["snapshot"]["output"] for r in store.query(window)] == [4, 6, 8]
+    assert len(list(store.query(RecordQuery(limit=2)))) == 2
+    assert [r["createdAt"] for r in store.query()] == sorted(r["createdAt"] for r in store.query())
+    cert = make(3, entry="app:a", model="m0")["certificateHash"]
+    assert store.find(cert[7:20]) == [cert]
+
+
+def test_the_execution_key_column_is_filled_by_the_drift_key(store: SQLiteStore) -> None:
+    from cerkit.drift.key import execution_key
+
+    bundle = make(7)
+    store.put(bundle)
+    [found] = store.query(RecordQuery(execution_key=execution_key(bundle)))
+    assert found["certificateHash"] == bundle["certificateHash"]
+
+
+def test_queued_writes_are_read_back_and_flushed_by_close(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.db"
+    store = SQLiteStore(path)
+    bundles = [make(n) for n in range(50)]
+    for bundle in bundles:
+        store.put_later(bundle)
+    assert store.count() == 50  # a read waits for the writer
+    more = make(99)
+    store.put_later(more)
+    store.close()
+    reopened = SQLiteStore(path)
+    assert reopened.get(more["certificateHash"]) == more
+    reopened.close()
+
+
+def test_environments_are_stored_once(store: SQLiteStore) -> None:
+    for n in range(20):
+        store.put(make(n))
+    db = sqlite3.connect(store.path)
+    assert db.execute("SELECT count(*) FROM environments").fetchone()[0] == 1
+    assert b"3.11" not in db.execute("SELECT bundle FROM records LIMIT 1").fetchone()[0]
+
+
+def test_threads_can_write_at_once(store: SQLiteStore) -> None:
+    def writer(base: int) -> None:
+        for n in range(base, base + 25):
+            store.put(make(n, when=f"2026-01-02T00:00:00.{n:03d}Z"))
+
+    threads = [threading.Thread(target=writer, args=(i * 100,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert store.count() == 100
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    from cerkit.ledger.sqlite import SQLiteStore
+    from cerkit.seal import seal_args
+    store = SQLiteStore(sys.argv[1])
+    big = "x" * 200_000  # records spanning many pages: a torn write would show
+    n = 0
+    while True:
+        n += 1
+        bundle = seal_args({"executionId": f"e{n}", "provider": "python", "model": "m",
+            "prompt": "p", "input": big, "output": n, "parameters": {"temperature": 0,
+            "maxTokens": 0}, "timestamp": "2026-01-01T00:00:00.000Z"},
+            created_at="2026-01-01T00:00:00.000Z")
+        (store.put if n % 2 else store.put_later)(bundle)
+        if n == 5:
+            print("ready", flush=True)
+    """
+)
+
+
+@pytest.mark.slow
+def test_a_killed_writer_never_leaves_a_half_written_record(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.db"
+    child = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE)
+    assert child.stdout is not None and child.stdout.readline().strip() == b"ready"
+    time.sleep(0.5)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    db.close()
+    store = SQLiteStore(path)
+    records = list(store.query())
+    assert len(records) >= 5
+    assert all(verify_bundle(r).ok for r in records)
+    store.close()
+
+
+def test_store_urls_name_sqlite_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert store_url(str(tmp_path)) == str(tmp_path / "ledger.db")
+    assert store_url(f"sqlite:///{tmp_path}/x.db") == str(tmp_path / "x.db")
+    assert store_url(str(tmp_path / "y.db")) == str(tmp_path / "y.db")
+    monkeypatch.setenv("CERKIT_STORE", str(tmp_path / "env.db"))
+    assert store_url(None) == str(tmp_path / "env.db")
+    monkeypatch.delenv("CERKIT_STORE")
+    monkeypatch.chdir(tmp_path)
+    assert store_url(None) == str(tmp_path / ".cerkit" / "ledger.db")
+    with pytest.raises(UsageError):
+        open_store("ftp://example/x")
+    opened = open_store(f"sqlite:///{tmp_path}/z.db")
+    assert opened.count() == 0
+    opened.close()
+
+
+def test_a_store_that_cannot_be_opened_is_an_operational_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(OperationalError):
+        SQLiteStore(blocker / "ledger.db")
+    json.dumps(make(1))
