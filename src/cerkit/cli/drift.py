@@ -33,6 +33,10 @@ def _watch(rows: Iterable[Any], total: int) -> Iterable[Any]:
     return progress(rows, total=total, desc="reading")
 
 
+def _explaining(groups: list[Any], total: int) -> Iterable[Any]:
+    return progress(groups, total=total, desc="explaining")
+
+
 def run(args: argparse.Namespace) -> int:
     from cerkit.drift.html import render
     from cerkit.drift.render import timeline_text
@@ -51,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         if args.key:
             key = args.key if args.key.startswith("sha256:") else "sha256:" + args.key
             rows = [r for r in rows if r.key.startswith(key)]
-        timeline = analyze(rows, ledger.load, baseline=golden)
+        timeline = analyze(rows, ledger.load, baseline=golden, watch=_explaining)
     finally:
         ledger.close()
     if args.html:

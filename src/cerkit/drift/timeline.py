@@ -197,6 +197,7 @@ def analyze(
     load: Loader,
     *,
     baseline: Iterable[Mapping[str, Any]] = (),
+    watch: Callable[[list[Any], int], Iterable[Any]] | None = None,
 ) -> Timeline:
     """Group, find change points, explain each, and compare with golden records.
 
@@ -208,6 +209,7 @@ def analyze(
         baseline: golden bundles; every record whose key has a golden record and whose
             output differs from it is explained against the golden one (once per distinct
             output).
+        watch: wraps the per-group loop (given the group count), e.g. in a progress bar.
 
     Returns:
         The :class:`Timeline`, groups ordered by their first record.
@@ -233,7 +235,7 @@ def analyze(
     accs.sort(key=lambda a: (a.runs[0][0], a.key))
     stable = 0
     groups = []
-    for acc in accs:
+    for acc in watch(accs, len(accs)) if watch else accs:
         shown = len(acc.runs) > 1 or stable < MAX_SHOWN_STABLE
         stable += len(acc.runs) == 1
         groups.append(_group(acc, cached, labelled=shown))
