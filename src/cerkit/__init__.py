@@ -12,6 +12,8 @@ Public modules:
 * :mod:`cerkit.capture`: the recorder (``cerkit.record``, ``cerkit.recording``), runtime
   fingerprint, value encoding, model identity and the command wrapper.
 * :mod:`cerkit.ledger`: record stores (``open_store``): SQLite by default, PostgreSQL.
+* :mod:`cerkit.drift`: execution keys, record diffs with verdicts and ranked causes
+  (``explain``), change points over a ledger, replay.
 * :mod:`cerkit.keys`, :mod:`cerkit.keyring`: Ed25519 keys, key ids, key documents with
   lifecycle (ours and NexArt's well-known shape), key directories.
 * :mod:`cerkit.signing`: producer signatures (``meta.producer``).
