@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -49,10 +49,10 @@ class NodeIdentity:
 
     private_key: Ed25519PrivateKey
     document: KeyDocument
+    kid: str = field(init=False)  # derived once: every receipt names it
 
-    @property
-    def kid(self) -> str:
-        return key_id(self.private_key)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kid", key_id(self.private_key))
 
     @property
     def node_id(self) -> str:
