@@ -67,9 +67,9 @@ def floor_rate(bodies: list[bytes], seconds: float = 2.0) -> float:
     return done / (time.perf_counter() - started)
 
 
-def start_node(tmp: Path) -> tuple[subprocess.Popen[bytes], int, str]:
+def start_node(tmp: Path, store: str | None) -> tuple[subprocess.Popen[bytes], int, str]:
     cli = [sys.executable, "-c", "from cerkit.cli import run; run()"]
-    store = str(tmp / "node.db")
+    store = store or str(tmp / "node.db")
     token = (
         subprocess.run(
             [*cli, "node", "token", "create", "--store", store],
@@ -158,12 +158,17 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--records", type=int, default=60_000, help="records prepared")
+    parser.add_argument(
+        "--store",
+        help="store URL (default: SQLite in a temporary directory); e.g. an empty "
+        "postgresql://... database",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     bodies = make_records(args.records)
     floor = floor_rate(bodies)
     with tempfile.TemporaryDirectory(prefix="cerkit-bench-node-") as tmp:
-        proc, port, token = start_node(Path(tmp))
+        proc, port, token = start_node(Path(tmp), args.store)
         try:
             try:
                 import uvloop
