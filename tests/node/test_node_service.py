@@ -151,3 +151,17 @@ def test_the_embedded_node_attests_to_logged_on_the_local_store(
     assert json.loads(json.dumps(document))["nodeId"] == "cerkit-local"
     with open_embedded_node() as node:  # reopened: same log, same index
         assert node.attest(bundle)["meta"]["attestation"]["logIndex"] == 0
+
+
+def test_stopping_the_batcher_answers_what_is_already_queued(tmp_path: Path) -> None:
+    service = NodeService(SqliteLogStore(tmp_path / "log.db"), _identity())
+
+    async def main() -> list[int]:
+        batcher = Batcher(service, max_batch=8)
+        batcher.start()
+        waiting = [asyncio.ensure_future(batcher.submit(s)) for s in _submissions(64, "drain")]
+        await asyncio.sleep(0)  # queued, not yet committed
+        await batcher.stop()
+        return [(await w).entry.index for w in waiting]
+
+    assert sorted(asyncio.run(main())) == list(range(64))

@@ -38,11 +38,19 @@ class Batcher:
         self._queue: list[tuple[Submission, asyncio.Future[Attestation]]] = []
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._busy = False
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="cerkit-batcher")
 
-    async def stop(self) -> None:
+    async def stop(self, drain_seconds: float = 10.0) -> None:
+        """Answer what is queued or committing (for up to ``drain_seconds``), then stop."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + drain_seconds
+        while (self._queue or self._busy) and self._task is not None and loop.time() < deadline:
+            if self._task.done():
+                break
+            await asyncio.sleep(0.005)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -73,6 +81,7 @@ class Batcher:
         self, batch: Sequence[tuple[Submission, asyncio.Future[Attestation]]]
     ) -> None:
         started = time.perf_counter()
+        self._busy = True
         try:
             results = await asyncio.to_thread(self._service.commit, [s for s, _ in batch])
         except Exception as exc:  # the store failed: every waiter gets the error, none a receipt
@@ -80,6 +89,8 @@ class Batcher:
                 if not future.done():
                     future.set_exception(exc)
             return
+        finally:
+            self._busy = False
         for (_, future), result in zip(batch, results, strict=True):
             if not future.done():
                 future.set_result(result)
