@@ -162,6 +162,7 @@ def test_stopping_the_batcher_answers_what_is_already_queued(tmp_path: Path) -> 
         waiting = [asyncio.ensure_future(batcher.submit(s)) for s in _submissions(64, "drain")]
         await asyncio.sleep(0)  # queued, not yet committed
         await batcher.stop()
-        return [(await w).entry.index for w in waiting]
+        done = await asyncio.wait_for(asyncio.gather(*waiting), timeout=10)
+        return [r.entry.index for r in done]
 
     assert sorted(asyncio.run(main())) == list(range(64))
