@@ -20,6 +20,8 @@ Public modules:
 * :mod:`cerkit.attestation`: node receipts and ``meta.attestation``.
 * :mod:`cerkit.merkle`, :mod:`cerkit.checkpoint`, :mod:`cerkit.audit`: the transparency
   log (RFC 6962/9162 proofs, C2SP signed checkpoints, offline audit of a whole log).
+* :mod:`cerkit.node`: the attestation node (HTTP service, log stores, tokens, ``log audit``)
+  and an in-process node.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ __version__ = "0.1.0"
 # ``cerkit.record`` is the recorder decorator, and ``cerkit/record.py`` is the format module.
 # The module is loaded first so that the import system never rebinds the name later; it is
 # still imported as usual with ``from cerkit.record import ...``.
-import cerkit.record as _format_module  # noqa: E402
+import cerkit.record as _format_module
 
 
 def record(*args: Any, **kwargs: Any) -> Any:
