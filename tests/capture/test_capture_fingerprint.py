@@ -35,15 +35,32 @@ def test_two_captures_in_one_process_are_identical_and_cached() -> None:
         assert first[part] is second[part], part  # read once, not re-read
 
 
-def test_a_fresh_process_gives_the_same_stable_parts() -> None:
-    cwd = Path.cwd()
-    one, two = _fresh(cwd), _fresh(cwd)
+def test_a_fresh_process_gives_the_same_stable_parts(tmp_path: Path) -> None:
+    # Outside the working tree: other people editing it would move the git part.
+    one, two = _fresh(tmp_path), _fresh(tmp_path)
     assert one["digest"] == two["digest"]
     for part in (*STABLE, "numeric"):
         assert one[part] == two[part], part
     here = fp.fingerprint()
-    for part in ("python", "os", "hardware", "packages", "git"):
+    for part in ("python", "os", "hardware", "packages"):
         assert here[part] == one[part], part
+
+
+def test_git_commit_branch_dirty_flag_and_diff_digest(tmp_path: Path) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q", "-b", "trunk")
+    (tmp_path / "a.py").write_text("x = 1\n")
+    git("add", "a.py")
+    git("-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-q", "-m", "one")
+    clean = _probes.read_git(str(tmp_path))
+    assert clean["branch"] == "trunk" and len(clean["commit"]) == 40
+    assert clean["dirty"] is False and clean["diffDigest"] is None
+    (tmp_path / "a.py").write_text("x = 2\n")
+    dirty = _probes.read_git(str(tmp_path))
+    assert dirty["dirty"] is True and dirty["diffDigest"].startswith("sha256:")
+    assert dirty["commit"] == clean["commit"]
 
 
 def test_every_part_says_how_it_was_obtained() -> None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import os
 import threading
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import CodeType, FrameType
@@ -22,7 +22,7 @@ from cerkit.capture.encode import EncodeOptions, encode
 from cerkit.capture.fingerprint import canonical_environment, fingerprint
 from cerkit.capture.secrets import scrub
 from cerkit.digest import PREFIX, hash_payload
-from cerkit.seal import create_snapshot, seal
+from cerkit.seal import seal_args
 
 #: A post-seal hook: receives the sealed bundle, returns it (possibly with ``meta`` added,
 #: e.g. a producer signature or an attestation receipt) or ``None`` to keep it as is.
@@ -40,11 +40,16 @@ _code_cache: dict[Any, tuple[str, str | None, str]] = {}
 _cache_lock = threading.Lock()
 
 
+_second: tuple[int, str] = (-1, "")
+
+
 def iso_time(seconds: float) -> str:
     """``time.time()`` as JavaScript's ``toISOString`` writes it (milliseconds, ``Z``)."""
+    global _second
     whole = int(seconds)
-    millis = int((seconds - whole) * 1000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{millis:03d}Z"
+    if _second[0] != whole:  # formatting the date and time once per second is enough
+        _second = (whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)))
+    return f"{_second[1]}.{int((seconds - whole) * 1000):03d}Z"
 
 
 def code_identity(
@@ -174,12 +179,13 @@ class Capture:
         ended = time.time()
         duration_ms = round((time.perf_counter() - self.clock) * 1000, 3)
         seeds = _seeds.seeds_since(self.seed_mark)
-        snapshot = create_snapshot(self._snapshot_args(output, error, ended, duration_ms, seeds))
+        args = self._snapshot_args(output, error, ended, duration_ms, seeds)
         # The environment is large and the same for many records: seal over its cached
         # canonical bytes (canonical JSON is compositional), then put the object back.
-        hashed = {**snapshot, "environment": canonical_environment(snapshot["environment"])}
-        bundle = seal(hashed)
-        bundle["snapshot"] = snapshot
+        environment = args["environment"]
+        args["environment"] = canonical_environment(environment)
+        bundle = seal_args(args, created_at=iso_time(ended))
+        bundle["snapshot"]["environment"] = environment
         for hook in self.hooks:
             bundle = hook(bundle) or bundle
         if self.store is not False:
@@ -222,7 +228,7 @@ class Capture:
             **scrub(self.extra_execution),
         }
         args: dict[str, Any] = {
-            "executionId": uuid.uuid4().hex,
+            "executionId": os.urandom(16).hex(),  # random, like uuid4, without its overhead
             "timestamp": started,
             "provider": self.provider,
             "model": _model_name(identity) or self.entry_point,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import queue
 import threading
+import time
 import warnings
 import weakref
 from collections.abc import Callable, Mapping
@@ -20,6 +21,10 @@ from typing import Any, Final
 MAX_QUEUED: Final[int] = 4096
 #: Records written per transaction at most.
 MAX_BATCH: Final[int] = 512
+#: How long the writer lets records gather before a transaction (group commit): every
+#: commit rewrites the touched index pages, so one commit per record costs several times
+#: more than one commit per batch. Bounded, so records still land within milliseconds.
+LINGER_SECONDS: Final[float] = 0.002
 
 _writers: weakref.WeakSet[Writer] = weakref.WeakSet()
 _STOP: Final[object] = object()
@@ -51,6 +56,8 @@ class Writer:
     def _run(self) -> None:
         while True:
             batch = [self._queue.get()]
+            if batch[0] is not _STOP and self._queue.qsize() < MAX_BATCH:
+                time.sleep(LINGER_SECONDS)
             while len(batch) < MAX_BATCH:
                 try:
                     batch.append(self._queue.get_nowait())
@@ -76,7 +83,9 @@ class Writer:
                 try:
                     self._write([item])
                 except Exception as exc:
-                    warnings.warn(f"cerkit could not store a record: {exc}", RuntimeWarning)
+                    warnings.warn(
+                        f"cerkit could not store a record: {exc}", RuntimeWarning, stacklevel=1
+                    )
 
 
 @atexit.register

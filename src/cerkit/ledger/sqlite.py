@@ -101,7 +101,7 @@ class SQLiteStore:
         self.path = Path(path)
         self._lock = threading.Lock()
         self._key_function = _execution_key_function()
-        self._last_environment: tuple[bytes, str] | None = None
+        self._last_environment: tuple[tuple[Any, ...], str] | None = None
         self._writer: Any = None
         self._environments: dict[str, bytes] = {}
         try:
@@ -174,7 +174,9 @@ class SQLiteStore:
         try:
             with self._lock, self._transaction():
                 for bundle in bundles:
-                    self._insert(bundle, bundle["certificateHash"], bundle["createdAt"])
+                    self._insert(
+                        bundle, bundle["certificateHash"], bundle["createdAt"], queued=True
+                    )
         except sqlite3.Error as exc:
             raise OperationalError(
                 f"cannot write to {self.path}: {exc}", Reason.STORE_ERROR
@@ -184,14 +186,20 @@ class SQLiteStore:
         if self._writer is not None:
             self._writer.drain()
 
-    def _insert(self, bundle: Mapping[str, Any], cert: str, created: str) -> bool:
-        """Insert one record inside the caller's transaction."""
+    def _insert(
+        self, bundle: Mapping[str, Any], cert: str, created: str, *, queued: bool = False
+    ) -> bool:
+        """Insert one record inside the caller's transaction.
+
+        ``queued`` records come from the recorder, whose environments are built from shared,
+        never-mutated part objects: for them, the same parts mean the same environment.
+        """
         body = {k: v for k, v in bundle.items() if k != "meta"}
         environment = _environment_of(body)
         meta = bundle.get("meta")
         key = self._execution_key(bundle)
         if environment is not None:
-            body = self._store_environment(body, environment)
+            body = self._store_environment(body, environment, queued)
         row = (cert, created, *_columns(bundle), key, _dumps(body),
                _dumps(meta) if meta is not None else None, _now())  # fmt: skip
         cursor = self._db.execute(
@@ -205,20 +213,30 @@ class SQLiteStore:
             self._merge_meta(cert, meta)
         return created_row
 
-    def _store_environment(self, body: dict[str, Any], environment: Any) -> dict[str, Any]:
+    def _store_environment(
+        self, body: dict[str, Any], environment: Any, queued: bool
+    ) -> dict[str, Any]:
         """Store the (large, mostly repeated) environment once and reference it from the
         record; reads put it back, so callers always get the whole record."""
-        data = _dumps(environment)
-        if self._last_environment is not None and self._last_environment[0] == data:
-            env_key = self._last_environment[1]
+        # The recorder builds every environment from the same cached part objects: when the
+        # parts are the very same objects as last time, so is the stored environment.
+        parts = tuple(environment.values()) if queued and isinstance(environment, dict) else ()
+        last = self._last_environment
+        if (
+            last is not None
+            and len(last[0]) == len(parts)
+            and all(a is b for a, b in zip(last[0], parts, strict=True))
+        ):
+            env_key = last[1]
         else:
+            data = _dumps(environment)
             env_key = hashlib.sha256(data).hexdigest()
             self._db.execute(
                 "INSERT INTO environments (environment_key, body) VALUES (?, ?)"
                 " ON CONFLICT (environment_key) DO NOTHING",
                 (env_key, data),
             )
-            self._last_environment = (data, env_key)
+            self._last_environment = (parts, env_key)
         snapshot = {**body["snapshot"], "environment": {_ENV_REF: env_key}}
         return {**body, "snapshot": snapshot}
 
@@ -252,13 +270,16 @@ class SQLiteStore:
         if not prefix.startswith("sha256:"):
             prefix = "sha256:" + prefix
         rows = self._read_all(
-            "SELECT certificate_hash FROM records WHERE certificate_hash >= ? AND certificate_hash < ?"
+            "SELECT certificate_hash FROM records"
+            " WHERE certificate_hash >= ? AND certificate_hash < ?"
             " ORDER BY certificate_hash LIMIT 10",
             (prefix, prefix + "\uffff"),
         )
         return [r[0] for r in rows]
 
-    def query(self, query: RecordQuery = RecordQuery()) -> Iterator[dict[str, Any]]:
+    def query(self, query: RecordQuery | None = None) -> Iterator[dict[str, Any]]:
+        """Records matching ``query``, oldest ``createdAt`` first."""
+        query = query or RecordQuery()
         clauses, params = [], []
         for column, value in (("entry_point", query.entry_point), ("model", query.model),
                               ("execution_key", query.execution_key)):  # fmt: skip
