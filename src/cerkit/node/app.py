@@ -9,7 +9,6 @@ status and changes nothing. Endpoints are listed in docs/node.md.
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -24,6 +23,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from cerkit import __version__
+from cerkit.attestation import encode_hashes
 from cerkit.errors import CerkitError, InvalidRecordError, OperationalError, Reason
 from cerkit.node.batcher import Batcher
 from cerkit.node.limits import MAX_BODY_BYTES, MAX_ENTRIES_PAGE
@@ -89,10 +89,6 @@ def _int_param(request: Request, name: str, default: int | None = None) -> int:
     if not value.isdigit() or len(value) > 19:
         raise CerkitError(f"{name} must be a non-negative integer", Reason.BAD_REQUEST)
     return int(value)
-
-
-def _b64(hashes: list[bytes]) -> list[str]:
-    return [base64.b64encode(h).decode("ascii") for h in hashes]
 
 
 class NodeApp:
@@ -162,12 +158,12 @@ class NodeApp:
             index = _int_param(request, "index")
         size = _int_param(request, "treeSize", self.service.size)
         proof = await asyncio.to_thread(self.service.inclusion, index, size)
-        return JSONBytes({"logIndex": index, "treeSize": size, "hashes": _b64(proof)})
+        return JSONBytes({"logIndex": index, "treeSize": size, "hashes": encode_hashes(proof)})
 
     async def consistency(self, request: Request) -> Response:
         old, new = _int_param(request, "from"), _int_param(request, "to")
         proof = await asyncio.to_thread(self.service.consistency, old, new)
-        return JSONBytes({"from": old, "to": new, "hashes": _b64(proof)})
+        return JSONBytes({"from": old, "to": new, "hashes": encode_hashes(proof)})
 
     async def entries(self, request: Request) -> Response:
         start = _int_param(request, "start", 0)

@@ -6,12 +6,12 @@ the node's reason code.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 import orjson
 
+from cerkit.attestation import decode_hashes
 from cerkit.errors import CerkitError, InvalidRecordError, OperationalError, Reason
 from cerkit.jsonio import loads
 from cerkit.keys import KeyDocument
@@ -79,11 +79,11 @@ class NodeClient:
 
     def consistency(self, old_size: int, size: int) -> list[bytes]:
         answer = self._json("GET", "/v1/proof/consistency", params={"from": old_size, "to": size})
-        return _hashes(answer)
+        return _hashes(answer, Reason.CONSISTENCY_PROOF_INVALID)
 
     def inclusion(self, index: int, size: int) -> list[bytes]:
         answer = self._json("GET", "/v1/proof/inclusion", params={"index": index, "treeSize": size})
-        return _hashes(answer)
+        return _hashes(answer, Reason.INCLUSION_PROOF_INVALID)
 
     def entries(self, start: int, end: int) -> list[dict[str, Any]]:
         """Entries ``[start, end)``, fetched page by page."""
@@ -101,14 +101,10 @@ class NodeClient:
         return out
 
 
-def _hashes(answer: Any) -> list[bytes]:
+def _hashes(answer: Any, reason: Reason) -> list[bytes]:
+    """The proof hashes of a node's answer, each exactly 32 bytes."""
     values = answer.get("hashes") if isinstance(answer, dict) else None
-    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-        raise InvalidRecordError("proof answer is malformed", Reason.MALFORMED_JSON)
-    try:
-        return [base64.b64decode(v, validate=True) for v in values]
-    except ValueError:
-        raise InvalidRecordError("proof hash is not base64", Reason.MALFORMED_JSON) from None
+    return decode_hashes(values, reason)
 
 
 def _node_error(response: httpx.Response) -> CerkitError:
