@@ -120,6 +120,9 @@ def test_read_endpoints_serve_proofs_records_and_metrics(make_node: Any) -> None
         _error(client.get("/v1/proof/inclusion", params={"hash": "sha256:00"}), 404, "NOT_FOUND")
         _error(client.get("/v1/records/sha256:00"), 404, "NOT_FOUND")
         _error(client.get("/no/such/path"), 404, "NOT_FOUND")
+        wrong_method = client.get("/v1/attest")
+        _error(wrong_method, 405, "BAD_REQUEST")
+        assert wrong_method.headers["allow"] == "POST"
         assert client.get("/ready").json()["status"] == "ready"
         assert client.get("/version").json()["kid"] == answers[0]["attestorKeyId"]
         metrics = client.get("/metrics").text

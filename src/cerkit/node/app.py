@@ -241,7 +241,9 @@ class NodeApp:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code = {404: Reason.NOT_FOUND, 405: Reason.BAD_REQUEST}.get(exc.status_code, "HTTP_ERROR")
-    return error_response(str(code), str(exc.detail), exc.status_code)
+    response = error_response(str(code), str(exc.detail), exc.status_code)
+    response.headers.update(exc.headers or {})  # e.g. Allow on 405 (RFC 9110 §15.5.6)
+    return response
 
 
 #: The write paths served by :class:`AttestFirst` without Starlette's router.
