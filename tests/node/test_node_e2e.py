@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import httpx
@@ -17,6 +18,8 @@ from node_checks import (
 )
 
 from cerkit.keys import KeyDocument
+from cerkit.merkle import record_leaf, verify_inclusion
+from cerkit.node.audit import open_with_document
 
 RECORDS = 1000
 CLIENTS = 16
@@ -103,6 +106,14 @@ def test_two_replicas_sharing_postgres_produce_one_consistent_log(
         httpx.get(first.url + "/v1/checkpoint").text
         == httpx.get(second.url + "/v1/checkpoint").text
     )
-    # A replica answers for a record the other one logged.
-    other = answers_b[0]["certificateHash"]
-    assert httpx.get(f"{first.url}/v1/records/{other}").status_code == 200
+    # A replica answers for a record the other one logged a moment ago.
+    late = sealed(1, "late")[0]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert httpx.post(second.url + "/v1/attest", json=late, headers=headers).status_code == 201
+    cert = late["certificateHash"]
+    proof = httpx.get(first.url + "/v1/proof/inclusion", params={"hash": cert}).json()
+    assert (proof["logIndex"], proof["treeSize"]) == (600, 601)
+    now = open_with_document(httpx.get(first.url + "/v1/checkpoint").text, document)
+    hashes = [base64.b64decode(h) for h in proof["hashes"]]
+    verify_inclusion(record_leaf(cert), 600, 601, hashes, now.root)
+    assert httpx.get(f"{first.url}/v1/records/{cert}").json()["logIndex"] == 600

@@ -156,7 +156,10 @@ class NodeApp:
             index = entry.index
         else:
             index = _int_param(request, "index")
-        size = _int_param(request, "treeSize", self.service.size)
+        if "treeSize" in request.query_params:
+            size = _int_param(request, "treeSize")
+        else:  # the latest size, including what other replicas appended
+            size = await asyncio.to_thread(self.service.sync)
         proof = await asyncio.to_thread(self.service.inclusion, index, size)
         return JSONBytes({"logIndex": index, "treeSize": size, "hashes": encode_hashes(proof)})
 
