@@ -216,6 +216,7 @@ _DECODERS: Final[dict[str, Any]] = {
     "frozenset": lambda e: frozenset(decode(e["items"])),
     "dict": lambda e: {_hashable(decode(k)): decode(v) for k, v in e["items"]},
     "bytes": _decode_bytes,
+    "none": lambda e: None,
     "numpy.ndarray": _decode_ndarray,
 }
 

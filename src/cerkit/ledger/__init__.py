@@ -89,6 +89,16 @@ def store_for(spec: Any) -> RecordStore:
         return store
 
 
+def flush_shared_stores() -> None:
+    """Write every record queued for a store opened by :func:`store_for`."""
+    with _open_lock:
+        stores = list(_open.values())
+    for store in stores:
+        flush = getattr(store, "flush", None)
+        if flush is not None:
+            flush()
+
+
 def close_shared_stores() -> None:
     """Close every store opened by :func:`store_for` (tests, and processes about to fork)."""
     with _open_lock:
@@ -104,6 +114,7 @@ __all__ = [
     "RecordQuery",
     "RecordStore",
     "close_shared_stores",
+    "flush_shared_stores",
     "open_store",
     "store_for",
     "store_url",
