@@ -190,7 +190,7 @@ class NodeService:
     # -- the tree -------------------------------------------------------------------------
 
     def _rebuild(self) -> MerkleTree:
-        """The whole tree from the store, in bulk (a million leaves in about a second)."""
+        """The whole tree from the store, in bulk (a million leaves in about two seconds)."""
         size = self.store.size()
         leaves: list[bytes] = []
         for start in range(0, size, _REBUILD_PAGE):
