@@ -51,7 +51,8 @@ def _line(bundle: dict[str, Any]) -> str:
     entry = execution.get("entryPoint") or snapshot.get("prompt")
     status = execution.get("status", "-")
     output = str(snapshot.get("outputHash", ""))[7:19]
-    return f"{bundle['createdAt']}  {bundle['certificateHash'][:19]}  {status:<5}  {entry}  out={output}"
+    cert = bundle["certificateHash"][:19]
+    return f"{bundle['createdAt']}  {cert}  {status:<5}  {entry}  out={output}"
 
 
 def _summary(bundle: dict[str, Any]) -> dict[str, Any]:
