@@ -206,3 +206,24 @@ def test_a_store_that_cannot_be_opened_is_an_operational_error(tmp_path: Path) -
     with pytest.raises(OperationalError):
         SQLiteStore(blocker / "ledger.db")
     json.dumps(make(1))
+
+
+def test_a_forked_child_writes_through_its_own_connection(tmp_path: Path) -> None:
+    import multiprocessing
+
+    store = SQLiteStore(tmp_path / "ledger.db")
+    store.put_later(make(1))
+    assert store.count() == 1
+    context = multiprocessing.get_context("fork")
+    child = context.Process(target=_child_writes, args=(store,))
+    child.start()
+    child.join(60)
+    assert child.exitcode == 0
+    store.put_later(make(3))
+    assert store.count() == 3
+    store.close()
+
+
+def _child_writes(store: SQLiteStore) -> None:
+    store.put_later(make(2))
+    store.flush()

@@ -8,6 +8,7 @@ while it works). Every writer is drained at interpreter exit.
 from __future__ import annotations
 
 import atexit
+import os
 import queue
 import threading
 import time
@@ -35,6 +36,7 @@ class Writer:
 
     def __init__(self, write: Callable[[list[Mapping[str, Any]]], None], *, name: str) -> None:
         self._write = write
+        self._pid = os.getpid()
         self._queue: queue.Queue[Any] = queue.Queue(MAX_QUEUED)
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
@@ -45,7 +47,8 @@ class Writer:
 
     def drain(self) -> None:
         """Wait until every item submitted so far is written (or failed and was reported)."""
-        if threading.current_thread() is not self._thread:
+        # In a forked child the thread is gone; what it had queued is the parent's to write.
+        if threading.current_thread() is not self._thread and os.getpid() == self._pid:
             self._queue.join()
 
     def stop(self) -> None:

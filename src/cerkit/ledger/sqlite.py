@@ -104,6 +104,10 @@ class SQLiteStore:
         self._last_environment: tuple[tuple[Any, ...], str] | None = None
         self._writer: Any = None
         self._environments: dict[str, bytes] = {}
+        self._pid = os.getpid()
+        self._db = self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(
@@ -123,6 +127,17 @@ class SQLiteStore:
             raise OperationalError(
                 f"cannot open record store {self.path}: {exc}", Reason.STORE_ERROR
             ) from None
+        return self._db
+
+    def _own(self) -> None:
+        """In a forked child (multiprocessing, data-loader workers), open a connection and a
+        writer of its own: an SQLite connection must not be used across ``fork()``, and the
+        parent's writer thread does not exist in the child."""
+        if self._pid != os.getpid():
+            self._pid = os.getpid()
+            self._lock = threading.Lock()
+            self._writer = None
+            self._db = self._connect()
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -143,6 +158,7 @@ class SQLiteStore:
         created = bundle.get("createdAt")
         if not isinstance(cert, str) or not cert or not isinstance(created, str):
             raise SchemaError("only sealed records (certificateHash, createdAt) can be stored")
+        self._own()
         self._wait_for_writer()
         try:
             with self._lock, self._transaction():
@@ -164,6 +180,7 @@ class SQLiteStore:
         cert = bundle.get("certificateHash")
         if not isinstance(cert, str) or not cert or not isinstance(bundle.get("createdAt"), str):
             raise SchemaError("only sealed records (certificateHash, createdAt) can be stored")
+        self._own()
         if self._writer is None:
             from cerkit.ledger._writer import Writer
 
@@ -302,6 +319,8 @@ class SQLiteStore:
             yield self._bundle(row)
 
     def set_meta(self, certificate_hash: str, meta: Mapping[str, Any]) -> None:
+        self._own()
+        self._wait_for_writer()
         try:
             with self._lock, self._transaction():
                 cursor = self._db.execute(
@@ -319,6 +338,8 @@ class SQLiteStore:
 
     def set_execution_key(self, certificate_hash: str, key: str | None) -> None:
         """Fill the ``execution_key`` column (for records stored before drift could key them)."""
+        self._own()
+        self._wait_for_writer()
         with self._lock, self._transaction():
             self._db.execute(
                 "UPDATE records SET execution_key=? WHERE certificate_hash=?",
@@ -332,12 +353,14 @@ class SQLiteStore:
     def flush(self) -> None:
         """Write every queued record, then checkpoint the WAL into the database file with
         an fsync: a durability point."""
+        self._own()
         self._wait_for_writer()
         with self._lock:
             self._db.execute("PRAGMA wal_checkpoint(FULL)")
 
     def close(self) -> None:
         """Write every queued record, stop the writer and close the connection."""
+        self._own()
         if self._writer is not None:
             self._writer.stop()
             self._writer = None
@@ -349,6 +372,7 @@ class SQLiteStore:
         return rows[0] if rows else None
 
     def _read_all(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
+        self._own()
         self._wait_for_writer()  # read your own writes
         try:
             with self._lock:
