@@ -284,3 +284,11 @@ def test_random_values_agree_on_both_paths_and_the_fast_path_is_taken() -> None:
                 assert fast == exact
             assert canonicalize(value, profile) == exact  # type: ignore[arg-type]
     assert fast_taken > 1_000
+
+
+def test_changes_at_every_level_of_a_deep_value_cost_linear_time() -> None:
+    value: Any = [1.0, 2**60]
+    for _ in range(200):
+        value = [value, -0.0, {"k": [3.0]}]
+    fast = canonicalize_fast(value)
+    assert fast is not None and fast == canonicalize_exact(value)

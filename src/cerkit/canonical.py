@@ -51,9 +51,11 @@ _ORJSON_MAX_DEPTH: Final[int] = 250
 _HIGH_BMP: Final[str] = "\ue000"
 # orjson writes floats below 1e-5 in exponent form; ECMAScript only below 1e-6.
 _ORJSON_EXPONENT_BELOW: Final[float] = 1e-5
+_EXP: Final[float] = _ORJSON_EXPONENT_BELOW
 _INF: Final[float] = float("inf")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _encode_js_string: Callable[[str], str] = json.encoder.encode_basestring
+_isascii = str.isascii
 
 
 class CanonicalFragment:
@@ -93,7 +95,7 @@ def canonicalize(value: Any, profile: Profile = DEFAULT_PROFILE) -> bytes:
     strict = _is_strict(profile)
     try:
         return orjson.dumps(_prepare(value, strict, 0), option=_SORTED)
-    except (_NeedsExactPath, TypeError):
+    except (FastPathUnavailable, TypeError):
         # TypeError: orjson refuses lone surrogates; the exact path applies the policy.
         return _exact_text(value, strict).encode("utf-8")
 
@@ -103,13 +105,47 @@ def canonicalize_fast(value: Any, profile: Profile = DEFAULT_PROFILE) -> bytes |
     strict = _is_strict(profile)
     try:
         return orjson.dumps(_prepare(value, strict, 0), option=_SORTED)
-    except (_NeedsExactPath, TypeError):
+    except (FastPathUnavailable, TypeError):
         return None
 
 
 def canonicalize_exact(value: Any, profile: Profile = DEFAULT_PROFILE) -> bytes:
     """The exact (reference) path alone, written after ECMAScript ``JSON.stringify``."""
     return _exact_text(value, _is_strict(profile)).encode("utf-8")
+
+
+def prepare_fast(value: Any, profile: Profile = DEFAULT_PROFILE, *, depth: int = 0) -> Any:
+    """A building block of the fast path, for callers that know most of a document's shape.
+
+    Returns ``value`` made ready for :func:`dumps_prepared` (numbers whose orjson text
+    differs from ECMAScript's rewritten). A document assembled from such values, from
+    strings, ``None`` and booleans, under keys below U+E000, serializes exactly as
+    :func:`canonicalize` would serialize the original (sealing uses this to skip re-walking
+    fields it has just type-checked). ``depth`` is the nesting depth ``value`` will have.
+
+    Raises:
+        FastPathUnavailable: only the exact path applies; call :func:`canonicalize`.
+        CanonicalizationError: the value has no canonical form (NaN, infinities).
+    """
+    try:
+        return _prepare(value, _is_strict(profile), depth)
+    except TypeError:  # a non-string key: the exact path reports it
+        raise FastPathUnavailable from None
+
+
+def prepared_fragment(data: bytes) -> Any:
+    """Canonical bytes (from :func:`canonicalize`, same profile) as a member of a document
+    for :func:`dumps_prepared`: spliced verbatim, not serialized again."""
+    return orjson.Fragment(data)
+
+
+def dumps_prepared(document: Any) -> bytes | None:
+    """Serialize a document built as :func:`prepare_fast` describes; ``None`` when orjson
+    refuses it (a lone surrogate in a string), and the caller must use :func:`canonicalize`."""
+    try:
+        return orjson.dumps(document, option=_SORTED)
+    except TypeError:
+        return None
 
 
 def canonical_text(value: Any, profile: Profile = DEFAULT_PROFILE) -> str:
@@ -184,8 +220,8 @@ def _shortest_digits(x: float) -> tuple[str, int]:
     return digits.rstrip("0") or "0", n
 
 
-class _NeedsExactPath(Exception):
-    """Internal signal: this value cannot take the orjson fast path."""
+class FastPathUnavailable(Exception):
+    """Signal (never escapes :func:`canonicalize`): only the exact path can serialize this."""
 
 
 def _prepare_number(value: Any, strict: bool) -> Any:
@@ -210,65 +246,85 @@ def _prepare_number(value: Any, strict: bool) -> Any:
 
 
 def _prepare(value: Any, strict: bool, depth: int) -> Any:
-    """Return ``value`` ready for orjson, or raise :class:`_NeedsExactPath`.
+    """Return ``value`` ready for orjson, or raise :class:`FastPathUnavailable`.
 
     Containers are copied only when one of their members had to change. Scalars are checked
-    inline in the container loops: the walk costs one call per container, not per value.
+    inline in the container loops, so the walk costs one call per container, not per value;
+    this is the hot loop of sealing and verification (bench/seal_verify.py).
     """
     kind = type(value)
     if kind is dict:
         if depth >= _ORJSON_MAX_DEPTH:
-            raise _NeedsExactPath
+            raise FastPathUnavailable
         changed: dict[str, Any] | None = None
         for key, member in value.items():
-            if type(key) is not str or (not key.isascii() and max(key) >= _HIGH_BMP):
-                raise _NeedsExactPath
+            # str.isascii raises TypeError for a non-string key: the exact path reports it.
+            if not _isascii(key) and max(key) >= _HIGH_BMP:
+                raise FastPathUnavailable
             kind = type(member)
             if kind is str or member is None or kind is bool:
                 continue
-            if kind is int:
-                if -_MAX_SAFE <= member <= _MAX_SAFE:
+            if kind is float:
+                # Most floats print alike in orjson and ECMAScript: finite (x - x == 0),
+                # not tiny, not integral. The rest are rewritten or rejected.
+                if (
+                    (member >= _EXP or member <= -_EXP)
+                    and member - member == 0.0
+                    and not member.is_integer()
+                ):
                     continue
                 new = _prepare_number(member, strict)
-            elif kind is float:
+            elif kind is int:
+                if -_MAX_SAFE <= member <= _MAX_SAFE:
+                    continue
                 new = _prepare_number(member, strict)
             elif kind is CanonicalFragment:
                 new = member.fragment
             else:
                 new = _prepare(member, strict, depth + 1)
-            if new is not member:
-                if changed is None:
-                    changed = dict(value)
-                changed[key] = new
+                if new is member:
+                    continue
+            if changed is None:
+                changed = dict(value)
+            changed[key] = new
         return value if changed is None else changed
     if kind is list or kind is tuple:
         if depth >= _ORJSON_MAX_DEPTH:
-            raise _NeedsExactPath
-        items: list[Any] | None = None
+            raise FastPathUnavailable
+        # Find the first member that changes (usually none does); each member is prepared
+        # exactly once, so nested changes cost linear time.
         for index, member in enumerate(value):
             kind = type(member)
             if kind is str or member is None or kind is bool:
                 continue
-            if kind is int:
+            if kind is float:
+                if (
+                    (member >= _EXP or member <= -_EXP)
+                    and member - member == 0.0
+                    and not member.is_integer()
+                ):
+                    continue
+                new = _prepare_number(member, strict)
+            elif kind is int:
                 if -_MAX_SAFE <= member <= _MAX_SAFE:
                     continue
                 new = _prepare_number(member, strict)
-            elif kind is float:
-                new = _prepare_number(member, strict)
             else:
                 new = _prepare(member, strict, depth + 1)
-            if new is not member:
-                if items is None:
-                    items = list(value)
-                items[index] = new
-        return value if items is None else items
+                if new is member:
+                    continue
+            items = list(value[:index])
+            items.append(new)
+            items.extend(_prepare(rest, strict, depth + 1) for rest in value[index + 1 :])
+            return items
+        return value
     if kind is str or value is None or kind is bool:
         return value
     if kind is int or kind is float:
         return _prepare_number(value, strict)
     if kind is CanonicalFragment:
         return value.fragment
-    raise _NeedsExactPath  # subclasses and foreign types: the exact path decides
+    raise FastPathUnavailable  # subclasses and foreign types: the exact path decides
 
 
 def _exact_text(value: Any, strict: bool) -> str:

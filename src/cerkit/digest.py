@@ -47,6 +47,18 @@ def hash_payload(value: Any, profile: Profile = DEFAULT_PROFILE) -> HexDigest:
     return HexDigest(PREFIX + hashlib.sha256(canonicalize(value, profile)).hexdigest())
 
 
+def payload_digest(
+    value: Any, profile: Profile = DEFAULT_PROFILE
+) -> tuple[HexDigest, bytes | None]:
+    """:func:`hash_payload`, plus the canonical bytes it hashed when ``value`` is not a
+    string (``None`` for a string), so that sealing and verification can splice them into
+    the certificate payload instead of serializing ``value`` a second time."""
+    if type(value) is str:
+        return hash_payload(value), None
+    data = canonicalize(value, profile)
+    return HexDigest(PREFIX + hashlib.sha256(data).hexdigest()), data
+
+
 def is_digest(value: object) -> bool:
     """True when ``value`` is a well-formed ``sha256:<64 hex>`` string."""
     return isinstance(value, str) and DIGEST_PATTERN.fullmatch(value) is not None

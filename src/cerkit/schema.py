@@ -10,7 +10,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from cerkit.digest import is_digest
+from cerkit.digest import DIGEST_PATTERN, is_digest
 from cerkit.record import (
     BUNDLE_TYPE,
     BUNDLE_VERSION,
@@ -46,6 +46,100 @@ def _non_empty_string(snapshot: Mapping[str, Any], name: str) -> bool:
     return isinstance(value, str) and value != ""
 
 
+def _fast_number(value: Any) -> bool:
+    kind = type(value)
+    return kind is int or (kind is float and value - value == 0.0)  # inf - inf and NaN are NaN
+
+
+def _fast_digest(value: Any) -> bool:
+    return type(value) is str and len(value) == 71 and DIGEST_PATTERN.fullmatch(value) is not None
+
+
+# The fast predicates below inline their checks (``type(v) is str and v``): they run on every
+# record sealed or verified. Each may answer False for a valid value of an unusual type (a
+# ``dict`` subclass, say), never True for an invalid one: on False, callers ask the
+# authoritative ``*_errors`` function.
+
+
+def parameters_are_valid(parameters: Any) -> bool:
+    """``parameter_errors(parameters) == []``, decided fast for the common case."""
+    if type(parameters) is not dict:
+        return False
+    get = parameters.get
+    temperature, max_tokens, top_p, seed = (
+        get("temperature"),
+        get("maxTokens"),
+        get("topP"),
+        get("seed"),
+    )
+    return (
+        (type(temperature) is int or (type(temperature) is float and temperature * 0 == 0))
+        and (type(max_tokens) is int or (type(max_tokens) is float and max_tokens * 0 == 0))
+        and (top_p is None or _fast_number(top_p))
+        and (seed is None or _fast_number(seed))
+    )
+
+
+def snapshot_is_valid(snapshot: Any, *, redacted: bool = False) -> bool:
+    """``snapshot_errors(snapshot, redacted=redacted) == []``, decided fast."""
+    if type(snapshot) is not dict:
+        return False
+    get = snapshot.get
+    protocol, execution_id, timestamp, provider, model = (
+        get("protocolVersion"),
+        get("executionId"),
+        get("timestamp"),
+        get("provider"),
+        get("model"),
+    )
+    if not (
+        get("type") == SNAPSHOT_TYPE
+        and type(protocol) is str
+        and protocol in PROTOCOL_PROFILES
+        and get("executionSurface") == EXECUTION_SURFACE
+        and type(execution_id) is str
+        and execution_id
+        and type(timestamp) is str
+        and timestamp
+        and type(provider) is str
+        and provider
+        and type(model) is str
+        and model
+    ):
+        return False
+    if not redacted:
+        prompt = get("prompt")
+        if not (
+            type(prompt) is str
+            and prompt
+            and get("input") is not None
+            and get("output") is not None
+        ):
+            return False
+    return (
+        parameters_are_valid(get("parameters"))
+        and _fast_digest(get("inputHash"))
+        and _fast_digest(get("outputHash"))
+    )
+
+
+def bundle_is_valid(bundle: Any) -> bool:
+    """``bundle_errors(bundle) == []``, decided fast."""
+    if type(bundle) is not dict:
+        return False
+    get = bundle.get
+    created_at, meta = get("createdAt"), get("meta")
+    return (
+        get("bundleType") == BUNDLE_TYPE
+        and get("version") == BUNDLE_VERSION
+        and type(created_at) is str
+        and created_at != ""
+        and _fast_digest(get("certificateHash"))
+        and "snapshot" in bundle
+        and (meta is None or type(meta) is dict)
+    )
+
+
 def snapshot_errors(snapshot: Any, *, redacted: bool = False) -> list[str]:
     """Problems with a snapshot's shape. ``redacted`` accepts the absence of ``prompt``,
     ``input`` and ``output`` (a redacted reseal keeps only their hashes)."""
@@ -54,7 +148,8 @@ def snapshot_errors(snapshot: Any, *, redacted: bool = False) -> list[str]:
     errors = []
     if snapshot.get("type") != SNAPSHOT_TYPE:
         errors.append(f"snapshot.type must be {SNAPSHOT_TYPE!r}")
-    if snapshot.get("protocolVersion") not in PROTOCOL_PROFILES:
+    protocol = snapshot.get("protocolVersion")
+    if not isinstance(protocol, str) or protocol not in PROTOCOL_PROFILES:
         errors.append("snapshot.protocolVersion is not supported")
     if snapshot.get("executionSurface") != EXECUTION_SURFACE:
         errors.append(f"snapshot.executionSurface must be {EXECUTION_SURFACE!r}")

@@ -19,8 +19,15 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from cerkit.canonical import canonicalize
-from cerkit.digest import PREFIX, HexDigest, hash_payload
+from cerkit.canonical import (
+    FastPathUnavailable,
+    Profile,
+    canonicalize,
+    dumps_prepared,
+    prepare_fast,
+    prepared_fragment,
+)
+from cerkit.digest import PREFIX, HexDigest, payload_digest
 from cerkit.errors import SchemaError
 from cerkit.record import (
     BUNDLE_TYPE,
@@ -29,16 +36,14 @@ from cerkit.record import (
     DEFAULT_SDK_VERSION,
     EXECUTION_SURFACE,
     OPTIONAL_HASHED_FIELDS,
+    PROTOCOL_PROFILES,
     SNAPSHOT_FIELDS,
     SNAPSHOT_TYPE,
     profile_for,
 )
-from cerkit.schema import parameter_errors, snapshot_errors
+from cerkit.schema import parameter_errors, parameters_are_valid, snapshot_errors
 
 Clock = Callable[[], str]
-
-# createSnapshot arguments that are not copied verbatim into the snapshot.
-_DERIVED = frozenset(("parameters", "inputHash", "outputHash", "type", "executionSurface"))
 
 
 def iso_now() -> str:
@@ -58,56 +63,102 @@ def create_snapshot(args: Mapping[str, Any], *, now: Clock = iso_now) -> dict[st
 
     Raises:
         SchemaError: the arguments do not make a snapshot NexArt would verify.
+        UnsupportedProtocolError: ``protocolVersion`` is given and not supported.
+        CanonicalizationError: ``input`` or ``output`` has no canonical form.
     """
-    if not isinstance(args, Mapping):
+    return _build_snapshot(args, now)[0]
+
+
+def _build_snapshot(
+    args: Mapping[str, Any], now: Clock
+) -> tuple[dict[str, Any], dict[str, bytes | None], Profile]:
+    """The snapshot, the canonical bytes of its input and output (see
+    :func:`validated_certificate_hash`), and its canonical profile."""
+    if type(args) is not dict and not isinstance(args, Mapping):
         raise SchemaError("createSnapshot arguments must be a JSON object")
-    errors = parameter_errors(args.get("parameters"))
-    if errors:
-        raise SchemaError("; ".join(errors))
-    parameters: Mapping[str, Any] = args["parameters"]
-    protocol = args.get("protocolVersion", DEFAULT_PROTOCOL_VERSION)
-    profile = profile_for({"protocolVersion": protocol})
+    get = args.get
+    parameters: Any = get("parameters")
+    if not parameters_are_valid(parameters):
+        errors = parameter_errors(parameters)
+        if errors:
+            raise SchemaError("; ".join(errors))
+    protocol = get("protocolVersion", DEFAULT_PROTOCOL_VERSION)
+    profile = _PROFILES.get(protocol) if type(protocol) is str else None
+    if profile is None:
+        profile = profile_for({"protocolVersion": protocol})  # raises the documented error
+    payload_in, payload_out = get("input"), get("output")
+    input_hash, input_bytes = payload_digest(payload_in, profile)
+    output_hash, output_bytes = payload_digest(payload_out, profile)
+    timestamp = get("timestamp")
+    sdk_version = get("sdkVersion")
     snapshot: dict[str, Any] = {
         "type": SNAPSHOT_TYPE,
         "protocolVersion": protocol,
         "executionSurface": EXECUTION_SURFACE,
-        "executionId": args.get("executionId"),
-        "timestamp": args["timestamp"] if args.get("timestamp") is not None else now(),
-        "provider": args.get("provider"),
-        "model": args.get("model"),
-        "modelVersion": args.get("modelVersion"),
-        "prompt": args.get("prompt"),
-        "input": args.get("input"),
-        "inputHash": hash_payload(args.get("input"), profile),
+        "executionId": get("executionId"),
+        "timestamp": timestamp if timestamp is not None else now(),
+        "provider": get("provider"),
+        "model": get("model"),
+        "modelVersion": get("modelVersion"),
+        "prompt": get("prompt"),
+        "input": payload_in,
+        "inputHash": input_hash,
         "parameters": {
             "temperature": parameters["temperature"],
             "maxTokens": parameters["maxTokens"],
             "topP": parameters.get("topP"),
             "seed": parameters.get("seed"),
-            **{k: v for k, v in parameters.items() if k not in _NEXART_PARAMETERS},
         },
-        "output": args.get("output"),
-        "outputHash": hash_payload(args.get("output"), profile),
-        "sdkVersion": args["sdkVersion"]
-        if args.get("sdkVersion") is not None
-        else DEFAULT_SDK_VERSION,
-        "appId": args.get("appId"),
+        "output": payload_out,
+        "outputHash": output_hash,
+        "sdkVersion": sdk_version if sdk_version is not None else DEFAULT_SDK_VERSION,
+        "appId": get("appId"),
     }
-    for name, value in args.items():
-        if name not in snapshot and name not in _DERIVED:
-            snapshot[name] = value
-    errors = snapshot_errors(snapshot)
-    if errors:
-        raise SchemaError("; ".join(errors))
-    return snapshot
+    if parameters.keys() - _NEXART_PARAMETERS:
+        snapshot["parameters"].update(
+            (k, v) for k, v in parameters.items() if k not in _NEXART_PARAMETERS
+        )
+    extra = args.keys() - _KNOWN_ARGUMENTS
+    if extra:
+        snapshot.update((name, value) for name, value in args.items() if name in extra)
+    # The caller-given part of schema.snapshot_is_valid (sealing computed the rest); when
+    # it says no, the authoritative snapshot_errors decides and explains.
+    execution_id, stamp, provider, model, prompt = (
+        snapshot["executionId"],
+        snapshot["timestamp"],
+        snapshot["provider"],
+        snapshot["model"],
+        snapshot["prompt"],
+    )
+    if not (
+        type(execution_id) is str
+        and execution_id
+        and type(stamp) is str
+        and stamp
+        and type(provider) is str
+        and provider
+        and type(model) is str
+        and model
+        and type(prompt) is str
+        and prompt
+        and payload_in is not None
+        and payload_out is not None
+    ):
+        errors = snapshot_errors(snapshot)
+        if errors:
+            raise SchemaError("; ".join(errors))
+    return snapshot, {"input": input_bytes, "output": output_bytes}, profile
 
 
+# createSnapshot arguments that name snapshot fields (the rest are extra fields, kept).
+_KNOWN_ARGUMENTS = frozenset(SNAPSHOT_FIELDS)
 _NEXART_PARAMETERS = frozenset(("temperature", "maxTokens", "topP", "seed"))
+_PROFILES = PROTOCOL_PROFILES
 
 
 def certificate_hash(bundle: Mapping[str, Any]) -> HexDigest:
     """Compute the ``certificateHash`` a bundle should carry (meta is never hashed)."""
-    snapshot = bundle.get("snapshot")
+    snapshot: Any = bundle.get("snapshot")
     profile = profile_for(snapshot if isinstance(snapshot, Mapping) else {})
     payload = {
         "bundleType": bundle.get("bundleType"),
@@ -119,6 +170,63 @@ def certificate_hash(bundle: Mapping[str, Any]) -> HexDigest:
         if name in bundle:
             payload[name] = bundle[name]
     return HexDigest(PREFIX + hashlib.sha256(canonicalize(payload, profile)).hexdigest())
+
+
+# Snapshot fields that the schema checks prove to be strings (prompt too, unless redacted),
+# and the NexArt fields that may hold anything.
+_NEXART_FIELDS = frozenset(SNAPSHOT_FIELDS)
+_MAYBE_ANY = ("modelVersion", "parameters", "sdkVersion", "appId")
+
+
+def validated_certificate_hash(
+    bundle: Mapping[str, Any], profile: Profile, payloads: Mapping[str, bytes | None]
+) -> HexDigest:
+    """:func:`certificate_hash`, faster, for a bundle that passed the schema checks.
+
+    Args:
+        bundle: a bundle for which ``schema.bundle_errors`` and ``schema.snapshot_errors``
+            found nothing (so most snapshot fields are known to be strings).
+        profile: the snapshot's canonical profile.
+        payloads: for ``input`` and ``output`` (both, or neither for a redacted snapshot),
+            the canonical bytes :func:`cerkit.digest.payload_digest` returned (``None`` for
+            a string): spliced in rather than serialized again.
+
+    Only the fields the checks did not type (``modelVersion``, ``parameters``,
+    ``sdkVersion``, ``appId``, a redacted ``prompt``, extra fields and the optional hashed
+    bundle fields) are walked. What the fast path cannot serialize exactly falls back to
+    :func:`certificate_hash`.
+    """
+    snapshot: Any = bundle["snapshot"]
+    try:
+        view = dict(snapshot)
+        for name, data in payloads.items():
+            if data is not None:
+                view[name] = prepared_fragment(data)
+        get = snapshot.get
+        for name in _MAYBE_ANY if payloads else (*_MAYBE_ANY, "prompt"):
+            value = get(name)
+            if type(value) is not str and value is not None:  # absent or null: as it is
+                view[name] = prepare_fast(value, profile, depth=2)
+        if not _NEXART_FIELDS.issuperset(snapshot):
+            for name in snapshot.keys() - _NEXART_FIELDS:
+                if not str.isascii(name) and max(name) >= "\ue000":
+                    raise FastPathUnavailable  # UTF-16 key order differs (canonical.py)
+                view[name] = prepare_fast(snapshot[name], profile, depth=2)
+        payload = {
+            "bundleType": BUNDLE_TYPE,
+            "createdAt": bundle["createdAt"],
+            "snapshot": view,
+            "version": BUNDLE_VERSION,
+        }
+        for name in OPTIONAL_HASHED_FIELDS:
+            if name in bundle:
+                payload[name] = prepare_fast(bundle[name], profile, depth=1)
+        data = dumps_prepared(payload)
+    except (FastPathUnavailable, TypeError):  # TypeError: a non-string key
+        data = None
+    if data is None:
+        return certificate_hash(bundle)
+    return HexDigest(PREFIX + hashlib.sha256(data).hexdigest())
 
 
 def seal(
@@ -135,22 +243,57 @@ def seal(
 
     ``context``, ``contextSummary`` and ``policyEvaluation`` are added and hashed when given;
     ``meta`` is attached unhashed.
+
+    Raises:
+        SchemaError: ``created_at`` is given and is not a non-empty string.
+        UnsupportedProtocolError, CanonicalizationError: the snapshot cannot be hashed.
     """
+    return _seal(
+        snapshot,
+        None,
+        created_at,
+        now,
+        "nexart-v1",
+        context,
+        context_summary,
+        policy_evaluation,
+        meta,
+    )
+
+
+def _seal(
+    snapshot: Mapping[str, Any],
+    payloads: Mapping[str, bytes | None] | None,
+    created_at: str | None,
+    now: Clock,
+    profile: Profile = "nexart-v1",
+    context: Any = None,
+    context_summary: Any = None,
+    policy_evaluation: Any = None,
+    meta: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    created = created_at if created_at is not None else now()
+    if type(created) is not str or not created:
+        raise SchemaError("createdAt must be a non-empty string")
     bundle: dict[str, Any] = {
         "bundleType": BUNDLE_TYPE,
         "certificateHash": "",
-        "createdAt": created_at if created_at is not None else now(),
+        "createdAt": created,
         "version": BUNDLE_VERSION,
         "snapshot": snapshot,
     }
-    for name, value in (
-        ("context", context),
-        ("contextSummary", context_summary),
-        ("policyEvaluation", policy_evaluation),
-    ):
-        if value is not None:
-            bundle[name] = value
-    bundle["certificateHash"] = certificate_hash(bundle)
+    if context is not None or context_summary is not None or policy_evaluation is not None:
+        for name, value in (
+            ("context", context),
+            ("contextSummary", context_summary),
+            ("policyEvaluation", policy_evaluation),
+        ):
+            if value is not None:
+                bundle[name] = value
+    if payloads is None:
+        bundle["certificateHash"] = certificate_hash(bundle)
+    else:
+        bundle["certificateHash"] = validated_certificate_hash(bundle, profile, payloads)
     if meta is not None:
         bundle["meta"] = dict(meta)
     return bundle
@@ -159,8 +302,13 @@ def seal(
 def seal_args(
     args: Mapping[str, Any], *, created_at: str | None = None, now: Clock = iso_now
 ) -> dict[str, Any]:
-    """``create_snapshot`` then ``seal``: one call from arguments to a sealed bundle."""
-    return seal(create_snapshot(args, now=now), created_at=created_at, now=now)
+    """``create_snapshot`` then ``seal``: one call from arguments to a sealed bundle.
+
+    Equal to ``seal(create_snapshot(args), created_at=created_at)``, but serializes a
+    non-string ``input`` or ``output`` once rather than twice.
+    """
+    snapshot, payloads, profile = _build_snapshot(args, now)
+    return _seal(snapshot, payloads, created_at, now, profile)
 
 
 __all__ = [

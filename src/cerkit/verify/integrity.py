@@ -15,15 +15,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from cerkit.canonical import Profile
-from cerkit.digest import hash_payload
+from cerkit.digest import payload_digest
 from cerkit.errors import CerkitError, Reason
 from cerkit.record import profile_for
-from cerkit.schema import bundle_errors, snapshot_errors
-from cerkit.seal import certificate_hash
-from cerkit.verify.report import Layer, Report, Status
+from cerkit.schema import bundle_errors, bundle_is_valid, snapshot_errors, snapshot_is_valid
+from cerkit.seal import certificate_hash, validated_certificate_hash
+from cerkit.verify.report import Check, Layer, Report, Status
 
 _L = Layer.INTEGRITY
-_REDACTABLE = ("prompt", "input", "output")
+# Looked up once: enum attribute access is slow, and a passing record adds four checks.
+_PASS, _OK = Status.PASS, Reason.OK
 
 
 def is_redacted(snapshot: Mapping[str, Any]) -> bool:
@@ -34,10 +35,11 @@ def is_redacted(snapshot: Mapping[str, Any]) -> bool:
 def check_integrity(bundle: Any, report: Report) -> bool:
     """Run every integrity step, adding one entry each; return True when all passed."""
     # (1) envelope
-    errors = bundle_errors(bundle)
-    if errors:
-        report.add(_L, "schema", Status.FAIL, Reason.SCHEMA_ERROR, "; ".join(errors))
-        return False
+    if not bundle_is_valid(bundle):
+        errors = bundle_errors(bundle)
+        if errors:
+            report.add(_L, "schema", Status.FAIL, Reason.SCHEMA_ERROR, "; ".join(errors))
+            return False
     snapshot = bundle["snapshot"]
     if not isinstance(snapshot, Mapping):
         report.add(_L, "schema", Status.FAIL, Reason.SCHEMA_ERROR, "snapshot must be an object")
@@ -50,13 +52,16 @@ def check_integrity(bundle: Any, report: Report) -> bool:
         return False
     # (3) snapshot shape
     redacted = is_redacted(snapshot)
-    errors = snapshot_errors(snapshot, redacted=redacted)
-    if errors:
-        report.add(_L, "schema", Status.FAIL, Reason.SCHEMA_ERROR, "; ".join(errors))
-        return False
-    report.add(_L, "schema", Status.PASS, Reason.OK, f"protocol {snapshot['protocolVersion']}")
+    if not snapshot_is_valid(snapshot, redacted=redacted):
+        errors = snapshot_errors(snapshot, redacted=redacted)
+        if errors:
+            report.add(_L, "schema", Status.FAIL, Reason.SCHEMA_ERROR, "; ".join(errors))
+            return False
+    checks = report.checks
+    checks.append(Check(_L, "schema", _PASS, _OK, "protocol " + snapshot["protocolVersion"]))
     # (4) input and output hashes
     ok = True
+    payloads: dict[str, bytes | None] = {}
     if redacted:
         report.add(
             _L,
@@ -67,11 +72,19 @@ def check_integrity(bundle: Any, report: Report) -> bool:
         )
         report.notes.append("redacted record: input and output were removed before sealing")
     else:
-        ok &= _check_payload(snapshot, "input", Reason.INPUT_HASH_MISMATCH, profile, report)
-        ok &= _check_payload(snapshot, "output", Reason.OUTPUT_HASH_MISMATCH, profile, report)
-    # (5) certificate hash
+        ok &= _check_payload(
+            snapshot, "input", Reason.INPUT_HASH_MISMATCH, profile, report, payloads
+        )
+        ok &= _check_payload(
+            snapshot, "output", Reason.OUTPUT_HASH_MISMATCH, profile, report, payloads
+        )
+    # (5) certificate hash, reusing the canonical bytes of input and output from (4) and
+    # the types the schema checks (1) and (3) proved
     try:
-        expected = certificate_hash(bundle)
+        if redacted or len(payloads) == 2:
+            expected = validated_certificate_hash(bundle, profile, payloads)
+        else:
+            expected = certificate_hash(bundle)
     except CerkitError as exc:
         report.add(_L, "certificate_hash", Status.FAIL, exc.reason, exc.message)
         return False
@@ -84,20 +97,25 @@ def check_integrity(bundle: Any, report: Report) -> bool:
             f"recomputed {expected}",
         )
         return False
-    report.add(_L, "certificate_hash", Status.PASS, Reason.OK, expected)
+    checks.append(Check(_L, "certificate_hash", _PASS, _OK, expected))
     return ok
 
 
 def _check_payload(
-    snapshot: Mapping[str, Any], name: str, mismatch: Reason, profile: Profile, report: Report
+    snapshot: Mapping[str, Any],
+    name: str,
+    mismatch: Reason,
+    profile: Profile,
+    report: Report,
+    payloads: dict[str, bytes | None],
 ) -> bool:
     try:
-        expected = hash_payload(snapshot[name], profile)
+        expected, payloads[name] = payload_digest(snapshot[name], profile)
     except CerkitError as exc:
         report.add(_L, f"{name}_hash", Status.FAIL, exc.reason, exc.message)
         return False
-    if expected != snapshot[f"{name}Hash"]:
+    if expected != snapshot[name + "Hash"]:
         report.add(_L, f"{name}_hash", Status.FAIL, mismatch, f"recomputed {expected}")
         return False
-    report.add(_L, f"{name}_hash", Status.PASS, Reason.OK, expected)
+    report.checks.append(Check(_L, name + "_hash", _PASS, _OK, expected))
     return True
