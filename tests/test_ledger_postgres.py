@@ -149,3 +149,26 @@ def test_log_store_keeps_tokens_hashed_and_revocable(pg_url: str) -> None:
         assert [t.token_id for t in store.tokens()] == ["id1"]
     finally:
         store.close()
+
+
+def test_log_store_reconnects_after_the_server_drops_its_connection(pg_url: str) -> None:
+    import psycopg
+
+    from cerkit.ledger.postgres_log import PostgresLogStore
+
+    store = PostgresLogStore(pg_url)
+    try:
+        store.append([("sha256:before", b"{}")], _stamp)
+        store.size()
+        database = pg_url.rsplit("/", 1)[1]
+        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = %s AND pid <> pg_backend_pid()",
+                (database,),
+            )
+        appended = store.append([("sha256:after", b"{}")], _stamp)
+        assert appended.entries[0].index == 1 and appended.size == 2
+        assert store.size() == 2  # the reader reconnects too
+    finally:
+        store.close()

@@ -88,7 +88,7 @@ class PostgresLogStore:
 
     def _reader(self) -> psycopg.Connection[tuple[Any, ...]]:
         conn: psycopg.Connection[tuple[Any, ...]] | None = getattr(self._local, "conn", None)
-        if conn is None or conn.closed:
+        if conn is None or conn.closed or conn.broken:
             conn = connect(self.url)
             self._local.conn = conn
             with self._lock:
@@ -104,100 +104,131 @@ class PostgresLogStore:
         except psycopg.Error as exc:
             raise OperationalError(f"log store: {what}: {exc}", Reason.STORE_ERROR) from None
 
+    def _writable(self) -> psycopg.Connection[tuple[Any, ...]]:
+        """The writer connection, reopened when the server dropped it."""
+        if self._writer.closed or self._writer.broken:
+            self._writer.close()
+            self._writer = connect(self.url)
+        return self._writer
+
     def append(self, items: Sequence[tuple[str, bytes]], stamp: Stamp) -> Appended:
-        with self._lock, self._errors("append"), self._writer.transaction():
-            conn = self._writer
-            row = conn.execute("SELECT size FROM log_head WHERE id = 1 FOR UPDATE").fetchone()
-            size = int(row[0]) if row else 0
-            hashes = list(dict.fromkeys(cert for cert, _ in items))
-            sql = f"SELECT {_ENTRY_COLUMNS} FROM log_entries WHERE certificate_hash = ANY(%s)"
-            known = {r[1]: _entry(r) for r in conn.execute(sql, (hashes,))}
-            columns: tuple[list[Any], ...] = ([], [], [], [], [], [])
-            entries: list[LogEntry] = []
-            created: list[bool] = []
-            for cert, bundle in items:
-                entry = known.get(cert)
-                created.append(entry is None)
-                if entry is None:
-                    entry = stamp(size, cert)
-                    known[cert] = entry
-                    size += 1
-                    values = (entry.index, cert, entry.timestamp, entry.kid, entry.signature)
-                    for column, value in zip(columns, (*values, bundle), strict=True):
-                        column.append(value)
-                entries.append(entry)
-            if columns[0]:
-                conn.execute(_INSERT, columns)
-                conn.execute("UPDATE log_head SET size = %s WHERE id = 1", (size,))
-            return Appended(entries, created, size)
+        import psycopg
+
+        with self._lock:
+            for attempt in (1, 2):
+                conn = self._writable()
+                try:
+                    with conn.transaction():
+                        return self._append_locked(conn, items, stamp)
+                except psycopg.OperationalError as exc:
+                    # The connection dropped (server restart, network). An append is
+                    # idempotent by certificateHash, so one retry on a new connection is
+                    # safe even if the lost transaction had committed.
+                    if attempt == 2 or not conn.broken:
+                        message = f"log store: append: {exc}"
+                        raise OperationalError(message, Reason.STORE_ERROR) from None
+                except psycopg.Error as exc:
+                    message = f"log store: append: {exc}"
+                    raise OperationalError(message, Reason.STORE_ERROR) from None
+        raise AssertionError("unreachable")
+
+    def _append_locked(
+        self,
+        conn: psycopg.Connection[tuple[Any, ...]],
+        items: Sequence[tuple[str, bytes]],
+        stamp: Stamp,
+    ) -> Appended:
+        row = conn.execute("SELECT size FROM log_head WHERE id = 1 FOR UPDATE").fetchone()
+        size = int(row[0]) if row else 0
+        hashes = list(dict.fromkeys(cert for cert, _ in items))
+        sql = f"SELECT {_ENTRY_COLUMNS} FROM log_entries WHERE certificate_hash = ANY(%s)"
+        known = {r[1]: _entry(r) for r in conn.execute(sql, (hashes,))}
+        columns: tuple[list[Any], ...] = ([], [], [], [], [], [])
+        entries: list[LogEntry] = []
+        created: list[bool] = []
+        for cert, bundle in items:
+            entry = known.get(cert)
+            created.append(entry is None)
+            if entry is None:
+                entry = stamp(size, cert)
+                known[cert] = entry
+                size += 1
+                values = (entry.index, cert, entry.timestamp, entry.kid, entry.signature)
+                for column, value in zip(columns, (*values, bundle), strict=True):
+                    column.append(value)
+            entries.append(entry)
+        if columns[0]:
+            conn.execute(_INSERT, columns)
+            conn.execute("UPDATE log_head SET size = %s WHERE id = 1", (size,))
+        return Appended(entries, created, size)
+
+    def _read(self, what: str, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run one read on this thread's connection. A connection the server dropped is
+        reopened and the read repeated once (reads are safe to repeat)."""
+        import psycopg
+
+        for attempt in (1, 2):
+            conn = self._reader()
+            try:
+                return conn.execute(sql, params).fetchall()
+            except psycopg.Error as exc:
+                if attempt == 1 and conn.broken:
+                    continue
+                message = f"log store: {what}: {exc}"
+                raise OperationalError(message, Reason.STORE_ERROR) from None
+        raise AssertionError("unreachable")
 
     def size(self) -> int:
-        with self._errors("size"):
-            row = self._reader().execute("SELECT size FROM log_head WHERE id = 1").fetchone()
-        return int(row[0]) if row else 0
+        rows = self._read("size", "SELECT size FROM log_head WHERE id = 1")
+        return int(rows[0][0]) if rows else 0
 
     def entry(self, certificate_hash: str) -> LogEntry | None:
-        with self._errors("read entry"):
-            sql = f"SELECT {_ENTRY_COLUMNS} FROM log_entries WHERE certificate_hash = %s"
-            row = self._reader().execute(sql, (certificate_hash,)).fetchone()
-        return None if row is None else _entry(row)
+        sql = f"SELECT {_ENTRY_COLUMNS} FROM log_entries WHERE certificate_hash = %s"
+        rows = self._read("read entry", sql, (certificate_hash,))
+        return _entry(rows[0]) if rows else None
 
     def bundle(self, certificate_hash: str) -> bytes | None:
-        with self._errors("read bundle"):
-            sql = "SELECT bundle FROM log_entries WHERE certificate_hash = %s"
-            row = self._reader().execute(sql, (certificate_hash,)).fetchone()
-        return None if row is None else bytes(row[0])
+        sql = "SELECT bundle FROM log_entries WHERE certificate_hash = %s"
+        rows = self._read("read bundle", sql, (certificate_hash,))
+        return bytes(rows[0][0]) if rows else None
 
     def entries(self, start: int, end: int) -> list[LogEntry]:
-        with self._errors("read entries"):
-            sql = (
-                f"SELECT {_ENTRY_COLUMNS} FROM log_entries"
-                " WHERE idx >= %s AND idx < %s ORDER BY idx"
-            )
-            return [_entry(row) for row in self._reader().execute(sql, (start, end))]
+        sql = f"SELECT {_ENTRY_COLUMNS} FROM log_entries WHERE idx >= %s AND idx < %s ORDER BY idx"
+        return [_entry(row) for row in self._read("read entries", sql, (start, end))]
 
     def hashes(self, start: int, end: int) -> list[tuple[int, str]]:
-        with self._errors("read hashes"):
-            sql = (
-                "SELECT idx, certificate_hash FROM log_entries"
-                " WHERE idx >= %s AND idx < %s ORDER BY idx"
-            )
-            return [(int(i), c) for i, c in self._reader().execute(sql, (start, end))]
+        sql = (
+            "SELECT idx, certificate_hash FROM log_entries"
+            " WHERE idx >= %s AND idx < %s ORDER BY idx"
+        )
+        return [(int(i), c) for i, c in self._read("read hashes", sql, (start, end))]
 
     def ping(self) -> None:
-        with self._errors("ping"):
-            self._reader().execute("SELECT 1").fetchone()
+        self._read("ping", "SELECT 1")
 
     def add_token(self, token: Token, token_hash: str) -> None:
         with self._lock, self._errors("add token"):
-            self._writer.execute(
+            self._writable().execute(
                 "INSERT INTO node_tokens VALUES (%s, %s, %s, %s, %s)",
                 (token.token_id, token_hash, token.name, token.created_at, token.revoked_at),
             )
 
     def tokens(self) -> list[Token]:
-        with self._errors("list tokens"):
-            sql = (
-                "SELECT token_id, name, created_at, revoked_at FROM node_tokens ORDER BY created_at"
-            )
-            return [Token(*row) for row in self._reader().execute(sql)]
+        sql = "SELECT token_id, name, created_at, revoked_at FROM node_tokens ORDER BY created_at"
+        return [Token(*row) for row in self._read("list tokens", sql)]
 
     def revoke_token(self, token_id: str, revoked_at: str) -> bool:
         with self._lock, self._errors("revoke token"):
-            cursor = self._writer.execute(
+            cursor = self._writable().execute(
                 "UPDATE node_tokens SET revoked_at = %s WHERE token_id = %s AND revoked_at IS NULL",
                 (revoked_at, token_id),
             )
             return cursor.rowcount > 0
 
     def token_for_hash(self, token_hash: str) -> Token | None:
-        with self._errors("read token"):
-            sql = (
-                "SELECT token_id, name, created_at, revoked_at FROM node_tokens"
-                " WHERE token_hash = %s"
-            )
-            row = self._reader().execute(sql, (token_hash,)).fetchone()
-        return None if row is None else Token(*row)
+        sql = "SELECT token_id, name, created_at, revoked_at FROM node_tokens WHERE token_hash = %s"
+        rows = self._read("read token", sql, (token_hash,))
+        return Token(*rows[0]) if rows else None
 
     def close(self) -> None:
         with self._lock:
