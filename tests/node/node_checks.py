@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import copy
 import itertools
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -120,3 +122,69 @@ def assert_consistent_chain(url: str, checkpoints: list[Checkpoint]) -> int:
 
 def log_size(url: str) -> int:
     return int(httpx.get(url + "/v1/checkpoint", timeout=10).text.split("\n")[1])
+
+
+class Node:
+    """One ``cerkit node serve`` subprocess on a random loopback port."""
+
+    def __init__(self, tmp: Path, store: str, key: Path, name: str = "node") -> None:
+        self.tmp, self.store, self.key, self.name = tmp, store, key, name
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Node:
+        port_file = self.tmp / f"{self.name}.port"
+        port_file.unlink(missing_ok=True)
+        log = open(self.tmp / f"{self.name}.log", "ab")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [
+                *CLI,
+                "node",
+                "serve",
+                "--store",
+                self.store,
+                "--key",
+                str(self.key),
+                "--port",
+                "0",
+                "--port-file",
+                str(port_file),
+            ],
+            cwd=self.tmp,
+            stdout=log,
+            stderr=log,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError((self.tmp / f"{self.name}.log").read_text())
+            if port_file.exists():
+                self.port = int(port_file.read_text())
+                try:
+                    if httpx.get(self.url + "/health", timeout=2).status_code == 200:
+                        return self
+                except httpx.HTTPError:
+                    pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("node did not start")
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def token(self) -> str:
+        return cli("node", "token", "create", "--store", self.store, cwd=self.tmp).stdout.strip()

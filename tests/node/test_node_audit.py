@@ -99,3 +99,31 @@ def test_a_node_refuses_to_start_on_a_log_with_a_gap(make_node: Any, tmp_path: P
     _tamper(node.store, "DELETE FROM log_entries WHERE idx = 2")
     with pytest.raises(RuntimeError, match="gap"):
         node.start()
+
+
+def test_log_audit_trusts_only_the_saved_key_document(make_node: Any, tmp_path: Path) -> None:
+    import httpx
+    from node_checks import Node
+
+    from cerkit.keys import generate_private_key, save_private_key
+
+    node = make_node()
+    _attest_files(node, tmp_path, 5)
+    saved_keys = tmp_path / "node-keys.json"
+    saved_keys.write_text(httpx.get(node.url + "/.well-known/cerkit-node.json").text)
+    code, result = _audit(node, tmp_path, "--trust", str(saved_keys))
+    assert code == 0 and result["ok"], result
+    node.stop()
+    # An impostor serves the same log with another key: its checkpoint is not trusted.
+    other_key = tmp_path / "other.key"
+    save_private_key(generate_private_key(), other_key)
+    impostor = Node(tmp_path, node.store, other_key, "impostor").start()
+    try:
+        done = cli(
+            "log", "audit", "--node", impostor.url, "--trust", str(saved_keys),
+            cwd=tmp_path, check=False,
+        )  # fmt: skip
+        assert done.returncode == 1
+        assert "CHECKPOINT_SIGNATURE_INVALID" in done.stderr
+    finally:
+        impostor.stop()
