@@ -1,81 +1,78 @@
-"""A background writer: a bounded queue drained by one thread in batches.
+"""Group commit for queued records: a bounded batch written in one transaction.
 
-Used by :meth:`cerkit.ledger.sqlite.SQLiteStore.put_later`, so a recorded call hands its
-record over and returns while the write happens on another core (SQLite releases the GIL
-while it works). Every writer is drained at interpreter exit.
+Used by :meth:`cerkit.ledger.sqlite.SQLiteStore.put_later`. A submitted record joins the
+pending batch and the call returns. The batch is written, as one transaction, by whichever
+comes first: the submitter whose record fills it (:data:`MAX_BATCH`), a background flusher
+that wakes every :data:`LINGER_SECONDS`, an explicit :meth:`Writer.drain` (``flush``,
+``close`` and reads on the store), or interpreter exit.
+
+Why not a writer thread that does every write: Python lets one thread run at a time, and a
+thread that gives up the interpreter lock around each SQLite call waits up to the switch
+interval to get it back while the recording thread is busy, so a busy program would starve
+it. Writing full batches on the submitting thread costs one transaction per
+:data:`MAX_BATCH` records; the flusher only catches the tail when the program goes quiet.
 """
 
 from __future__ import annotations
 
 import atexit
 import os
-import queue
 import threading
-import time
 import warnings
 import weakref
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-#: Records waiting to be written before :meth:`Writer.submit` blocks (back-pressure): at a
-#: few kilobytes a record this bounds the memory held and the records a hard kill can lose.
-MAX_QUEUED: Final[int] = 4096
-#: Records written per transaction at most.
-MAX_BATCH: Final[int] = 512
-#: How long the writer lets records gather before a transaction (group commit): every
-#: commit rewrites the touched index pages, so one commit per record costs several times
-#: more than one commit per batch. Bounded, so records still land within milliseconds.
-LINGER_SECONDS: Final[float] = 0.002
+#: Records written per transaction; also the most records held in memory, hence the most a
+#: hard kill (SIGKILL) can lose.
+MAX_BATCH: Final[int] = 256
+#: How old the pending batch may get before the background flusher writes it.
+LINGER_SECONDS: Final[float] = 0.05
 
 _writers: weakref.WeakSet[Writer] = weakref.WeakSet()
-_STOP: Final[object] = object()
 
 
 class Writer:
-    """One thread applying ``write(batch)`` to queued items, in submission order."""
+    """Batches records for ``write(batch)`` and writes each batch in submission order."""
 
     def __init__(self, write: Callable[[list[Mapping[str, Any]]], None], *, name: str) -> None:
         self._write = write
+        self._pending: list[Mapping[str, Any]] = []
+        self._pending_lock = threading.Lock()
+        self._write_lock = threading.Lock()  # one batch at a time, in order
         self._pid = os.getpid()
-        self._queue: queue.Queue[Any] = queue.Queue(MAX_QUEUED)
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._flush_periodically, name=name, daemon=True)
         self._thread.start()
         _writers.add(self)
 
     def submit(self, item: Mapping[str, Any]) -> None:
-        self._queue.put(item)
+        with self._pending_lock:
+            self._pending.append(item)
+            full = len(self._pending) >= MAX_BATCH
+        if full:
+            self.drain()
 
     def drain(self) -> None:
-        """Wait until every item submitted so far is written (or failed and was reported)."""
-        # In a forked child the thread is gone; what it had queued is the parent's to write.
-        if threading.current_thread() is not self._thread and os.getpid() == self._pid:
-            self._queue.join()
+        """Write everything submitted so far (in a forked child: nothing, the parent will)."""
+        if os.getpid() != self._pid:
+            return
+        with self._write_lock:
+            with self._pending_lock:
+                batch, self._pending = self._pending, []
+            if batch:
+                self._write_all(batch)
 
     def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive() and threading.current_thread() is not self._thread:
+            self._thread.join()
         self.drain()
-        self._queue.put(_STOP)
-        self._thread.join()
 
-    def _run(self) -> None:
-        while True:
-            batch = [self._queue.get()]
-            if batch[0] is not _STOP and self._queue.qsize() < MAX_BATCH:
-                time.sleep(LINGER_SECONDS)
-            while len(batch) < MAX_BATCH:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            stop = any(item is _STOP for item in batch)
-            items = [item for item in batch if item is not _STOP]
-            try:
-                if items:
-                    self._write_all(items)
-            finally:
-                for _ in batch:
-                    self._queue.task_done()
-            if stop:
-                return
+    def _flush_periodically(self) -> None:
+        while not self._stop.wait(LINGER_SECONDS):
+            if self._pending:
+                self.drain()
 
     def _write_all(self, items: list[Mapping[str, Any]]) -> None:
         try:

@@ -169,13 +169,14 @@ class SQLiteStore:
             ) from None
 
     def put_later(self, bundle: Mapping[str, Any]) -> None:
-        """Queue a sealed bundle for the background writer and return at once.
+        """Queue a sealed bundle for a group commit and return at once.
 
-        The writer commits queued records in batches, each batch one transaction, so a
-        record is still either wholly stored or absent. Queued records are written by
-        :meth:`flush`, :meth:`close`, any read on this store, and at interpreter exit; a
-        process killed before that loses them (docs/capture.md, "Record store"). The queue
-        is bounded: when the writer falls behind, callers wait.
+        Queued records are committed in batches, each batch one transaction, so a record is
+        still either wholly stored or absent. A batch is written when it is full (256
+        records, by the caller that fills it), after at most 50 ms by a background flusher,
+        by :meth:`flush`, :meth:`close`, any read on this store, and at interpreter exit; a
+        process killed before that loses the pending batch (docs/capture.md, "Record
+        store"). See :mod:`cerkit.ledger._writer`.
         """
         cert = bundle.get("certificateHash")
         if not isinstance(cert, str) or not cert or not isinstance(bundle.get("createdAt"), str):
