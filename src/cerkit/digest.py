@@ -38,13 +38,7 @@ def hash_canonical(value: Any, profile: Profile = DEFAULT_PROFILE) -> HexDigest:
 def hash_payload(value: Any, profile: Profile = DEFAULT_PROFILE) -> HexDigest:
     """The ``inputHash``/``outputHash`` rule: a string is hashed as its UTF-8 bytes,
     anything else as canonical JSON. So ``'{"a":1}'`` and ``{"a": 1}`` hash alike."""
-    if type(value) is str:
-        try:
-            data = value.encode("utf-8")
-        except UnicodeEncodeError:
-            data = utf8_bytes(value)
-        return HexDigest(PREFIX + hashlib.sha256(data).hexdigest())
-    return HexDigest(PREFIX + hashlib.sha256(canonicalize(value, profile)).hexdigest())
+    return payload_digest(value, profile)[0]
 
 
 def payload_digest(
@@ -54,7 +48,11 @@ def payload_digest(
     string (``None`` for a string), so that sealing and verification can splice them into
     the certificate payload instead of serializing ``value`` a second time."""
     if type(value) is str:
-        return hash_payload(value), None
+        try:
+            data = value.encode("utf-8")
+        except UnicodeEncodeError:
+            data = utf8_bytes(value)
+        return HexDigest(PREFIX + hashlib.sha256(data).hexdigest()), None
     data = canonicalize(value, profile)
     return HexDigest(PREFIX + hashlib.sha256(data).hexdigest()), data
 

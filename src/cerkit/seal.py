@@ -114,13 +114,12 @@ def _build_snapshot(
         "sdkVersion": sdk_version if sdk_version is not None else DEFAULT_SDK_VERSION,
         "appId": get("appId"),
     }
-    if parameters.keys() - _NEXART_PARAMETERS:
+    if not _NEXART_PARAMETERS.issuperset(parameters):
         snapshot["parameters"].update(
             (k, v) for k, v in parameters.items() if k not in _NEXART_PARAMETERS
         )
-    extra = args.keys() - _KNOWN_ARGUMENTS
-    if extra:
-        snapshot.update((name, value) for name, value in args.items() if name in extra)
+    if not _KNOWN_ARGUMENTS.issuperset(args):
+        snapshot.update((k, v) for k, v in args.items() if k not in _KNOWN_ARGUMENTS)
     # The caller-given part of schema.snapshot_is_valid (sealing computed the rest); when
     # it says no, the authoritative snapshot_errors decides and explains.
     execution_id, stamp, provider, model, prompt = (

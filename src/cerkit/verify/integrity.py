@@ -34,8 +34,10 @@ def is_redacted(snapshot: Mapping[str, Any]) -> bool:
 
 def check_integrity(bundle: Any, report: Report) -> bool:
     """Run every integrity step, adding one entry each; return True when all passed."""
-    # (1) envelope
-    if not bundle_is_valid(bundle):
+    # (1) envelope. Digests are only typed here: a digest equal to its recomputation in (4)
+    # or (5) is well formed, and when one differs the authoritative checks run again
+    # (_shape_errors), so a malformed digest is still a SCHEMA_ERROR.
+    if not bundle_is_valid(bundle, digests=False):
         errors = bundle_errors(bundle)
         if errors:
             report.add(_L, "schema", Status.FAIL, Reason.SCHEMA_ERROR, "; ".join(errors))
@@ -52,16 +54,47 @@ def check_integrity(bundle: Any, report: Report) -> bool:
         return False
     # (3) snapshot shape
     redacted = is_redacted(snapshot)
-    if not snapshot_is_valid(snapshot, redacted=redacted):
+    if not snapshot_is_valid(snapshot, redacted=redacted, digests=False):
         errors = snapshot_errors(snapshot, redacted=redacted)
         if errors:
             report.add(_L, "schema", Status.FAIL, Reason.SCHEMA_ERROR, "; ".join(errors))
             return False
+    # (4) input and output hashes
+    found: list[Check] = []
+    payloads: dict[str, bytes | None] = {}
+    if not redacted:
+        for name, mismatch in _PAYLOADS:
+            found.append(_check_payload(snapshot, name, mismatch, profile, payloads))
+    # (5) certificate hash, reusing the canonical bytes of input and output from (4) and
+    # the types the schema checks (1) and (3) proved
+    try:
+        if redacted or len(payloads) == 2:
+            expected = validated_certificate_hash(bundle, profile, payloads)
+        else:
+            expected = certificate_hash(bundle)
+    except CerkitError as exc:
+        found.append(Check(_L, "certificate_hash", Status.FAIL, exc.reason, exc.message))
+    else:
+        if expected != bundle["certificateHash"]:
+            found.append(
+                Check(
+                    _L,
+                    "certificate_hash",
+                    Status.FAIL,
+                    Reason.CERTIFICATE_HASH_MISMATCH,
+                    f"recomputed {expected}",
+                )
+            )
+        else:
+            found.append(Check(_L, "certificate_hash", _PASS, _OK, expected))
+    ok = all(check.status is _PASS for check in found)
+    if not ok:
+        errors = bundle_errors(bundle) or snapshot_errors(snapshot, redacted=redacted)
+        if errors:  # a malformed digest
+            report.add(_L, "schema", Status.FAIL, Reason.SCHEMA_ERROR, "; ".join(errors))
+            return False
     checks = report.checks
     checks.append(Check(_L, "schema", _PASS, _OK, "protocol " + snapshot["protocolVersion"]))
-    # (4) input and output hashes
-    ok = True
-    payloads: dict[str, bytes | None] = {}
     if redacted:
         report.add(
             _L,
@@ -71,34 +104,11 @@ def check_integrity(bundle: Any, report: Report) -> bool:
             "input and output are redacted; only their hashes are sealed",
         )
         report.notes.append("redacted record: input and output were removed before sealing")
-    else:
-        ok &= _check_payload(
-            snapshot, "input", Reason.INPUT_HASH_MISMATCH, profile, report, payloads
-        )
-        ok &= _check_payload(
-            snapshot, "output", Reason.OUTPUT_HASH_MISMATCH, profile, report, payloads
-        )
-    # (5) certificate hash, reusing the canonical bytes of input and output from (4) and
-    # the types the schema checks (1) and (3) proved
-    try:
-        if redacted or len(payloads) == 2:
-            expected = validated_certificate_hash(bundle, profile, payloads)
-        else:
-            expected = certificate_hash(bundle)
-    except CerkitError as exc:
-        report.add(_L, "certificate_hash", Status.FAIL, exc.reason, exc.message)
-        return False
-    if expected != bundle["certificateHash"]:
-        report.add(
-            _L,
-            "certificate_hash",
-            Status.FAIL,
-            Reason.CERTIFICATE_HASH_MISMATCH,
-            f"recomputed {expected}",
-        )
-        return False
-    checks.append(Check(_L, "certificate_hash", _PASS, _OK, expected))
+    checks.extend(found)
     return ok
+
+
+_PAYLOADS = (("input", Reason.INPUT_HASH_MISMATCH), ("output", Reason.OUTPUT_HASH_MISMATCH))
 
 
 def _check_payload(
@@ -106,16 +116,12 @@ def _check_payload(
     name: str,
     mismatch: Reason,
     profile: Profile,
-    report: Report,
     payloads: dict[str, bytes | None],
-) -> bool:
+) -> Check:
     try:
         expected, payloads[name] = payload_digest(snapshot[name], profile)
     except CerkitError as exc:
-        report.add(_L, f"{name}_hash", Status.FAIL, exc.reason, exc.message)
-        return False
+        return Check(_L, f"{name}_hash", Status.FAIL, exc.reason, exc.message)
     if expected != snapshot[name + "Hash"]:
-        report.add(_L, f"{name}_hash", Status.FAIL, mismatch, f"recomputed {expected}")
-        return False
-    report.checks.append(Check(_L, name + "_hash", _PASS, _OK, expected))
-    return True
+        return Check(_L, f"{name}_hash", Status.FAIL, mismatch, f"recomputed {expected}")
+    return Check(_L, name + "_hash", _PASS, _OK, expected)
