@@ -227,3 +227,17 @@ def test_a_forked_child_writes_through_its_own_connection(tmp_path: Path) -> Non
 def _child_writes(store: SQLiteStore) -> None:
     store.put_later(make(2))
     store.flush()
+
+
+def test_records_with_different_environments_keep_their_own(store: SQLiteStore) -> None:
+    first = make(1)
+    other = seal_args(
+        {**{k: v for k, v in first["snapshot"].items() if k not in ("inputHash", "outputHash")},
+         "environment": {"schema": "cerkit.environment.v1", "python": {"version": "3.12"}}},
+        created_at=first["createdAt"],
+    )  # fmt: skip
+    store.put(first)
+    store.put(other)
+    assert store.get(first["certificateHash"]) == first
+    assert store.get(other["certificateHash"]) == other
+    assert verify_bundle(store.get(other["certificateHash"])).ok

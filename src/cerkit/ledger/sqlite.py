@@ -11,81 +11,20 @@ WAL checkpoint with an fsync for callers that need a durability point.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-import orjson
-
 from cerkit.errors import OperationalError, Reason, SchemaError
+from cerkit.ledger import _sqlite_rows as rows
 from cerkit.ledger.base import RecordQuery
 
-SCHEMA_VERSION: Final[int] = 1
-_SCHEMA: Final[str] = """
-CREATE TABLE IF NOT EXISTS records (
-    certificate_hash TEXT PRIMARY KEY,
-    created_at       TEXT NOT NULL,
-    entry_point      TEXT,
-    model            TEXT,
-    provider         TEXT,
-    kind             TEXT,
-    status           TEXT,
-    execution_key    TEXT,
-    bundle           BLOB NOT NULL,  -- the record's JSON without meta, bytes as stored
-    meta             BLOB,           -- the unhashed meta object, JSON, or NULL
-    stored_at        TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS environments (
-    environment_key TEXT PRIMARY KEY,  -- sha256 hex of body
-    body            BLOB NOT NULL      -- one snapshot.environment object, JSON
-);
-CREATE INDEX IF NOT EXISTS records_created_at ON records (created_at);
-CREATE INDEX IF NOT EXISTS records_entry_point ON records (entry_point, created_at);
-CREATE INDEX IF NOT EXISTS records_model ON records (model, created_at);
-CREATE INDEX IF NOT EXISTS records_execution_key ON records (execution_key, created_at);
-"""
-# Placeholder key of a record's environment in the ``bundle`` column (never a real field
-# name: records carry objects here, and ``$`` keys are reserved by the encoding rules).
-_ENV_REF: Final[str] = "$cerkitEnvironment"
 #: How long a writer waits for another process's transaction before failing.
 BUSY_TIMEOUT_MS: Final[int] = 10_000
-
-
-def _dumps(value: Any) -> bytes:
-    try:
-        return orjson.dumps(value)
-    except TypeError:  # integers beyond 64 bits: the standard library writes them exactly
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def _execution_key_function() -> Any:
-    """``cerkit.drift.key.execution_key`` when the drift package provides it, else None."""
-    try:
-        from cerkit.drift.key import execution_key
-    except ImportError:
-        return None
-    return execution_key
-
-
-def _columns(bundle: Mapping[str, Any]) -> tuple[Any, ...]:
-    snapshot = bundle.get("snapshot")
-    snapshot = snapshot if isinstance(snapshot, Mapping) else {}
-    execution = snapshot.get("execution")
-    execution = execution if isinstance(execution, Mapping) else {}
-    entry = execution.get("entryPoint") or snapshot.get("prompt")
-    return (
-        entry if isinstance(entry, str) else None,
-        snapshot.get("model") if isinstance(snapshot.get("model"), str) else None,
-        snapshot.get("provider") if isinstance(snapshot.get("provider"), str) else None,
-        execution.get("kind") if isinstance(execution.get("kind"), str) else None,
-        execution.get("status") if isinstance(execution.get("status"), str) else None,
-    )
 
 
 class SQLiteStore:
@@ -100,10 +39,9 @@ class SQLiteStore:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
-        self._key_function = _execution_key_function()
-        self._last_environment: tuple[tuple[Any, ...], str] | None = None
+        self._key_function = rows.execution_key_function()
+        self._environments = rows.Environments()
         self._writer: Any = None
-        self._environments: dict[str, bytes] = {}
         self._pid = os.getpid()
         self._db = self._connect()
 
@@ -120,9 +58,9 @@ class SQLiteStore:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             with self._transaction():
-                for statement in filter(str.strip, _SCHEMA.split(";")):
+                for statement in filter(str.strip, rows.SCHEMA.split(";")):
                     self._db.execute(statement)
-                self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                self._db.execute(f"PRAGMA user_version={rows.SCHEMA_VERSION}")
         except (sqlite3.Error, OSError) as exc:
             raise OperationalError(
                 f"cannot open record store {self.path}: {exc}", Reason.STORE_ERROR
@@ -148,6 +86,7 @@ class SQLiteStore:
             yield
         except BaseException:
             self._db.execute("ROLLBACK")
+            self._environments.forget()
             raise
         self._db.execute("COMMIT")
 
@@ -213,50 +152,16 @@ class SQLiteStore:
         never-mutated part objects: for them, the same parts mean the same environment.
         """
         body = {k: v for k, v in bundle.items() if k != "meta"}
-        environment = _environment_of(body)
+        body = self._environments.reference(self._db, body, queued)
         meta = bundle.get("meta")
+        meta_json = rows.dumps(meta) if meta is not None else None
         key = self._execution_key(bundle)
-        if environment is not None:
-            body = self._store_environment(body, environment, queued)
-        row = (cert, created, *_columns(bundle), key, _dumps(body),
-               _dumps(meta) if meta is not None else None, _now())  # fmt: skip
-        cursor = self._db.execute(
-            "INSERT INTO records (certificate_hash, created_at, entry_point, model, provider,"
-            " kind, status, execution_key, bundle, meta, stored_at)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (certificate_hash) DO NOTHING",
-            row,
-        )
+        row = (cert, created, *rows.columns(bundle), key, rows.dumps(body), meta_json, rows.now())
+        cursor = self._db.execute(rows.INSERT, row)
         created_row: bool = cursor.rowcount == 1
         if not created_row and isinstance(meta, Mapping) and meta:
             self._merge_meta(cert, meta)
         return created_row
-
-    def _store_environment(
-        self, body: dict[str, Any], environment: Any, queued: bool
-    ) -> dict[str, Any]:
-        """Store the (large, mostly repeated) environment once and reference it from the
-        record; reads put it back, so callers always get the whole record."""
-        # The recorder builds every environment from the same cached part objects: when the
-        # parts are the very same objects as last time, so is the stored environment.
-        parts = tuple(environment.values()) if queued and isinstance(environment, dict) else ()
-        last = self._last_environment
-        if (
-            last is not None
-            and len(last[0]) == len(parts)
-            and all(a is b for a, b in zip(last[0], parts, strict=True))
-        ):
-            env_key = last[1]
-        else:
-            data = _dumps(environment)
-            env_key = hashlib.sha256(data).hexdigest()
-            self._db.execute(
-                "INSERT INTO environments (environment_key, body) VALUES (?, ?)"
-                " ON CONFLICT (environment_key) DO NOTHING",
-                (env_key, data),
-            )
-            self._last_environment = (parts, env_key)
-        snapshot = {**body["snapshot"], "environment": {_ENV_REF: env_key}}
-        return {**body, "snapshot": snapshot}
 
     def _execution_key(self, bundle: Mapping[str, Any]) -> str | None:
         if self._key_function is None:
@@ -274,7 +179,7 @@ class SQLiteStore:
         stored = json.loads(row[0]) if row and row[0] else {}
         merged = {**stored, **meta}
         self._db.execute(
-            "UPDATE records SET meta=? WHERE certificate_hash=?", (_dumps(merged), cert)
+            "UPDATE records SET meta=? WHERE certificate_hash=?", (rows.dumps(merged), cert)
         )
 
     def get(self, certificate_hash: str) -> dict[str, Any] | None:
@@ -326,7 +231,7 @@ class SQLiteStore:
             with self._lock, self._transaction():
                 cursor = self._db.execute(
                     "UPDATE records SET meta=? WHERE certificate_hash=?",
-                    (_dumps(dict(meta)), certificate_hash),
+                    (rows.dumps(dict(meta)), certificate_hash),
                 )
         except sqlite3.Error as exc:
             raise OperationalError(
@@ -383,36 +288,19 @@ class SQLiteStore:
 
     def _bundle(self, row: tuple[bytes, bytes | None]) -> dict[str, Any]:
         bundle: dict[str, Any] = json.loads(row[0])
-        snapshot = bundle.get("snapshot")
-        if isinstance(snapshot, dict):
-            reference = snapshot.get("environment")
-            if isinstance(reference, dict) and set(reference) == {_ENV_REF}:
-                snapshot["environment"] = self._environment(reference[_ENV_REF])
+        try:
+            self._environments.restore(bundle, self._environment_body)
+        except LookupError as exc:
+            raise OperationalError(
+                f"{self.path} has no environment {exc.args[0]}", Reason.STORE_ERROR
+            ) from None
         if row[1] is not None:
             bundle["meta"] = json.loads(row[1])
         return bundle
 
-    def _environment(self, env_key: str) -> Any:
-        cached = self._environments.get(env_key)
-        if cached is None:
-            row = self._read("SELECT body FROM environments WHERE environment_key=?", (env_key,))
-            if row is None:
-                raise OperationalError(
-                    f"{self.path} lost environment {env_key}", Reason.STORE_ERROR
-                )
-            cached = self._environments[env_key] = row[0]
-        return json.loads(cached)
-
-
-def _environment_of(body: Mapping[str, Any]) -> Any:
-    snapshot = body.get("snapshot")
-    if isinstance(snapshot, Mapping) and isinstance(snapshot.get("environment"), Mapping):
-        return snapshot["environment"]
-    return None
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    def _environment_body(self, key: str) -> bytes | None:
+        row = self._read("SELECT body FROM environments WHERE environment_key=?", (key,))
+        return row[0] if row else None
 
 
 __all__ = ["SQLiteStore"]

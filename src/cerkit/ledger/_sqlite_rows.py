@@ -1,0 +1,149 @@
+"""Rows of the SQLite record store: schema, indexed columns, and environments stored once.
+
+A record's ``snapshot.environment`` (the runtime fingerprint, a few kilobytes that most
+records of a process share) is kept once in the ``environments`` table and referenced from
+the record's row; reading a record puts it back, so callers always get the whole record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import orjson
+
+SCHEMA_VERSION: Final[int] = 1
+SCHEMA: Final[str] = """
+CREATE TABLE IF NOT EXISTS records (
+    certificate_hash TEXT PRIMARY KEY,
+    created_at       TEXT NOT NULL,
+    entry_point      TEXT,
+    model            TEXT,
+    provider         TEXT,
+    kind             TEXT,
+    status           TEXT,
+    execution_key    TEXT,
+    bundle           BLOB NOT NULL,  -- the record's JSON without meta, environment referenced
+    meta             BLOB,           -- the unhashed meta object, JSON, or NULL
+    stored_at        TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS environments (
+    environment_key TEXT PRIMARY KEY,  -- sha256 hex of body
+    body            BLOB NOT NULL      -- one snapshot.environment object, JSON
+);
+CREATE INDEX IF NOT EXISTS records_created_at ON records (created_at);
+CREATE INDEX IF NOT EXISTS records_entry_point ON records (entry_point, created_at);
+CREATE INDEX IF NOT EXISTS records_model ON records (model, created_at);
+CREATE INDEX IF NOT EXISTS records_execution_key ON records (execution_key, created_at);
+"""
+INSERT: Final[str] = (
+    "INSERT INTO records (certificate_hash, created_at, entry_point, model, provider,"
+    " kind, status, execution_key, bundle, meta, stored_at)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (certificate_hash) DO NOTHING"
+)
+# The key standing for the environment in a stored row (``$`` keys are reserved by the
+# encoding rules, so no recorded environment has this shape).
+_REF: Final[str] = "$cerkitEnvironment"
+
+
+def dumps(value: Any) -> bytes:
+    try:
+        return orjson.dumps(value)
+    except TypeError:  # integers beyond 64 bits: the standard library writes them exactly
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def execution_key_function() -> Callable[[Mapping[str, Any]], Any] | None:
+    """``cerkit.drift.key.execution_key`` when the drift package provides it, else None."""
+    try:
+        from cerkit.drift.key import execution_key
+    except ImportError:
+        return None
+    return execution_key
+
+
+def columns(bundle: Mapping[str, Any]) -> tuple[str | None, ...]:
+    """``(entry_point, model, provider, kind, status)`` for the indexed columns."""
+    snapshot = bundle.get("snapshot")
+    snapshot = snapshot if isinstance(snapshot, Mapping) else {}
+    execution = snapshot.get("execution")
+    execution = execution if isinstance(execution, Mapping) else {}
+    values = (
+        execution.get("entryPoint") or snapshot.get("prompt"),
+        snapshot.get("model"),
+        snapshot.get("provider"),
+        execution.get("kind"),
+        execution.get("status"),
+    )
+    return tuple(v if isinstance(v, str) else None for v in values)
+
+
+class Environments:
+    """Stores each distinct environment once and swaps it for a reference in rows."""
+
+    def __init__(self) -> None:
+        self._last: tuple[tuple[Any, ...], str] | None = None
+        self._bodies: dict[str, bytes] = {}
+
+    def forget(self) -> None:
+        """After a rolled-back transaction: the last environment may not be stored."""
+        self._last = None
+
+    def reference(
+        self, db: sqlite3.Connection, body: dict[str, Any], shared: bool
+    ) -> dict[str, Any]:
+        """``body`` with its environment stored (inside the caller's transaction) and
+        replaced by a reference.
+
+        ``shared``: the environment was built by the recorder from cached part objects that
+        are never mutated; for those, the same part objects mean the same environment and
+        the serialization is skipped.
+        """
+        snapshot = body.get("snapshot")
+        if not isinstance(snapshot, Mapping) or not isinstance(snapshot.get("environment"), dict):
+            return body
+        environment = snapshot["environment"]
+        parts = tuple(environment.values()) if shared else ()
+        last = self._last
+        if (
+            parts
+            and last is not None
+            and len(last[0]) == len(parts)
+            and all(a is b for a, b in zip(last[0], parts, strict=True))
+        ):
+            key = last[1]
+        else:
+            data = dumps(environment)
+            key = hashlib.sha256(data).hexdigest()
+            db.execute(
+                "INSERT INTO environments (environment_key, body) VALUES (?, ?)"
+                " ON CONFLICT (environment_key) DO NOTHING",
+                (key, data),
+            )
+            self._last = (parts, key) if parts else None
+        return {**body, "snapshot": {**snapshot, "environment": {_REF: key}}}
+
+    def restore(self, bundle: dict[str, Any], read: Callable[[str], bytes | None]) -> None:
+        """Put the referenced environment back into a bundle read from a row."""
+        snapshot = bundle.get("snapshot")
+        if not isinstance(snapshot, dict):
+            return
+        reference = snapshot.get("environment")
+        if not isinstance(reference, dict) or set(reference) != {_REF}:
+            return
+        key = reference[_REF]
+        data = self._bodies.get(key)
+        if data is None:
+            data = read(key)
+            if data is None:
+                raise LookupError(key)
+            self._bodies[key] = data
+        snapshot["environment"] = json.loads(data)
