@@ -168,6 +168,27 @@ def test_hooks_run_after_sealing_and_a_failing_hook_does_not_break_the_call(
     flaky = record(double.__wrapped__, hooks=[broken])
     with pytest.warns(RuntimeWarning, match="hook failed"):
         assert flaky(5) == 10
+    kept = flaky.last_record  # the record is kept and stored without the hook's addition
+    assert kept is not None and store_for(str(store_path)).get(kept["certificateHash"]) == kept
+
+
+def test_a_call_with_wrong_arguments_is_recorded_as_failed(store_path: Path) -> None:
+    recorded = record(scale)
+    with pytest.raises(TypeError):
+        recorded([1.0], nope=1)
+    execution = recorded.last_record["snapshot"]["execution"]
+    assert execution["status"] == "error" and execution["error"]["type"] == "TypeError"
+
+
+def test_a_model_that_cannot_be_identified_is_unknown(store_path: Path) -> None:
+    models: dict[str, Any] = {}
+
+    @record(model=lambda: models["current"])
+    def predict(x: int) -> int:
+        return x
+
+    assert predict(1) == 1
+    assert predict.last_record["snapshot"]["modelIdentity"] == {"unknown": "KeyError: 'current'"}
 
 
 def test_async_functions_are_recorded(store_path: Path) -> None:

@@ -53,6 +53,11 @@ def test_names_decide_for_strings_but_keep_counts_and_flags() -> None:
     }  # fmt: skip
 
 
+def test_digests_under_key_like_names_are_kept() -> None:
+    digest = "sha256:" + "ab" * 32
+    assert scrub({"config/api_key.json": digest}) == {"config/api_key.json": digest}
+
+
 def test_url_passwords_are_cut_out_in_place() -> None:
     assert scrub("postgresql://app:hunter2hunter2@db:5432/x") == (
         f"postgresql://app:{REDACTED}@db:5432/x"

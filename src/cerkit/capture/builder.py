@@ -12,6 +12,7 @@ import inspect
 import os
 import threading
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import CodeType, FrameType
@@ -60,11 +61,14 @@ def code_identity(
     The digest is over the source text when it can be read (``code_source`` is
     ``"source"``), else over the marshalled bytecode (``"bytecode"``), else ``None``.
     """
-    key = target
+    # Keyed by code object (not function: closures made per call would pile up), plus the
+    # names, which decorators may change.
+    code = target if isinstance(target, CodeType) else getattr(target, "__code__", None)
+    key = (code if code is not None else target, getattr(target, "__module__", None),
+           getattr(target, "__qualname__", None))  # fmt: skip
     cached = _code_cache.get(key) if target is not None else None
     if cached is not None:
         return cached
-    code = target if isinstance(target, CodeType) else getattr(target, "__code__", None)
     if frame is not None:
         module = frame.f_globals.get("__name__", "__main__")
         qualname = code.co_qualname if code is not None else "<unknown>"
@@ -187,7 +191,10 @@ class Capture:
         bundle = seal_args(args, created_at=iso_time(ended))
         bundle["snapshot"]["environment"] = environment
         for hook in self.hooks:
-            bundle = hook(bundle) or bundle
+            try:
+                bundle = hook(bundle) or bundle
+            except Exception as exc:  # a failed signature or attestation keeps the record
+                warnings.warn(f"cerkit post-seal hook failed: {exc}", RuntimeWarning, stacklevel=4)
         if self.store is not False:
             from cerkit.ledger import store_for
 
@@ -257,13 +264,18 @@ def _type_name(error: BaseException) -> str:
 
 
 def _model_identity(model: Any) -> dict[str, Any] | None:
+    """The ``modelIdentity`` field; a model that cannot be identified is recorded as
+    unknown rather than costing the record."""
     if model is None:
         return None
     from cerkit.capture.model_identity import identify
 
-    if callable(model) and not hasattr(model, "get_params") and not _is_module(model):
-        model = model()
-    return identify(model) if model is not None else None
+    try:
+        if callable(model) and not hasattr(model, "get_params") and not _is_module(model):
+            model = model()
+        return identify(model) if model is not None else None
+    except Exception as exc:
+        return {"unknown": f"{type(exc).__name__}: {exc}"[:200]}
 
 
 def _is_module(value: Any) -> bool:

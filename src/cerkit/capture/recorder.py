@@ -77,7 +77,10 @@ class _Signature:
         """Every parameter with the value the callee sees: defaults resolved."""
         if self.signature is None:
             return {f"arg{i}": value for i, value in enumerate(args)} | kwargs
-        bound = self.signature.bind(*args, **kwargs)
+        try:
+            bound = self.signature.bind(*args, **kwargs)
+        except TypeError:  # the call itself will fail; record what was passed
+            return {f"arg{i}": value for i, value in enumerate(args)} | kwargs
         bound.apply_defaults()
         applied = dict(bound.arguments)
         first = next(iter(self.signature.parameters), None)

@@ -152,17 +152,22 @@ def scrub_text(text: str) -> str:
     return text
 
 
+_DIGEST: Final[re.Pattern[str]] = re.compile(r"sha256:[0-9a-f]{64}")
 # Short strings recur (names, paths, model ids): their verdicts are cached, bounded in size.
 _CACHED_LENGTH: Final[int] = 512
 _scrub_short = functools.lru_cache(maxsize=4096)(scrub_text)
+
+
+def _is_digest(value: Any) -> bool:
+    return isinstance(value, str) and _DIGEST.fullmatch(value) is not None
 
 
 def _scrub_item(key: Any, item: Any) -> Any:
     # Under a secret name, strings and containers go; numbers, booleans and null stay
     # (a token count or a flag called ``use_auth_token=True`` is not a secret).
     if isinstance(key, str) and is_secret_name(key):
-        if item is None or isinstance(item, bool | int | float):
-            return item
+        if item is None or isinstance(item, bool | int | float) or _is_digest(item):
+            return item  # a flag, a count or a file digest under a key-like name
         return REDACTED
     return scrub(item)
 
