@@ -9,7 +9,7 @@ Sealing takes values and returns values: the same arguments and ``createdAt`` gi
 ...      "timestamp": "2026-01-01T00:00:00.000Z"},
 ...     created_at="2026-01-01T00:00:00.000Z")
 >>> bundle["certificateHash"][:15]
-'sha256:4e2d3d6c'
+'sha256:1f4a4a70'
 """
 
 from __future__ import annotations

@@ -12,7 +12,10 @@ from cerkit.jsonio import dumps, iter_jsonl, load_file
 from cerkit.seal import seal_args
 
 NAME = "seal"
-HELP = "seal createSnapshot arguments (a JSON object, or one per line with --jsonl)"
+HELP = (
+    "seal createSnapshot arguments (a JSON object, or one per line with --jsonl); "
+    "an object's own createdAt sets the bundle's createdAt"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,6 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _seal_line(args: Any, created_at: str | None) -> dict[str, Any]:
+    """Seal one object; its own ``createdAt`` (not a snapshot field) beats ``--created-at``."""
     if not isinstance(args, dict):
         raise SchemaError("each line must be a JSON object")
     if "createdAt" in args:
@@ -49,5 +53,5 @@ def run(args: argparse.Namespace) -> int:
     document = load_file(args.file)
     if not isinstance(document, dict):
         raise SchemaError("the document must be a JSON object of createSnapshot arguments")
-    sys.stdout.write(dumps(seal_args(document, created_at=args.created_at), pretty=True) + "\n")
+    sys.stdout.write(dumps(_seal_line(document, args.created_at), pretty=True) + "\n")
     return EXIT_OK
