@@ -94,6 +94,9 @@ def test_encodings_are_canonical_json() -> None:
 def test_json_native_values_and_tagged_content_decode_back() -> None:
     value = {"args": [1, "two", 3.5, None, True, [1, 2]], "kw": {"x": {"y": [1]}}}
     assert decode(encode(value)) == value
+    from collections import OrderedDict
+
+    assert encode(OrderedDict(b=1, a=2)) == {"b": 1, "a": 2}
     tricky = (1, {2, 3}, frozenset({"a"}), 2**70, b"raw", {(1, 2): "tuple key"})
     assert decode(encode(tricky)) == tricky
     assert math.isnan(decode(encode(float("nan"))))

@@ -127,7 +127,9 @@ def _encode_other(value: Any, options: EncodeOptions, depth: int, seen: set[int]
         return sub(_base(value)(value))
     if isinstance(value, tuple) and not hasattr(value, "_fields"):
         return {"$type": "tuple", "items": [sub(item) for item in value]}
-    if isinstance(value, Mapping):
+    if isinstance(value, Mapping):  # OrderedDict, defaultdict, MappingProxy... and odd keys
+        if all(type(key) is str for key in value) and "$type" not in value:
+            return {key: sub(item) for key, item in value.items()}
         return {"$type": "dict", "items": [[sub(k), sub(v)] for k, v in value.items()]}
     if isinstance(value, bytes | bytearray | memoryview):
         return _encode_bytes(bytes(value), options)
