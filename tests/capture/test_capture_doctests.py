@@ -1,0 +1,24 @@
+"""The runnable examples in the capture and store docstrings stay true."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = (
+    "cerkit.capture.recorder",
+    "cerkit.capture.secrets",
+    "cerkit.capture.encode",
+    "cerkit.capture.model_identity",
+    "cerkit.capture.fingerprint",
+    "cerkit.capture.replay",
+    "cerkit.ledger.sqlite",
+)
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples_run(name: str) -> None:
+    result = doctest.testmod(importlib.import_module(name))
+    assert result.failed == 0 and result.attempted > 0
