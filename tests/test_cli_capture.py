@@ -121,3 +121,24 @@ def test_the_demo_records_verifies_and_can_run_again(tmp_path: Path) -> None:
     cerkit("records", "export", "-o", str(export), cwd=tmp_path, env=env)
     verified = cerkit("verify", str(export))
     assert verified.returncode == 0 and verified.stdout.count(b"VERIFIED") == 6
+
+
+def test_an_interrupted_program_is_still_recorded(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    store = str(tmp_path / "ledger.db")
+    script = "import time, sys; print('up', flush=True); time.sleep(30)"
+    process = subprocess.Popen(
+        [CERKIT, "record", "--store", store, "--", sys.executable, "-c", script],
+        stdout=subprocess.PIPE, start_new_session=True,
+    )  # fmt: skip
+    assert process.stdout is not None and process.stdout.readline() == b"up\n"
+    time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    assert process.wait(timeout=60) == 130
+    [summary] = [
+        json.loads(x)
+        for x in cerkit("records", "list", "--store", store, "--json").stdout.splitlines()
+    ]
+    assert summary["status"] == "error"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -58,6 +59,18 @@ def _tee(source: IO[bytes], sink: IO[bytes], hasher: Any) -> None:
 
 def _exit_code(returncode: int) -> int:
     return 128 - returncode if returncode < 0 else returncode
+
+
+def _wait(process: subprocess.Popen[bytes]) -> int:
+    """Wait for the program. Ctrl-C reaches it through the terminal's process group; this
+    process ignores it meanwhile, so the interrupted run is still recorded (exit 130)."""
+    if threading.current_thread() is not threading.main_thread():
+        return process.wait()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return process.wait()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _spawn(argv: Sequence[str]) -> subprocess.Popen[bytes]:
@@ -115,7 +128,7 @@ def run_command(
     ]
     for thread in threads:
         thread.start()
-    returncode = process.wait()
+    returncode = _wait(process)
     for thread in threads:
         thread.join()
     code = _exit_code(returncode)
