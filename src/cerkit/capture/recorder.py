@@ -46,10 +46,14 @@ class Defaults:
 DEFAULTS = Defaults()
 
 
+_UNSET: Any = object()
+
+
 def configure(
-    *, store: Any = None, content: bool | None = None, hooks: Sequence[Hook] | None = None
+    *, store: Any = _UNSET, content: bool | None = _UNSET, hooks: Sequence[Hook] | None = None
 ) -> None:
-    """Set the defaults every recorder uses unless it is given its own.
+    """Set the defaults every recorder uses unless it is given its own; arguments not
+    given keep their current value.
 
     Args:
         store: a store URL or path, a ``RecordStore``, ``None`` for the default store
@@ -57,8 +61,10 @@ def configure(
         content: array/frame/bytes content policy (see ``EncodeOptions``).
         hooks: post-seal hooks run on every record, in order.
     """
-    DEFAULTS.store = store
-    DEFAULTS.content = content
+    if store is not _UNSET:
+        DEFAULTS.store = store
+    if content is not _UNSET:
+        DEFAULTS.content = content
     if hooks is not None:
         DEFAULTS.hooks = list(hooks)
 
