@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -288,3 +290,11 @@ def test_cerkit_record_vector(case: dict[str, Any]) -> None:
     assert report.verdict == case["verdict"]
     assert sorted(_reasons(report)) == case["reasons"]
     assert report.certificate_hash == case["certificateHash"]
+
+
+def test_cerkit_vectors_are_up_to_date() -> None:
+    script = Path(__file__).parent.parent / "scripts" / "make_vectors.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--check"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr

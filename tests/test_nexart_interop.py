@@ -151,3 +151,17 @@ def test_values_nexart_cannot_canonicalize_are_rejected_here_too(nexart: NexArt)
     for value in (10**400, {"a": [-(10**400)]}):
         with pytest.raises(CanonicalizationError):
             canonicalize(value)
+
+
+def test_cerkit_vectors_agree_with_nexart(nexart: NexArt) -> None:
+    folder = Path(__file__).parent / "vectors" / "cerkit"
+    manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+    cases = [c for c in manifest["canonical"] if c["profile"] == "nexart-v1" and not c["error"]]
+    texts = [(folder / c["document"]).read_text("utf-8") for c in cases]
+    for case, theirs in zip(cases, nexart.call("canonicalOfText", texts), strict=True):
+        expected = (folder / case["canonical"]).read_text("utf-8")
+        assert theirs == {"text": expected}, case["name"]
+    records = manifest["records"]
+    texts = [(folder / r["file"]).read_text("utf-8") for r in records]
+    for record, theirs in zip(records, nexart.call("verify", texts), strict=True):
+        assert theirs.get("ok", False) is record["nexart"], (record["name"], theirs)

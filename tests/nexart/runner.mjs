@@ -28,6 +28,8 @@ const OPS = {
       const text = toCanonicalJson(value);
       return { text, hash: `sha256:${sha256Hex(text)}` };
     }),
+  // JSON text -> {text}: the canonical JSON of what JavaScript parses from the text
+  canonicalOfText: (text) => attempt(() => ({ text: toCanonicalJson(JSON.parse(text)) })),
   // value -> {hash}: the inputHash/outputHash rule
   payloadHash: (value) => attempt(() => ({ hash: computeInputHash(value) })),
   // {args, createdAt} -> {bundle: JSON text}
