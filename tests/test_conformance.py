@@ -298,3 +298,57 @@ def test_cerkit_vectors_are_up_to_date() -> None:
         [sys.executable, str(script), "--check"], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+# --- the JSON Schemas of docs/schemas/ agree with the verifier's structural checks ----------
+
+
+def _bundle_schema_errors(document: Any) -> list[str]:
+    import jsonschema
+    from referencing import Registry, Resource
+
+    folder = Path(__file__).parent.parent / "docs" / "schemas"
+    schemas = {
+        name: json.loads((folder / name).read_text("utf-8"))
+        for name in ("bundle.json", "snapshot.json")
+    }
+    registry: Registry[Any] = Registry().with_resources(
+        (f"https://cerkit.dev/schemas/{name}", Resource.from_contents(schema))
+        for name, schema in schemas.items()
+    )
+    validator = jsonschema.Draft202012Validator(schemas["bundle.json"], registry=registry)
+    return [error.message for error in validator.iter_errors(document)]
+
+
+SCHEMA_FAILURES = {
+    "invalid-bundle-type",
+    "invalid-empty-prompt",
+    "invalid-temperature-type",
+    "invalid-malformed-digest",
+    "invalid-missing-snapshot",
+    "invalid-protocol-version",
+    "invalid-not-an-object",
+}
+
+
+@pytest.mark.parametrize("case", _cerkit_cases("records"), ids=lambda c: c["name"])
+def test_json_schema_accepts_exactly_the_structurally_valid_records(case: dict[str, Any]) -> None:
+    try:
+        document = loads((CERKIT / case["file"]).read_bytes())
+    except CerkitError:
+        return
+    errors = _bundle_schema_errors(document)
+    assert bool(errors) is (case["name"] in SCHEMA_FAILURES), errors
+
+
+@pytest.mark.parametrize(
+    "name", ["portal-sample-cer.json", "redacted-reseal-cer.json", "vector-001.expected.json"]
+)
+def test_json_schema_accepts_nexarts_records(name: str) -> None:
+    document = _load(NEXART / name)
+    if name.startswith("vector-001"):
+        snapshot = _load(NEXART / "vector-001.snapshot.json")
+        document = seal(snapshot, created_at=document["cerCreatedAt"])
+    assert _bundle_schema_errors(document) == []
+    for case in GENERATED["bundles"]:
+        assert _bundle_schema_errors(case["bundle"]) == []
