@@ -75,6 +75,7 @@ DOCUMENTS: dict[str, str] = {
     "refused-nan": '{"a": NaN}',
     "refused-infinity": "[Infinity]",
     "refused-overflow": "[1e400]",
+    "refused-integer-overflow": "[" + "1" + "0" * 309 + "]",
     "refused-duplicate-keys": '{"a": 1, "a": 2}',
     "refused-byte-order-mark": '\ufeff{"a": 1}',
     "refused-too-deep": "[" * 600 + "]" * 600,

@@ -54,6 +54,8 @@ BAD_INPUTS: dict[str, tuple[bytes, str]] = {
     "nan": (b'{"a": NaN}', "MALFORMED_JSON"),
     "infinity": (b'{"a": -Infinity}', "MALFORMED_JSON"),
     "overflowing-number": (b'{"a": 1e400}', "MALFORMED_JSON"),
+    "overflowing-integer": (b"[" + b"9" * 400 + b"]", "MALFORMED_JSON"),
+    "huge-integer": (b"[-" + b"9" * 5000 + b"]", "MALFORMED_JSON"),
     "too-large": (b'{"s": "' + b"x" * (10 * 1000 * 1000) + b'"}', "INPUT_TOO_LARGE"),
     "too-deep": (b"[" * 10_000 + b"]" * 10_000, "INPUT_TOO_DEEP"),
     "binary": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe\x00\x10", "MALFORMED_JSON"),

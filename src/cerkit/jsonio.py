@@ -38,6 +38,21 @@ def _finite_float(text: str) -> float:
     return value
 
 
+def _finite_int(text: str) -> int:
+    # JavaScript reads an integer literal as a double: one beyond the range of a double
+    # means Infinity there. Refused like 1e400, before Python's own 4300-digit limit.
+    if len(text) > 310:
+        raise MalformedJSONError(f"number {text[:40]}... is outside the range of a double")
+    value = int(text)
+    try:
+        float(value)
+    except OverflowError:
+        raise MalformedJSONError(
+            f"number {text[:40]}... is outside the range of a double"
+        ) from None
+    return value
+
+
 def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     obj = dict(pairs)
     if len(obj) != len(pairs):
@@ -80,7 +95,8 @@ def loads(data: bytes | str, *, max_bytes: int = MAX_DOCUMENT_BYTES) -> Any:
 
     Raises:
         InvalidRecordError: with reason ``MALFORMED_JSON`` (not UTF-8, not JSON, empty,
-            duplicate keys, NaN or infinities), ``INPUT_TOO_LARGE`` or ``INPUT_TOO_DEEP``.
+            a byte order mark, duplicate keys, NaN, infinities, a number beyond the range
+            of a double), ``INPUT_TOO_LARGE`` or ``INPUT_TOO_DEEP``.
     """
     if len(data) > max_bytes:
         raise InvalidRecordError(
@@ -106,6 +122,7 @@ def loads(data: bytes | str, *, max_bytes: int = MAX_DOCUMENT_BYTES) -> Any:
             text,
             parse_constant=_reject_constant,
             parse_float=_finite_float,
+            parse_int=_finite_int,
             object_pairs_hook=_unique_object,
         )
     except json.JSONDecodeError as exc:
