@@ -79,3 +79,25 @@ def test_attest_with_a_bad_token_fails_and_leaves_the_file_alone(
     assert Path(path).read_bytes() == before
     done = cli("attest", "--node", node.url, "--no-store", path, check=False)
     assert done.returncode == 2  # no token at all: usage error
+
+
+def test_attest_with_trust_refuses_an_attestation_from_another_key(
+    make_node: Any, tmp_path: Path
+) -> None:
+    node = make_node()
+    token = node.token()
+    (path,) = _write(tmp_path, sealed(1, "trusting"))
+    before = Path(path).read_bytes()
+    other = tmp_path / "other-keys"
+    cli("keys", "--dir", str(other), "generate", "--node-id", "cerkit-node", cwd=tmp_path)
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text(cli("keys", "--dir", str(other), "export", cwd=tmp_path).stdout)
+    args = ["attest", "--node", node.url, "--token", token, "--no-store"]
+    done = cli(*args, "--trust", str(wrong), path, check=False)
+    assert done.returncode == 1, done.stderr
+    assert "RECEIPT_KEY_UNKNOWN" in done.stderr or "RECEIPT" in done.stderr, done.stderr
+    assert Path(path).read_bytes() == before
+    right = tmp_path / "right.json"
+    right.write_text(httpx.get(node.url + "/.well-known/cerkit-node.json").text)
+    cli(*args, "--trust", str(right), path)
+    assert json.loads(Path(path).read_text())["meta"]["attestation"]["logIndex"] == 0

@@ -6,11 +6,15 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cerkit.cli._common import EXIT_OK, progress, write_json_line
-from cerkit.errors import UsageError
+from cerkit.errors import InvalidRecordError, Reason, SchemaError, UsageError
 from cerkit.ledger.base import RecordStore
+
+if TYPE_CHECKING:
+    from cerkit.node.client import NodeClient
+    from cerkit.verify.trust import TrustStore
 
 NAME = "attest"
 HELP = "send sealed records to an attestation node and add its meta.attestation to each"
@@ -24,6 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--store", help="local store path or URL to keep attested records ($CERKIT_STORE)"
     )
     parser.add_argument("--no-store", action="store_true", help="do not keep them in a store")
+    parser.add_argument(
+        "--trust", metavar="FILE", help="saved node key document: verify each attestation first"
+    )
     parser.add_argument("--json", action="store_true", help="one JSON line per record")
     parser.add_argument("files", nargs="+", metavar="FILE", help="sealed bundle .json files")
 
@@ -44,28 +51,50 @@ def _store(url: str | None) -> RecordStore:
     return open_store(url)
 
 
-def run(args: argparse.Namespace) -> int:
+def _attested(
+    client: NodeClient, path: str, trust: TrustStore | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The record in ``path`` with the node's ``meta.attestation`` (checked before use), and
+    the node's answer."""
     from cerkit.jsonio import load_file
+    from cerkit.verify import verify_bundle
+
+    bundle = load_file(path)
+    if not isinstance(bundle, dict):
+        raise SchemaError(f"{path} is not a sealed bundle")
+    answer = client.attest(bundle)
+    if answer.get("certificateHash") != bundle.get("certificateHash"):
+        raise InvalidRecordError("the node answered for another record", Reason.RECEIPT_MISMATCH)
+    bundle["meta"] = {**(bundle.get("meta") or {}), "attestation": answer["attestation"]}
+    if trust is not None:  # refuse an attestation that does not verify offline
+        report = verify_bundle(bundle, source=path, trust=trust)
+        if report.assurance.label != "logged":
+            report.raise_for_failure()
+            raise InvalidRecordError(
+                f"{path}: the attestation reached only {report.assurance.label}"
+            )
+    return bundle, answer
+
+
+def run(args: argparse.Namespace) -> int:
     from cerkit.node.client import NodeClient
+    from cerkit.verify.trust import TrustStore
 
     token = args.token or os.environ.get("CERKIT_TOKEN")
     if not token:
         raise UsageError("a write token is needed: --token or $CERKIT_TOKEN")
     if args.output and len(args.files) != 1:
         raise UsageError("-o takes one FILE")
+    trust = TrustStore.load(args.trust) if args.trust else None
     store = None if args.no_store else _store(args.store)
     try:
         with NodeClient(args.node, token) as client:
             for path in progress(args.files, total=len(args.files), desc="attest"):
-                bundle = load_file(path)
-                answer = client.attest(bundle)
-                meta = dict(bundle.get("meta") or {})
-                meta["attestation"] = answer["attestation"]
-                bundle["meta"] = meta
+                bundle, answer = _attested(client, path, trust)
                 _write(args.output or path, bundle)
                 if store is not None:
                     store.put(bundle)
-                    store.set_meta(bundle["certificateHash"], meta)
+                    store.set_meta(bundle["certificateHash"], bundle["meta"])
                 if args.json:
                     write_json_line({"file": args.output or path, **answer})
                 else:
