@@ -18,6 +18,8 @@ from cerkit.ledger.base import LogStore, Token
 from cerkit.node.limits import MAX_TOKEN_CHARS, TOKEN_CACHE_SECONDS
 
 _PREFIX = "cerkit_"
+#: Cached token answers kept at most; a flood of distinct bad tokens only empties the cache.
+_MAX_CACHED = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,17 +82,20 @@ class Authenticator:
         self._cache: dict[str, tuple[bool, float]] = {}
 
     def cached(self, secret: str) -> bool | None:
-        """The cached answer for ``secret`` if still fresh, else None (ask :meth:`check`)."""
-        hit = self._cache.get(secret)
+        """The cached answer for ``secret`` if still fresh, else None (ask :meth:`check`).
+
+        The cache is keyed by the token's hash, so no secret is kept in memory."""
+        hit = self._cache.get(token_hash(secret))
         if hit is not None and self._clock() - hit[1] < TOKEN_CACHE_SECONDS:
             return hit[0]
         return None
 
     def check(self, secret: str) -> bool:
         """Ask the store whether ``secret`` is an active token (blocking; run off-loop)."""
-        token = self._store.token_for_hash(token_hash(secret))
+        digest = token_hash(secret)
+        token = self._store.token_for_hash(digest)
         valid = token is not None and token.revoked_at is None
-        if len(self._cache) > 10_000:
+        if len(self._cache) > _MAX_CACHED:
             self._cache.clear()
-        self._cache[secret] = (valid, self._clock())
+        self._cache[digest] = (valid, self._clock())
         return valid
