@@ -80,6 +80,11 @@ def test_bad_bodies_get_4xx_json_errors_and_change_nothing(make_node: Any) -> No
         assert client.get("/v1/entries").json()["entries"] == []
         assert client.post("/v1/attest", json={"bundle": good}).status_code == 201
         assert log_size(node.url) == 1
+        big = sealed(1, "x" * 300_000)[0]  # well over INLINE_PARSE_BYTES: parsed off-loop
+        assert client.post("/v1/attest", json=big).status_code == 201
+        big_bad = {**big, "certificateHash": "sha256:" + "1" * 64}
+        _error(client.post("/v1/attest", json=big_bad), 422, "CERTIFICATE_HASH_MISMATCH")
+        assert log_size(node.url) == 2
 
 
 def test_read_endpoints_serve_proofs_records_and_metrics(make_node: Any) -> None:

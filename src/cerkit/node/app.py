@@ -26,7 +26,7 @@ from cerkit import __version__
 from cerkit.attestation import encode_hashes
 from cerkit.errors import CerkitError, InvalidRecordError, OperationalError, Reason
 from cerkit.node.batcher import Batcher
-from cerkit.node.limits import MAX_BODY_BYTES, MAX_ENTRIES_PAGE
+from cerkit.node.limits import INLINE_PARSE_BYTES, MAX_BODY_BYTES, MAX_ENTRIES_PAGE
 from cerkit.node.metrics import CONTENT_TYPE_LATEST, NodeMetrics
 from cerkit.node.service import NodeService, dump_json, parse_submission
 from cerkit.node.tokens import Authenticator, bearer_secret
@@ -114,7 +114,11 @@ class NodeApp:
         started = time.perf_counter()
         try:
             await self._authorize(request)
-            submission = parse_submission(await read_body(request))
+            body = await read_body(request)
+            if len(body) > INLINE_PARSE_BYTES:  # keep the event loop free for other requests
+                submission = await asyncio.to_thread(parse_submission, body)
+            else:
+                submission = parse_submission(body)
         except CerkitError:
             self.metrics.attestations.labels("rejected").inc()
             raise

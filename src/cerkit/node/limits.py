@@ -17,6 +17,10 @@ MAX_BODY_BYTES: Final[int] = jsonio.MAX_DOCUMENT_BYTES
 #: Deepest JSON nesting accepted in a request body (:data:`cerkit.jsonio.MAX_DEPTH`).
 MAX_JSON_DEPTH: Final[int] = jsonio.MAX_DEPTH
 
+#: Bodies up to this size are checked on the event loop (tens of microseconds); larger ones
+#: in a worker thread, so one big record does not stall every other request.
+INLINE_PARSE_BYTES: Final[int] = 64 * 1024
+
 #: Most entries one ``GET /v1/entries`` page returns. An entry is ~200 bytes of JSON, so a
 #: page stays near 200 KB and an auditor pulls a million entries in 1,000 requests.
 MAX_ENTRIES_PAGE: Final[int] = 1000
