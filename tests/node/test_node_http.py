@@ -93,6 +93,9 @@ def test_read_endpoints_serve_proofs_records_and_metrics(make_node: Any) -> None
     bundles = sealed(5)
     with httpx.Client(base_url=node.url) as client:
         answers = [client.post("/v1/attest", json=b, headers=_auth(token)).json() for b in bundles]
+        nexart_path = client.post("/api/attest", json=bundles[1], headers=_auth(token))
+        assert nexart_path.status_code == 200  # NexArt's path; already logged: same answer
+        assert nexart_path.json()["signatureB64Url"] == answers[1]["signatureB64Url"]
         document = KeyDocument.from_json(client.get("/.well-known/cerkit-node.json").json())
         nexart = client.get("/.well-known/nexart-node.json").json()
         assert nexart["activeKid"] == answers[0]["attestorKeyId"]
