@@ -166,3 +166,27 @@ def test_stopping_the_batcher_answers_what_is_already_queued(tmp_path: Path) -> 
         return [r.entry.index for r in done]
 
     assert sorted(asyncio.run(main())) == list(range(64))
+
+
+def test_ready_answers_503_with_a_json_error_when_the_store_is_gone(tmp_path: Path) -> None:
+    import httpx
+
+    from cerkit.node.app import create_app
+
+    store = SqliteLogStore(tmp_path / "log.db")
+    app = create_app(NodeService(store, _identity()))
+
+    async def get(path: str) -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://node") as client:
+            return await client.get(path)
+
+    assert asyncio.run(get("/ready")).json()["status"] == "ready"
+    store.close()
+    for suffix in ("-wal", "-shm"):
+        (tmp_path / f"log.db{suffix}").unlink(missing_ok=True)
+    (tmp_path / "log.db").write_bytes(b"not a database" * 100)  # the disk went bad
+    response = asyncio.run(get("/ready"))
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "STORE_ERROR"
+    assert asyncio.run(get("/health")).status_code == 200
