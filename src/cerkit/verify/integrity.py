@@ -65,6 +65,7 @@ def check_integrity(bundle: Any, report: Report) -> bool:
     if not redacted:
         for name, mismatch in _PAYLOADS:
             found.append(_check_payload(snapshot, name, mismatch, profile, payloads))
+    ok = redacted or (found[0].status is _PASS and found[1].status is _PASS)
     # (5) certificate hash, reusing the canonical bytes of input and output from (4) and
     # the types the schema checks (1) and (3) proved
     try:
@@ -74,6 +75,7 @@ def check_integrity(bundle: Any, report: Report) -> bool:
             expected = certificate_hash(bundle)
     except CerkitError as exc:
         found.append(Check(_L, "certificate_hash", Status.FAIL, exc.reason, exc.message))
+        ok = False
     else:
         if expected != bundle["certificateHash"]:
             found.append(
@@ -85,9 +87,9 @@ def check_integrity(bundle: Any, report: Report) -> bool:
                     f"recomputed {expected}",
                 )
             )
+            ok = False
         else:
             found.append(Check(_L, "certificate_hash", _PASS, _OK, expected))
-    ok = all(check.status is _PASS for check in found)
     if not ok:
         errors = bundle_errors(bundle) or snapshot_errors(snapshot, redacted=redacted)
         if errors:  # a malformed digest
