@@ -112,7 +112,8 @@ def test_the_demo_records_verifies_and_can_run_again(tmp_path: Path) -> None:
     steps = [line for line in text.splitlines() if line.startswith(("  1. ", "  2. ", "  3. "))]
     assert sum("VERIFIED" in line for line in steps) >= 3
     assert "tamper check" in text and "FAILED" in text
-    assert "threshold 0.5 -> 0.35" in text and "model weights changed" in text
+    assert "threshold 0.5 -> 0.35" in steps[1] and "code changed" in steps[1]
+    assert "model weights changed" in steps[2] and "code changed" not in steps[2]
     assert len(text.splitlines()) <= 16
     assert (tmp_path / ".cerkit" / "ledger.db").exists()
     again = cerkit("demo", cwd=tmp_path, env=env)

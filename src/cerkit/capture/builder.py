@@ -37,7 +37,7 @@ _NEXART_ALIASES: dict[str, tuple[str, ...]] = {
     "seed": ("seed",),
 }
 _NEXART_DEFAULTS: dict[str, Any] = {"temperature": 0, "maxTokens": 0, "topP": None, "seed": None}
-_code_cache: dict[Any, tuple[str, str | None, str]] = {}
+_code_cache: dict[int, tuple[CodeType, tuple[str, str | None, str]]] = {}
 _cache_lock = threading.Lock()
 
 
@@ -61,14 +61,15 @@ def code_identity(
     The digest is over the source text when it can be read (``code_source`` is
     ``"source"``), else over the marshalled bytecode (``"bytecode"``), else ``None``.
     """
-    # Keyed by code object (not function: closures made per call would pile up), plus the
-    # names, which decorators may change.
+    # Only code objects are cached (a recorded block asks at every call; a decorated function
+    # asks once). Keyed by identity, not equality: code objects compare equal across a
+    # reload when only a default value changed, but the source (and digest) did change. The
+    # entry holds the code object, so its id cannot be reused while cached.
     code = target if isinstance(target, CodeType) else getattr(target, "__code__", None)
-    key = (code if code is not None else target, getattr(target, "__module__", None),
-           getattr(target, "__qualname__", None))  # fmt: skip
-    cached = _code_cache.get(key) if target is not None else None
-    if cached is not None:
-        return cached
+    key = id(target) if isinstance(target, CodeType) else None
+    cached = _code_cache.get(key) if key is not None else None
+    if cached is not None and cached[0] is target:
+        return cached[1]
     if frame is not None:
         module = frame.f_globals.get("__name__", "__main__")
         qualname = code.co_qualname if code is not None else "<unknown>"
@@ -87,9 +88,9 @@ def code_identity(
             digest = PREFIX + hashlib.sha256(marshal.dumps(code)).hexdigest()
             source = "bytecode"
     result = (entry, digest, source)
-    if target is not None:
+    if isinstance(target, CodeType):
         with _cache_lock:
-            _code_cache[key] = result
+            _code_cache[id(target)] = (target, result)
     return result
 
 
