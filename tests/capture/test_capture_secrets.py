@@ -29,6 +29,7 @@ NOT_SECRETS = (
     "The quick brown fox jumps over 13 lazy dogs",
     "3f2504e0-4f89-11d3-9a0c-0305e82c3301",
     "--input=data/train_v2.csv",
+    __import__("base64").b64encode(bytes(range(256)) * 4).decode(),  # data, not a token
 )
 
 

@@ -50,6 +50,9 @@ _SAFE_NAME: Final[re.Pattern[str]] = re.compile(
 _MIN_SECRET_LENGTH: Final[int] = 16
 # A high-entropy candidate: one run of token characters, nothing else.
 _HIGH_ENTROPY_MIN_LENGTH: Final[int] = 24
+# Longer runs are data (base64 images, serialized blobs), not credentials: API keys and
+# tokens stay well below this; longer formats (JWTs, PEM keys) have their own patterns.
+_HIGH_ENTROPY_MAX_LENGTH: Final[int] = 256
 _HIGH_ENTROPY_BITS: Final[float] = 4.0
 
 _TOKEN_FORMATS: Final[re.Pattern[str]] = re.compile(
@@ -108,7 +111,9 @@ def _entropy(text: str) -> float:
 
 
 def _high_entropy(text: str) -> bool:
-    if len(text) < _HIGH_ENTROPY_MIN_LENGTH or _HARMLESS.fullmatch(text):
+    if not _HIGH_ENTROPY_MIN_LENGTH <= len(text) <= _HIGH_ENTROPY_MAX_LENGTH:
+        return False
+    if _HARMLESS.fullmatch(text):
         return False
     if text.startswith(("/", ".", "-")) or text.count("/") > 2:
         return False  # file paths and command-line options, not tokens
