@@ -292,3 +292,10 @@ def test_changes_at_every_level_of_a_deep_value_cost_linear_time() -> None:
         value = [value, -0.0, {"k": [3.0]}]
     fast = canonicalize_fast(value)
     assert fast is not None and fast == canonicalize_exact(value)
+
+
+def test_payload_hash_of_a_string_subclass_is_the_hash_of_its_text() -> None:
+    class Text(str):
+        pass
+
+    assert hash_payload(Text('{"a":1}')) == hash_payload('{"a":1}')

@@ -35,8 +35,8 @@ def is_redacted(snapshot: Mapping[str, Any]) -> bool:
 def check_integrity(bundle: Any, report: Report) -> bool:
     """Run every integrity step, adding one entry each; return True when all passed."""
     # (1) envelope. Digests are only typed here: a digest equal to its recomputation in (4)
-    # or (5) is well formed, and when one differs the authoritative checks run again
-    # (_shape_errors), so a malformed digest is still a SCHEMA_ERROR.
+    # or (5) is well formed, and when a comparison fails the authoritative bundle_errors and
+    # snapshot_errors run (after step 5), so a malformed digest is still a SCHEMA_ERROR.
     if not bundle_is_valid(bundle, digests=False):
         errors = bundle_errors(bundle)
         if errors:
