@@ -30,6 +30,7 @@ from typing import Any, Literal, TypeVar, overload
 from cerkit.capture import _seeds
 from cerkit.capture.builder import Capture, Hook, code_identity
 from cerkit.capture.encode import EncodeOptions, encode
+from cerkit.capture.trust_hooks import trust_hooks
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -108,6 +109,8 @@ def record(
     store: Any = None,
     content: bool | None = None,
     hooks: Sequence[Hook] = (),
+    sign: Any = None,
+    attest: Any = None,
 ) -> Callable[[F], F]: ...
 def record(
     fn: Callable[..., Any] | None = None,
@@ -119,6 +122,8 @@ def record(
     store: Any = None,
     content: bool | None = None,
     hooks: Sequence[Hook] = (),
+    sign: Any = None,
+    attest: Any = None,
 ) -> Any:
     """Record every call of a function as a sealed CER.
 
@@ -131,13 +136,17 @@ def record(
         store: as in :func:`configure`; ``None`` uses the configured default.
         content: as in :func:`configure`; ``None`` uses the configured default.
         hooks: extra post-seal hooks for this function, run after the configured ones.
+        sign: an Ed25519 private key or key file: add ``meta.producer`` to each record.
+        attest: a ``NodeClient``, an ``EmbeddedNode`` or a node URL (token from
+            ``CERKIT_NODE_TOKEN``): add the node's ``meta.attestation`` to each record.
 
     The wrapper keeps the function's signature and exposes ``last_record`` (the bundle of
     the latest call in this process) and ``__wrapped__``.
     """
 
     def decorate(func: F) -> F:
-        return _wrap(func, _Options(name, provider, model, store, content, tuple(hooks)))
+        extra = (*hooks, *trust_hooks(sign, attest))
+        return _wrap(func, _Options(name, provider, model, store, content, extra))
 
     return decorate(fn) if fn is not None else decorate
 
@@ -260,6 +269,8 @@ def recording(
     store: Any = None,
     content: bool | None = None,
     hooks: Sequence[Hook] = (),
+    sign: Any = None,
+    attest: Any = None,
 ) -> Recording:
     """Record a block of code as one CER.
 
@@ -273,7 +284,7 @@ def recording(
         inputs: what the block reads (recorded as ``input``).
         parameters: parameters as passed (``effectiveParameters`` too, plus the model's
             ``get_params()`` under ``model`` when a model is given).
-        provider, model, store, content, hooks: as for :func:`record`.
+        provider, model, store, content, hooks, sign, attest: as for :func:`record`.
     """
     frame = inspect.currentframe()
     caller = frame.f_back if frame is not None else None
@@ -287,7 +298,7 @@ def recording(
         model=model,
         store=DEFAULTS.store if store is None else store,
         options=EncodeOptions(content=DEFAULTS.content if content is None else content),
-        hooks=(*DEFAULTS.hooks, *hooks),
+        hooks=(*DEFAULTS.hooks, *hooks, *trust_hooks(sign, attest)),
         seed_mark=_seeds.mark(),
     )
     return Recording(capture, inputs, parameters)
