@@ -20,11 +20,11 @@ from typing import Any
 
 import pytest
 
+from cerkit.bundle import certificate_payload
 from cerkit.canonical import canonicalize, canonicalize_exact, canonicalize_fast
 from cerkit.digest import hash_payload
 from cerkit.errors import CanonicalizationError
 from cerkit.jsonio import dumps, loads
-from cerkit.record import certificate_payload
 from cerkit.seal import seal_args
 from cerkit.verify import verify_bundle
 from json_corpus import random_args, random_string, random_value

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from cerkit.bundle import SNAPSHOT_FIELDS
 from cerkit.errors import CerkitError, Reason, SchemaError, UnsupportedProtocolError
-from cerkit.record import SNAPSHOT_FIELDS
 from cerkit.schema import (
     bundle_errors,
     bundle_is_valid,

@@ -4,7 +4,7 @@ Public modules:
 
 * :mod:`cerkit.canonical`: canonical JSON (profiles ``nexart-v1`` and ``jcs-v1``).
 * :mod:`cerkit.digest`: ``sha256:<hex>`` digests and the input/output hash rule.
-* :mod:`cerkit.record`: the ``cer.ai.execution.v1`` format, field names, a typed view.
+* :mod:`cerkit.bundle`: the ``cer.ai.execution.v1`` format, field names, a typed view.
 * :mod:`cerkit.seal`: ``create_snapshot`` and ``seal`` (NexArt semantics, pure).
 * :mod:`cerkit.verify`: layered verification returning a :class:`~cerkit.verify.Report`.
 * :mod:`cerkit.errors`: the exception tree and reason codes.
@@ -31,12 +31,6 @@ from typing import Any
 __version__ = "0.1.0"
 
 
-# ``cerkit.record`` is the recorder decorator, and ``cerkit/record.py`` is the format module.
-# The module is loaded first so that the import system never rebinds the name later; it is
-# still imported as usual with ``from cerkit.record import ...``.
-import cerkit.record as _format_module
-
-
 def record(*args: Any, **kwargs: Any) -> Any:
     """Record calls of a function as sealed CERs: ``@cerkit.record`` or
     ``@cerkit.record(model=..., store=...)``. See :func:`cerkit.capture.recorder.record`."""
@@ -52,6 +46,3 @@ def __getattr__(name: str) -> object:
 
         return recording
     raise AttributeError(f"module 'cerkit' has no attribute {name!r}")
-
-
-del _format_module

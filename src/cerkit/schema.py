@@ -10,14 +10,14 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from cerkit.digest import DIGEST_PATTERN, is_digest
-from cerkit.record import (
+from cerkit.bundle import (
     BUNDLE_TYPE,
     BUNDLE_VERSION,
     EXECUTION_SURFACE,
     PROTOCOL_PROFILES,
     SNAPSHOT_TYPE,
 )
+from cerkit.digest import DIGEST_PATTERN, is_digest
 
 
 def _is_number(value: Any) -> bool:

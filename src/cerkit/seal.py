@@ -19,17 +19,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from cerkit.canonical import (
-    FastPathUnavailable,
-    Profile,
-    canonicalize,
-    dumps_prepared,
-    prepare_fast,
-    prepared_fragment,
-)
-from cerkit.digest import PREFIX, HexDigest, payload_digest
-from cerkit.errors import SchemaError
-from cerkit.record import (
+from cerkit.bundle import (
     BUNDLE_TYPE,
     BUNDLE_VERSION,
     DEFAULT_PROTOCOL_VERSION,
@@ -41,6 +31,16 @@ from cerkit.record import (
     SNAPSHOT_TYPE,
     profile_for,
 )
+from cerkit.canonical import (
+    FastPathUnavailable,
+    Profile,
+    canonicalize,
+    dumps_prepared,
+    prepare_fast,
+    prepared_fragment,
+)
+from cerkit.digest import PREFIX, HexDigest, payload_digest
+from cerkit.errors import SchemaError
 from cerkit.schema import parameter_errors, parameters_are_valid, snapshot_errors
 
 Clock = Callable[[], str]

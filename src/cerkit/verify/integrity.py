@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from cerkit.bundle import profile_for
 from cerkit.canonical import Profile
 from cerkit.digest import payload_digest
 from cerkit.errors import CerkitError, Reason
-from cerkit.record import profile_for
 from cerkit.schema import bundle_errors, bundle_is_valid, snapshot_errors, snapshot_is_valid
 from cerkit.seal import certificate_hash, validated_certificate_hash
 from cerkit.verify.report import Check, Layer, Report, Status

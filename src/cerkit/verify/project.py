@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from cerkit.bundle import profile_for
 from cerkit.digest import hash_canonical, is_digest
 from cerkit.errors import CerkitError, Reason
-from cerkit.record import profile_for
 from cerkit.verify.integrity import check_integrity
 from cerkit.verify.report import Layer, Report, Status
 
