@@ -28,8 +28,14 @@ class Rerun:
     same_output: bool  # equal to the recorded outputHash
 
 
-def entry_point_callable(entry_point: str) -> Callable[..., Any]:
-    """Import ``module:qualname``; a recorded wrapper is unwrapped (no new record).
+def entry_point_callable(entry_point: str, *, unwrap: bool = True) -> Callable[..., Any]:
+    """Import ``module:qualname``.
+
+    Args:
+        entry_point: the recorded ``execution.entryPoint``.
+        unwrap: return the function under a recorder wrapper (calling it makes no new
+            record); ``False`` keeps the wrapper, so a call is recorded with the options the
+            code itself gave the recorder (model, content policy...).
 
     Raises:
         OperationalError: the module or attribute cannot be imported or is not callable.
@@ -43,7 +49,8 @@ def entry_point_callable(entry_point: str) -> Callable[..., Any]:
             target = getattr(target, part)
     except (ImportError, AttributeError) as exc:
         raise OperationalError(f"cannot import {entry_point}: {exc}") from None
-    target = getattr(target, "__wrapped__", target)
+    if unwrap:
+        target = getattr(target, "__wrapped__", target)
     if not callable(target):
         raise OperationalError(f"{entry_point} is not callable")
     return target  # type: ignore[no-any-return]

@@ -25,8 +25,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from cerkit.capture.replay import recorded_inputs
 from cerkit.drift.attribution import Explanation, Verdict, explain
-from cerkit.drift.rerun import recorded_call
 from cerkit.errors import OperationalError
 
 
@@ -78,10 +78,10 @@ def replay(bundle: Mapping[str, Any], runs: int, *, store_url: str | None = None
         A :class:`ReplayResult`.
 
     Raises:
-        SchemaError: the record cannot be replayed (see :func:`recorded_call`).
+        SchemaError: the record cannot be replayed (see ``recorded_inputs``).
         OperationalError: a run could not start or produced no record.
     """
-    entry_point, _args, _kwargs = recorded_call(bundle)  # fail early, here
+    entry_point, _args, _kwargs = recorded_inputs(bundle)  # fail early, here
     store = _store(store_url)
     stored = store is not False
     if stored:

@@ -10,73 +10,32 @@ keeps the replaying tool's own imports out of the new record.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import json
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from cerkit.errors import OperationalError, SchemaError
-
-
-def resolve_entry_point(entry_point: str) -> Callable[..., Any]:
-    """Import ``module:qualname`` (the current directory first on ``sys.path``).
-
-    Raises:
-        OperationalError: the module or attribute cannot be found or is not callable.
-    """
-    module_name, _, qualname = entry_point.partition(":")
-    if not module_name or not qualname or module_name == "__main__":
-        raise OperationalError(f"entry point {entry_point!r} cannot be imported for replay")
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
-    try:
-        target: Any = importlib.import_module(module_name)
-        for part in qualname.split("."):
-            target = getattr(target, part)
-    except (ImportError, AttributeError) as exc:
-        raise OperationalError(f"cannot import {entry_point}: {exc}") from None
-    if not callable(target):
-        raise OperationalError(f"{entry_point} is not callable")
-    return target  # type: ignore[no-any-return]
-
-
-def recorded_call(bundle: Mapping[str, Any]) -> tuple[str, list[Any], dict[str, Any]]:
-    """The entry point and decoded ``(args, kwargs)`` of a recorded Python call.
-
-    Raises:
-        SchemaError: not a recorded Python call, or its inputs were kept by digest only.
-    """
-    from cerkit.capture.encode import decode
-
-    snapshot = bundle.get("snapshot")
-    snapshot = snapshot if isinstance(snapshot, Mapping) else {}
-    execution = snapshot.get("execution")
-    if not isinstance(execution, Mapping) or execution.get("kind") != "python":
-        raise SchemaError("only recorded Python calls (execution.kind 'python') can be replayed")
-    entry_point = execution.get("entryPoint")
-    inputs = snapshot.get("input")
-    if not isinstance(entry_point, str) or not isinstance(inputs, Mapping):
-        raise SchemaError("the record has no entry point or no {args, kwargs} input")
-    args, kwargs = decode(inputs.get("args", [])), decode(inputs.get("kwargs", {}))
-    if not isinstance(args, list) or not isinstance(kwargs, dict):
-        raise SchemaError("the record's input is not {args: [...], kwargs: {...}}")
-    return entry_point, args, kwargs
+from cerkit.errors import OperationalError
 
 
 def run_once(bundle: Mapping[str, Any], out: str, *, store: bool) -> None:
     """Call the recorded entry point once; the new record goes to ``out`` (and the store)."""
     from cerkit.capture import recorder
+    from cerkit.capture.replay import entry_point_callable, recorded_inputs
 
-    entry_point, args, kwargs = recorded_call(bundle)
+    entry_point, args, kwargs = recorded_inputs(bundle)
+    if entry_point.partition(":")[0] == "__main__":
+        raise OperationalError(f"entry point {entry_point!r} cannot be imported for replay")
+    if os.getcwd() not in sys.path:  # the recorded program's modules, as in the original run
+        sys.path.insert(0, os.getcwd())
 
     def keep(new: dict[str, Any]) -> None:
         with open(out, "w", encoding="utf-8") as handle:
             json.dump(new, handle)
 
     recorder.configure(store=None if store else False, hooks=[*recorder.DEFAULTS.hooks, keep])
-    target = resolve_entry_point(entry_point)
+    target = entry_point_callable(entry_point, unwrap=False)
     if getattr(target, "__cerkit_entry_point__", None) is None:
         target = recorder.record(name=entry_point)(target)
     with contextlib.suppress(Exception):  # the failure is in the new record (status error)
