@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from cerkit.verify import log, producer, receipt
 from cerkit.verify.integrity import check_integrity
 from cerkit.verify.log import check_log
 from cerkit.verify.producer import check_producer
@@ -47,10 +48,21 @@ def verify_bundle(
         return report
     if nexart_compat:
         report.notes.append("verified in NexArt compatibility mode")
+    else:
+        meta = bundle.get("meta")
+        if meta is None or (
+            type(meta) is dict and meta.get("producer") is None and meta.get("attestation") is None
+        ):
+            # No producer signature and no attestation: layers 2-4 would each add their
+            # SKIPPED/NOT_PRESENT entry (step 1 of each), whatever the trust store holds.
+            report.checks += _NOTHING_PRESENT
+            return report
     check_producer(bundle, report, trust)
     outcome = check_receipt(bundle, report, trust, nexart_compat=nexart_compat)
     check_log(bundle, report, trust, outcome)
     return report
 
+
+_NOTHING_PRESENT = (producer.ABSENT, receipt.ABSENT, log.ABSENT)
 
 __all__ = ["Assurance", "Check", "Layer", "Report", "Status", "TrustStore", "verify_bundle"]

@@ -19,7 +19,7 @@ Steps, numbered as in the code:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -29,10 +29,12 @@ from cerkit.errors import CerkitError, InvalidRecordError, OperationalError, Rea
 from cerkit.keys import KeyDocument, KeyState
 from cerkit.merkle import record_leaf, verify_consistency, verify_inclusion
 from cerkit.verify.receipt import ReceiptOutcome
-from cerkit.verify.report import Layer, Report, Status
+from cerkit.verify.report import Check, Layer, Report, Status
 from cerkit.verify.trust import TrustStore
 
 _L = Layer.TRANSPARENCY_LOG
+#: The entry of a record without a log proof (step 1); shared, as entries are immutable.
+ABSENT: Final[Check] = Check(_L, "inclusion", Status.SKIPPED, Reason.NOT_PRESENT, "no log proof")
 
 
 def check_log(
@@ -42,7 +44,7 @@ def check_log(
     # (1) a log proof is present
     att = outcome.attestation
     if att is None or att.log is None:
-        report.add(_L, "inclusion", Status.SKIPPED, Reason.NOT_PRESENT, "no log proof")
+        report.checks.append(ABSENT)
         return False
     proof, leaf = att.log, record_leaf(str(bundle.get("certificateHash", "")))
     # (2) without a trusted node key only the arithmetic is checkable

@@ -13,14 +13,16 @@ Steps, numbered as in the code:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 from cerkit.errors import CerkitError, Reason
 from cerkit.signing import verify_producer
-from cerkit.verify.report import Layer, Report, Status
+from cerkit.verify.report import Check, Layer, Report, Status
 from cerkit.verify.trust import TrustStore
 
 _L = Layer.PRODUCER_SIGNATURE
+#: The entry of a record without ``meta.producer`` (step 1); shared, as entries are immutable.
+ABSENT: Final[Check] = Check(_L, "producer", Status.SKIPPED, Reason.NOT_PRESENT, "no meta.producer")
 
 
 def check_producer(bundle: Mapping[str, Any], report: Report, trust: TrustStore | None) -> bool:
@@ -29,7 +31,7 @@ def check_producer(bundle: Mapping[str, Any], report: Report, trust: TrustStore 
     meta = bundle.get("meta")
     producer = meta.get("producer") if isinstance(meta, Mapping) else None
     if producer is None:
-        report.add(_L, "producer", Status.SKIPPED, Reason.NOT_PRESENT, "no meta.producer")
+        report.checks.append(ABSENT)
         return False
     # (2) signature over the certificateHash
     try:

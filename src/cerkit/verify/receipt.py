@@ -32,10 +32,14 @@ from cerkit.attestation import (
 )
 from cerkit.errors import CerkitError, Reason
 from cerkit.keys import KeyDocument, KeyEntry, KeyState, b64url_decode
-from cerkit.verify.report import Layer, Report, Status
+from cerkit.verify.report import Check, Layer, Report, Status
 from cerkit.verify.trust import TrustStore
 
 _L = Layer.NODE_RECEIPT
+#: The entry of a record without an attestation (step 1); shared, as entries are immutable.
+ABSENT: Final[Check] = Check(
+    _L, "receipt", Status.SKIPPED, Reason.NOT_PRESENT, "no meta.attestation"
+)
 #: NexArt's layouts, probed in compatibility mode after ours (``meta.attestation``).
 _NEXART_LAYOUTS: Final[tuple[str, ...]] = ("attestation", "", "proof", "certification", "seal")
 
@@ -85,7 +89,7 @@ def check_receipt(
     # (1) find the attestation
     found = _find(bundle, nexart_compat)
     if found is None:
-        report.add(_L, "receipt", Status.SKIPPED, Reason.NOT_PRESENT, "no meta.attestation")
+        report.checks.append(ABSENT)
         return ReceiptOutcome()
     block, where = found
     if nexart_compat:
