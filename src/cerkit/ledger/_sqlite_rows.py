@@ -16,7 +16,9 @@ from typing import Any, Final
 
 import orjson
 
-SCHEMA_VERSION: Final[int] = 1
+#: 2 added ``output_hash`` and the covering index ``records_drift`` (older stores are migrated
+#: on open, see :func:`migrate`).
+SCHEMA_VERSION: Final[int] = 2
 SCHEMA: Final[str] = """
 CREATE TABLE IF NOT EXISTS records (
     certificate_hash TEXT PRIMARY KEY,
@@ -27,6 +29,7 @@ CREATE TABLE IF NOT EXISTS records (
     kind             TEXT,
     status           TEXT,
     execution_key    TEXT,
+    output_hash      TEXT,           -- snapshot.outputHash, '' when absent
     bundle           BLOB NOT NULL,  -- the record's JSON without meta, environment referenced
     meta             BLOB,           -- the unhashed meta object, JSON, or NULL
     stored_at        TEXT NOT NULL
@@ -38,12 +41,20 @@ CREATE TABLE IF NOT EXISTS environments (
 CREATE INDEX IF NOT EXISTS records_created_at ON records (created_at);
 CREATE INDEX IF NOT EXISTS records_entry_point ON records (entry_point, created_at);
 CREATE INDEX IF NOT EXISTS records_model ON records (model, created_at);
-CREATE INDEX IF NOT EXISTS records_execution_key ON records (execution_key, created_at);
+-- Covers the drift pass (docs/drift.md §4): its rows are read from this index alone.
+CREATE INDEX IF NOT EXISTS records_drift
+    ON records (execution_key, created_at, output_hash, certificate_hash);
 """
 INSERT: Final[str] = (
     "INSERT INTO records (certificate_hash, created_at, entry_point, model, provider,"
-    " kind, status, execution_key, bundle, meta, stored_at)"
-    " VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (certificate_hash) DO NOTHING"
+    " kind, status, execution_key, output_hash, bundle, meta, stored_at)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (certificate_hash) DO NOTHING"
+)
+#: The compact rows of the drift pass, read from the covering index alone (no bundle, no
+#: JSON): each execution key's records in time order. Filters are appended by the caller.
+INDEX_ROWS: Final[str] = (
+    "SELECT certificate_hash, execution_key, created_at, output_hash"
+    " FROM records INDEXED BY records_drift"
 )
 # The key standing for the environment in a stored row (``$`` keys are reserved by the
 # encoding rules, so no recorded environment has this shape).
@@ -68,6 +79,38 @@ def execution_key_function() -> Callable[[Mapping[str, Any]], Any] | None:
     except ImportError:
         return None
     return execution_key
+
+
+def output_hash(bundle: Mapping[str, Any]) -> str:
+    """``snapshot.outputHash`` as the drift pass reads it (``""`` when absent)."""
+    snapshot = bundle.get("snapshot")
+    value = snapshot.get("outputHash", "") if isinstance(snapshot, Mapping) else ""
+    return str(value)
+
+
+def migrate(db: sqlite3.Connection, key: Callable[[Mapping[str, Any]], str | None]) -> None:
+    """Bring a store written by an older cerkit to this schema, inside the caller's
+    transaction: add the missing compact columns and fill them, then drop the index that
+    ``records_drift`` supersedes. A no-op on a new or current store.
+
+    ``output_hash`` is filled by SQLite's JSON functions in C; a row whose JSON SQLite
+    cannot read keeps ``NULL``, which readers treat as "not known yet" and compute from
+    the record. ``execution_key`` is computed in Python for the rows that lack it.
+    """
+    present = {r[1] for r in db.execute("PRAGMA table_info(records)")}
+    if not present or "output_hash" in present:
+        return
+    if "execution_key" not in present:
+        db.execute("ALTER TABLE records ADD COLUMN execution_key TEXT")
+    db.execute("ALTER TABLE records ADD COLUMN output_hash TEXT")
+    db.execute(
+        "UPDATE records SET output_hash = CASE WHEN json_valid(CAST(bundle AS TEXT)) THEN"
+        " coalesce(json_extract(CAST(bundle AS TEXT), '$.snapshot.outputHash'), '') END"
+    )
+    unkeyed = db.execute("SELECT certificate_hash, bundle FROM records WHERE execution_key IS NULL")
+    keys = [(key(json.loads(data)), cert) for cert, data in unkeyed.fetchall()]
+    db.executemany("UPDATE records SET execution_key=? WHERE certificate_hash=?", keys)
+    db.execute("DROP INDEX IF EXISTS records_execution_key")
 
 
 def columns(bundle: Mapping[str, Any]) -> tuple[str | None, ...]:

@@ -24,6 +24,11 @@ class RecordQuery:
     limit: int | None = None
 
 
+#: One record as the drift pass reads it (docs/drift.md §4):
+#: ``(certificateHash, executionKey, createdAt, outputHash)``, outputHash ``""`` when absent.
+IndexRow = tuple[str, str, str, str]
+
+
 class RecordStore(Protocol):
     """Content-addressed record storage, keyed by ``certificateHash``."""
 
@@ -36,6 +41,16 @@ class RecordStore(Protocol):
 
     def query(self, query: RecordQuery = RecordQuery()) -> Iterator[dict[str, Any]]:
         """Records matching ``query``, oldest ``createdAt`` first."""
+        ...
+
+    def index_rows(
+        self, since: str | None = None, until: str | None = None, key: str | None = None
+    ) -> Iterator[IndexRow]:
+        """The compact row of every record, from columns the store keeps, without reading
+        or parsing any record: each execution key's records in ``createdAt`` order (keys in
+        no promised order). ``since``/``until`` bound ``createdAt`` (inclusive); ``key``
+        keeps the execution keys starting with it. Records queued for a write on this
+        store object are committed first. Records with no execution key are left out."""
         ...
 
     def set_meta(self, certificate_hash: str, meta: Mapping[str, Any]) -> None:

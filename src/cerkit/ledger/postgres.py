@@ -18,7 +18,7 @@ from typing import Any, Final
 import orjson
 
 from cerkit.errors import OperationalError, Reason, SchemaError
-from cerkit.ledger.base import RecordQuery
+from cerkit.ledger.base import IndexRow, RecordQuery
 from cerkit.ledger.postgres_log import connect
 
 _SCHEMA: Final[str] = """CREATE TABLE IF NOT EXISTS records (
@@ -27,12 +27,25 @@ _SCHEMA: Final[str] = """CREATE TABLE IF NOT EXISTS records (
     entry_point TEXT,
     model TEXT,
     execution_key TEXT,
-    bundle BYTEA NOT NULL)"""
+    bundle BYTEA NOT NULL,
+    output_hash TEXT)"""
 _INDEXES: Final[tuple[str, ...]] = (
     "CREATE INDEX IF NOT EXISTS records_created ON records (created_at)",
-    "CREATE INDEX IF NOT EXISTS records_key ON records (execution_key, created_at)",
+    # Covers the drift pass (docs/drift.md §4): an index-only scan reads its rows.
+    "CREATE INDEX IF NOT EXISTS records_drift ON records (execution_key, created_at)"
+    " INCLUDE (output_hash, certificate_hash)",
     "CREATE INDEX IF NOT EXISTS records_entry ON records (entry_point, created_at)",
 )
+_INSERT: Final[str] = (
+    "INSERT INTO records (certificate_hash, created_at, entry_point, model, execution_key,"
+    " output_hash, bundle) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+    " ON CONFLICT (certificate_hash) DO NOTHING"
+)
+_INDEX_ROWS: Final[str] = (
+    "SELECT certificate_hash, execution_key, created_at, output_hash FROM records"
+)
+#: Rows per round trip of the server-side cursor behind ``index_rows``.
+_ITERSIZE: Final[int] = 10_000
 _SCHEMA_LOCK: Final[int] = 0x63657272
 
 
@@ -57,8 +70,13 @@ def _key(bundle: Mapping[str, Any]) -> str | None:
         return None
 
 
-def _columns(bundle: Mapping[str, Any]) -> tuple[str, str, str | None, str | None, str | None]:
-    """``(certificateHash, createdAt, entry point, model, execution key)`` of a bundle."""
+def _output_hash(bundle: Mapping[str, Any]) -> str:
+    snapshot = bundle.get("snapshot")
+    return str(snapshot.get("outputHash", "")) if isinstance(snapshot, Mapping) else ""
+
+
+def _columns(bundle: Mapping[str, Any]) -> tuple[str | None, ...]:
+    """``(certificateHash, createdAt, entry point, model, execution key, outputHash)``."""
     cert, created = bundle.get("certificateHash"), bundle.get("createdAt")
     if not isinstance(cert, str) or not isinstance(created, str):
         raise SchemaError("a stored record needs certificateHash and createdAt strings")
@@ -74,7 +92,36 @@ def _columns(bundle: Mapping[str, Any]) -> tuple[str, str, str | None, str | Non
         entry if isinstance(entry, str) else None,
         model if isinstance(model, str) else None,
         _key(bundle),
+        _output_hash(bundle),
     )
+
+
+def _migrate(conn: Any) -> None:
+    """Bring a table written by an older cerkit to this schema (inside the caller's
+    transaction): add ``output_hash``, fill it from the stored JSON, and drop the index
+    ``records_drift`` supersedes. A row whose JSON PostgreSQL cannot read keeps ``NULL``;
+    ``index_rows`` computes such rows from the record."""
+    present = {
+        name
+        for (name,) in conn.execute(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND table_name = 'records'"
+        )
+    }
+    if not present or "output_hash" in present:
+        return
+    conn.execute("ALTER TABLE records ADD COLUMN output_hash TEXT")
+    conn.execute("DROP INDEX IF EXISTS records_key")
+    import psycopg
+
+    try:
+        with conn.transaction():  # a savepoint: a bad row leaves every value NULL
+            conn.execute(
+                "UPDATE records SET output_hash = coalesce("
+                "convert_from(bundle, 'UTF8')::jsonb #>> '{snapshot,outputHash}', '')"
+            )
+    except psycopg.Error:
+        pass
 
 
 class PostgresRecordStore:
@@ -86,6 +133,7 @@ class PostgresRecordStore:
         self._lock = threading.Lock()
         with self._errors("create schema"), self._conn.transaction():
             self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+            _migrate(self._conn)
             self._conn.execute(_SCHEMA)
             for statement in _INDEXES:
                 self._conn.execute(statement)
@@ -103,16 +151,12 @@ class PostgresRecordStore:
         row = _columns(bundle)
         data = _dumps(dict(bundle))
         with self._lock, self._errors("put"), self._conn.transaction():
-            cursor = self._conn.execute(
-                "INSERT INTO records VALUES (%s, %s, %s, %s, %s, %s)"
-                " ON CONFLICT (certificate_hash) DO NOTHING",
-                (*row, data),
-            )
+            cursor = self._conn.execute(_INSERT, (*row, data))
             if cursor.rowcount:
                 return True
             meta = bundle.get("meta")
             if isinstance(meta, Mapping) and meta:
-                self._merge_meta_locked(row[0], meta)
+                self._merge_meta_locked(str(row[0]), meta)
             return False
 
     def _merge_meta_locked(self, cert: str, meta: Mapping[str, Any]) -> None:
@@ -179,6 +223,50 @@ class PostgresRecordStore:
             rows = self._conn.execute(sql, params).fetchall()
         for (data,) in rows:
             yield _loads(data)
+
+    def index_rows(
+        self, since: str | None = None, until: str | None = None, key: str | None = None
+    ) -> Iterator[IndexRow]:
+        """The drift pass's compact rows (see :meth:`RecordStore.index_rows`), streamed
+        from a server-side cursor on a connection of its own (an index-only scan of
+        ``records_drift`` once the table is vacuumed); no record is read or parsed."""
+        where, params = [], []
+        for clause, value in (
+            ("starts_with(execution_key, %s)", key or None),
+            ("created_at >= %s", since),
+            ("created_at <= %s", until),
+        ):
+            if value is not None:
+                where.append(clause)
+                params.append(value)
+        sql = _INDEX_ROWS + (" WHERE " + " AND ".join(where) if where else "")
+        return self._stream(sql + " ORDER BY execution_key, created_at", params)
+
+    def _stream(self, sql: str, params: list[str]) -> Iterator[IndexRow]:
+        conn = connect(self.url)
+        try:
+            with (
+                self._errors("index rows"),
+                conn.transaction(),
+                conn.cursor(name="cerkit_index_rows") as cursor,
+            ):
+                cursor.itersize = _ITERSIZE
+                cursor.execute(sql, params)
+                for row in cursor:
+                    if row[1] is not None and row[3] is not None:
+                        yield row
+                    elif (computed := self._computed_row(row[0])) is not None:
+                        yield computed
+        finally:
+            conn.close()
+
+    def _computed_row(self, certificate_hash: str) -> IndexRow | None:
+        """A row whose compact columns are unknown, from its record."""
+        bundle = self.get(certificate_hash)
+        key = _key(bundle) if bundle is not None else None
+        if bundle is None or key is None:
+            return None
+        return (certificate_hash, key, str(bundle["createdAt"]), _output_hash(bundle))
 
     def set_meta(self, certificate_hash: str, meta: Mapping[str, Any]) -> None:
         with self._lock, self._errors("set meta"), self._conn.transaction():

@@ -15,16 +15,19 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
 
 from cerkit.errors import OperationalError, Reason, SchemaError
 from cerkit.ledger import _sqlite_rows as rows
-from cerkit.ledger.base import RecordQuery
+from cerkit.ledger.base import IndexRow, RecordQuery
 
 #: How long a writer waits for another process's transaction before failing.
 BUSY_TIMEOUT_MS: Final[int] = 10_000
+#: Rows fetched per step by :meth:`SQLiteStore.index_rows`: enough to amortize the calls,
+#: few enough to keep memory flat.
+_STREAM_BATCH: Final[int] = 4096
 
 
 class SQLiteStore:
@@ -58,6 +61,7 @@ class SQLiteStore:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             with self._transaction():
+                rows.migrate(self._db, self._execution_key)
                 for statement in filter(str.strip, rows.SCHEMA.split(";")):
                     self._db.execute(statement)
                 self._db.execute(f"PRAGMA user_version={rows.SCHEMA_VERSION}")
@@ -127,6 +131,29 @@ class SQLiteStore:
             self._writer = Writer(self._write_batch, name=f"cerkit-writer:{self.path.name}")
         self._writer.submit(bundle)
 
+    def put_many(self, bundles: Iterable[Mapping[str, Any]]) -> int:
+        """Bulk load: store sealed bundles in one transaction; return how many were new.
+
+        All or nothing: an unsealed bundle or a write error rolls the whole batch back.
+        For imports and benchmarks; large batches (tens of thousands of records) amortize
+        the commit, at the cost of holding the write lock for the whole batch.
+        """
+        batch = list(bundles)
+        for bundle in batch:
+            cert, created = bundle.get("certificateHash"), bundle.get("createdAt")
+            if not isinstance(cert, str) or not cert or not isinstance(created, str):
+                raise SchemaError("only sealed records (certificateHash, createdAt) can be stored")
+        self._own()
+        self._wait_for_writer()
+        try:
+            with self._lock, self._transaction():
+                inserted = [self._insert(b, b["certificateHash"], b["createdAt"]) for b in batch]
+        except sqlite3.Error as exc:
+            raise OperationalError(
+                f"cannot write to {self.path}: {exc}", Reason.STORE_ERROR
+            ) from None
+        return sum(inserted)
+
     def _write_batch(self, bundles: list[Mapping[str, Any]]) -> None:
         try:
             with self._lock, self._transaction():
@@ -155,8 +182,8 @@ class SQLiteStore:
         body = self._environments.reference(self._db, body, queued)
         meta = bundle.get("meta")
         meta_json = rows.dumps(meta) if meta is not None else None
-        key = self._execution_key(bundle)
-        row = (cert, created, *rows.columns(bundle), key, rows.dumps(body), meta_json, rows.now())
+        indexed = (*rows.columns(bundle), self._execution_key(bundle), rows.output_hash(bundle))
+        row = (cert, created, *indexed, rows.dumps(body), meta_json, rows.now())
         cursor = self._db.execute(rows.INSERT, row)
         created_row: bool = cursor.rowcount == 1
         if not created_row and isinstance(meta, Mapping) and meta:
@@ -223,6 +250,61 @@ class SQLiteStore:
             sql += f" LIMIT {int(query.limit)}"
         for row in self._read_all(sql, tuple(params)):
             yield self._bundle(row)
+
+    def index_rows(
+        self, since: str | None = None, until: str | None = None, key: str | None = None
+    ) -> Iterator[IndexRow]:
+        """The drift pass's compact rows (see :meth:`RecordStore.index_rows`).
+
+        One SELECT over the covering index ``records_drift`` on a read-only connection of
+        its own, streamed in batches: no record is read or parsed, and writers on this
+        store are not held up. Queued writes are committed first (read your own writes).
+        A row whose compact columns are unknown (``NULL``: written by an older cerkit
+        after the migration) is computed from its record; a record with no execution key
+        is left out.
+        """
+        self._own()
+        self._wait_for_writer()
+        clauses, params = [], []
+        if key:
+            # A prefix range on the index; keys are ASCII, so U+FFFF sorts after them.
+            clauses.append("execution_key >= ? AND execution_key < ?")
+            params += [key, key + "\uffff"]
+        if since is not None:
+            clauses.append("created_at >= ?")
+            params.append(since)
+        if until is not None:
+            clauses.append("created_at <= ?")
+            params.append(until)
+        sql = rows.INDEX_ROWS
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        return self._stream(sql + " ORDER BY execution_key, created_at", tuple(params))
+
+    def _stream(self, sql: str, params: tuple[str, ...]) -> Iterator[IndexRow]:
+        try:
+            db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+        except sqlite3.Error as exc:
+            raise OperationalError(f"cannot read {self.path}: {exc}", Reason.STORE_ERROR) from None
+        try:
+            cursor = db.execute(sql, params)
+            while batch := cursor.fetchmany(_STREAM_BATCH):
+                for row in batch:
+                    if row[1] is not None and row[3] is not None:
+                        yield row
+                    elif (computed := self._computed_row(row[0])) is not None:
+                        yield computed
+        except sqlite3.Error as exc:
+            raise OperationalError(f"cannot read {self.path}: {exc}", Reason.STORE_ERROR) from None
+        finally:
+            db.close()
+
+    def _computed_row(self, certificate_hash: str) -> IndexRow | None:
+        bundle = self.get(certificate_hash)
+        key = self._execution_key(bundle) if bundle is not None else None
+        if bundle is None or key is None:
+            return None
+        return (certificate_hash, key, str(bundle["createdAt"]), rows.output_hash(bundle))
 
     def set_meta(self, certificate_hash: str, meta: Mapping[str, Any]) -> None:
         self._own()
