@@ -164,20 +164,20 @@ class _Acc:
 def scan(rows: list[Row] | list[tuple[str, str, str, str]]) -> list[_Acc]:
     """The O(n) pass: run-length encode each group's output over time.
 
-    Rows should come in time order (stores return oldest first); a row out of order makes
-    the pass sort by time and start again.
+    Each key's rows should come in time order (stores give them so, keys one after the
+    other or interleaved); a row older than the one before it of its key makes the pass
+    sort by time and start again.
     """
     groups: dict[str, _Acc] = {}
-    previous = ""
     ordered = True
     for cert, key, time, out in rows:
-        if time < previous:
-            ordered = False
-        previous = time
         acc = groups.get(key)
         if acc is None:
             groups[key] = _Acc(key, cert, time, out)
-        elif out == acc.out:
+            continue
+        if time < acc.t:
+            ordered = False
+        if out == acc.out:
             acc.count += 1
             acc.t, acc.last = time, cert
         else:
@@ -202,8 +202,8 @@ def analyze(
     """Group, find change points, explain each, and compare with golden records.
 
     Args:
-        rows: ``(certificateHash, executionKey, time, outputHash)`` per record, best in time
-            order (see :func:`row_of`).
+        rows: ``(certificateHash, executionKey, time, outputHash)`` per record, each key's
+            best in time order (see :func:`row_of` and ``RecordStore.index_rows``).
         load: returns the full bundle of a certificate hash; called only at change points,
             once per group for its label, and for baseline mismatches.
         baseline: golden bundles; every record whose key has a golden record and whose
