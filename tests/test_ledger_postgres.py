@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import uuid
@@ -96,6 +97,66 @@ def test_storing_again_merges_meta_and_set_meta_replaces_it(pg_url: str) -> None
             store.set_meta("sha256:" + "1" * 64, {})
     finally:
         store.close()
+
+
+def _index_row(bundle: dict) -> tuple[str, str, str, str]:
+    from cerkit.drift.key import execution_key
+
+    snapshot = bundle["snapshot"]
+    return (bundle["certificateHash"], execution_key(bundle), bundle["createdAt"],
+            snapshot["outputHash"])  # fmt: skip
+
+
+def test_index_rows_stream_each_key_in_time_order(pg_url: str) -> None:
+    from cerkit.ledger import open_store
+
+    store = open_store(pg_url)
+    try:
+        bundles = [_record(i % 3, created=f"2026-01-0{1 + i}T00:00:00.000Z") for i in range(6)]
+        for bundle in bundles:
+            store.put(bundle)
+        expected = sorted((_index_row(b) for b in bundles), key=lambda r: (r[1], r[2]))
+        assert list(store.index_rows()) == expected
+        since, until = "2026-01-02T00:00:00.000Z", "2026-01-04T00:00:00.000Z"
+        assert list(store.index_rows(since=since, until=until)) == [
+            r for r in expected if since <= r[2] <= until
+        ]
+        key = expected[0][1]
+        assert [r for r in store.index_rows(key=key[:12])] == [r for r in expected if r[1] == key]
+    finally:
+        store.close()
+
+
+def test_an_older_postgres_table_is_migrated_on_open(pg_url: str) -> None:
+    import psycopg
+
+    from cerkit.ledger import open_store
+
+    bundles = [_record(i, created=f"2026-03-0{1 + i}T00:00:00.000Z") for i in range(4)]
+    with psycopg.connect(pg_url, autocommit=True) as conn:  # the table before output_hash
+        conn.execute(
+            "CREATE TABLE records (certificate_hash TEXT PRIMARY KEY, created_at TEXT NOT NULL,"
+            " entry_point TEXT, model TEXT, execution_key TEXT, bundle BYTEA NOT NULL)"
+        )
+        conn.execute("CREATE INDEX records_key ON records (execution_key, created_at)")
+        for b in bundles:
+            row = _index_row(b)
+            conn.execute(
+                "INSERT INTO records VALUES (%s, %s, %s, %s, %s, %s)",
+                (row[0], row[2], "pkg.mod:fn", "gpt-4o", row[1], json.dumps(b).encode()),
+            )
+    store = open_store(pg_url)
+    try:
+        expected = sorted((_index_row(b) for b in bundles), key=lambda r: (r[1], r[2]))
+        assert list(store.index_rows()) == expected
+        assert store.get(bundles[0]["certificateHash"]) == bundles[0]
+    finally:
+        store.close()
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        names = {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes")}
+        assert "records_drift" in names and "records_key" not in names
+        nulls = conn.execute("SELECT count(*) FROM records WHERE output_hash IS NULL")
+        assert nulls.fetchone() == (0,)
 
 
 def _stamp(index: int, cert: str) -> LogEntry:

@@ -241,3 +241,108 @@ def test_records_with_different_environments_keep_their_own(store: SQLiteStore) 
     assert store.get(first["certificateHash"]) == first
     assert store.get(other["certificateHash"]) == other
     assert verify_bundle(store.get(other["certificateHash"])).ok
+
+
+def _expected_rows(bundles: list[dict[str, Any]]) -> list[tuple[str, str, str, str]]:
+    from cerkit.drift.key import execution_key
+
+    rows = [
+        (b["certificateHash"], execution_key(b), b["createdAt"], b["snapshot"]["outputHash"])
+        for b in bundles
+    ]
+    return sorted(rows, key=lambda r: (r[1], r[2]))
+
+
+def test_index_rows_give_each_key_in_time_order_from_the_covering_index(
+    store: SQLiteStore,
+) -> None:
+    bundles = [make(n % 3, when=f"2026-01-0{1 + n % 5}T00:00:00.000Z") for n in range(15)]
+    bundles = list({b["certificateHash"]: b for b in bundles}.values())
+    assert store.put_many(bundles) == len(bundles)
+    assert list(store.index_rows()) == _expected_rows(bundles)
+    since, until = "2026-01-02T00:00:00.000Z", "2026-01-04T00:00:00.000Z"
+    middle = [b for b in bundles if since <= b["createdAt"] <= until]
+    assert list(store.index_rows(since=since, until=until)) == _expected_rows(middle)
+    key = _expected_rows(bundles)[0][1]
+    assert {r[1] for r in store.index_rows(key=key[:12])} == {key}
+    plan = store._db.execute("EXPLAIN QUERY PLAN SELECT certificate_hash, execution_key,"
+                             " created_at, output_hash FROM records INDEXED BY records_drift"
+                             " ORDER BY execution_key, created_at").fetchall()  # fmt: skip
+    assert "COVERING INDEX records_drift" in plan[0][3]
+
+
+def test_index_rows_commit_this_store_objects_queued_records_first(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "ledger.db")
+    try:
+        queued = [make(n) for n in range(10)]
+        for bundle in queued:
+            store.put_later(bundle)
+        assert list(store.index_rows()) == _expected_rows(queued)
+    finally:
+        store.close()
+
+
+def test_put_many_is_all_or_nothing(store: SQLiteStore) -> None:
+    good = make(1)
+    with pytest.raises(SchemaError):
+        store.put_many([good, {"snapshot": {}}])
+    assert store.count() == 0
+    assert store.put_many([good, make(2)]) == 2
+    assert store.put_many([good]) == 0
+
+
+def test_a_row_with_unknown_compact_columns_is_read_from_its_record(store: SQLiteStore) -> None:
+    bundles = [make(n) for n in range(4)]
+    store.put_many(bundles)
+    store._db.execute("UPDATE records SET output_hash = NULL WHERE rowid = 1")
+    store._db.execute("UPDATE records SET execution_key = NULL WHERE rowid = 2")
+    # Keys come in no promised order (a NULL key sorts first); each key's rows in time order.
+    assert sorted(store.index_rows(), key=lambda r: (r[1], r[2])) == _expected_rows(bundles)
+
+
+#: The records table as cerkit wrote it before schema version 2 (no output_hash column).
+OLD_SCHEMA = """
+CREATE TABLE records (certificate_hash TEXT PRIMARY KEY, created_at TEXT NOT NULL,
+    entry_point TEXT, model TEXT, provider TEXT, kind TEXT, status TEXT, execution_key TEXT,
+    bundle BLOB NOT NULL, meta BLOB, stored_at TEXT NOT NULL);
+CREATE TABLE environments (environment_key TEXT PRIMARY KEY, body BLOB NOT NULL);
+CREATE INDEX records_created_at ON records (created_at);
+CREATE INDEX records_execution_key ON records (execution_key, created_at);
+PRAGMA user_version=1;
+"""
+
+
+def write_old_store(path: Path, bundles: list[dict[str, Any]]) -> None:
+    """A version-1 store: full records inline, the first one without its execution key."""
+    from cerkit.drift.key import execution_key
+
+    db = sqlite3.connect(path)
+    db.executescript(OLD_SCHEMA)
+    for n, b in enumerate(bundles):
+        key = execution_key(b) if n else None
+        db.execute(
+            "INSERT INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (b["certificateHash"], b["createdAt"], "app:predict", "m1", "python", "python",
+             "ok", key, json.dumps(b).encode(), None, "2026-01-01T00:00:00.000Z"),
+        )  # fmt: skip
+    db.commit()
+    db.close()
+
+
+def test_a_store_of_the_previous_schema_is_migrated_on_open(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    bundles = [make(n) for n in range(6)]
+    write_old_store(path, bundles)
+    store = SQLiteStore(path)
+    try:
+        assert list(store.index_rows()) == _expected_rows(bundles)
+        assert store.get(bundles[0]["certificateHash"]) == bundles[0]
+        db = sqlite3.connect(path)
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+        assert "records_drift" in names and "records_execution_key" not in names
+        nulls = "SELECT count(*) FROM records WHERE execution_key IS NULL OR output_hash IS NULL"
+        assert db.execute(nulls).fetchone()[0] == 0
+        db.close()
+    finally:
+        store.close()

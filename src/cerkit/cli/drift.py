@@ -46,15 +46,17 @@ def run(args: argparse.Namespace) -> int:
     if args.files and args.store:
         raise UsageError("give record files or --store, not both")
     golden = baseline_bundles(args.baseline) if args.baseline else []
+    key = None
+    if args.key:
+        key = args.key if args.key.startswith("sha256:") else "sha256:" + args.key
     if args.files:
         ledger = ledger_from_files(args.files, args.since)
     else:
-        ledger = ledger_from_store(args.store, args.since, watch=_watch)
+        ledger = ledger_from_store(args.store, args.since, key=key, watch=_watch)
     try:
         rows = ledger.rows
-        if args.key:
-            key = args.key if args.key.startswith("sha256:") else "sha256:" + args.key
-            rows = [r for r in rows if r.key.startswith(key)]
+        if key:
+            rows = [r for r in rows if r[1].startswith(key)]
         timeline = analyze(rows, ledger.load, baseline=golden, watch=_explaining)
     finally:
         ledger.close()

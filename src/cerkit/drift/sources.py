@@ -8,19 +8,18 @@ looked up in the store (``--store``, else ``CERKIT_STORE``, else ``.cerkit/ledge
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
-from cerkit.drift.timeline import Row, row_of
+from cerkit.drift.timeline import row_of
 from cerkit.errors import CerkitError, OperationalError, Reason, SchemaError, UsageError
 from cerkit.jsonio import iter_jsonl, load_file
-from cerkit.ledger.base import RecordQuery, RecordStore
+from cerkit.ledger.base import IndexRow, RecordQuery, RecordStore
 
 #: Wraps an iterable of rows given the expected count (a progress bar on a terminal).
-Watch = Callable[[Iterable[Row], int], Iterable[Row]]
+Watch = Callable[[Iterable[IndexRow], int], Iterable[IndexRow]]
 
 _HASH: Final[re.Pattern[str]] = re.compile(r"(?:sha256:)?([0-9a-f]{6,64})")
 
@@ -100,9 +99,14 @@ def _expand(store: RecordStore, hex_digits: str) -> str:
 
 @dataclass
 class Ledger:
-    """Rows for the timeline pass and a loader for the full records behind them."""
+    """Rows for the timeline pass and a loader for the full records behind them.
 
-    rows: list[Row]
+    ``rows`` are ``(certificateHash, executionKey, time, outputHash)``: :class:`Row` from
+    files, plain tuples from a store (a million :class:`Row` objects would keep the cyclic
+    garbage collector busy; plain tuples of strings it stops tracking).
+    """
+
+    rows: Sequence[IndexRow]
     bundles: dict[str, Mapping[str, Any]] = field(default_factory=dict)
     store: RecordStore | None = None
 
@@ -132,19 +136,24 @@ def ledger_from_files(paths: Iterable[str], since: str | None = None) -> Ledger:
 
 
 def ledger_from_store(
-    url: str | None, since: str | None = None, *, watch: Watch | None = None
+    url: str | None,
+    since: str | None = None,
+    *,
+    key: str | None = None,
+    watch: Watch | None = None,
 ) -> Ledger:
     """Read the rows of every record in the store (each key oldest first), keeping no full
     record.
 
     The rows come from the store's :meth:`~cerkit.ledger.base.RecordStore.index_rows`
     (compact columns kept at write time, no record parsed); a store without it is read
-    record by record. ``watch`` wraps the row iterator (given the record count), e.g. in
-    a progress bar.
+    record by record. ``key`` keeps the execution keys starting with it (a range of the
+    store's index). ``watch`` wraps the row iterator (given the record count), e.g. in a
+    progress bar.
     """
     store = open_record_store(url)
     try:
-        rows_iter: Iterable[Row] = _store_rows(store, since)
+        rows_iter: Iterable[IndexRow] = _store_rows(store, since, key)
         if watch is not None:
             rows_iter = watch(rows_iter, store.count())
         rows = list(rows_iter)
@@ -154,13 +163,13 @@ def ledger_from_store(
     return Ledger(rows, store=store)
 
 
-def _store_rows(store: RecordStore, since: str | None) -> Iterator[Row]:
+def _store_rows(store: RecordStore, since: str | None, key: str | None) -> Iterator[IndexRow]:
     index_rows = getattr(store, "index_rows", None)
     if callable(index_rows):
-        # tuple.__new__ makes each Row without the keyword handling of Row(...): a third
-        # of the cost of reading a row.
-        return map(partial(tuple.__new__, Row), index_rows(since))
-    return (row_of(bundle) for bundle in store.query(RecordQuery(since=since)))
+        rows: Iterator[IndexRow] = index_rows(since, key=key)
+        return rows
+    every = (row_of(bundle) for bundle in store.query(RecordQuery(since=since)))
+    return (r for r in every if key is None or r.key.startswith(key))
 
 
 def baseline_bundles(directory: str) -> list[dict[str, Any]]:
