@@ -17,7 +17,8 @@ Two implementations produce the bytes. The fast path (:func:`canonicalize_fast`)
 value to ``orjson`` (sorted keys) after one pass that rewrites the few numbers whose
 ``orjson`` text differs from ECMAScript's; it declines (returns ``None``) wherever the two are
 not proven equal: keys at or above U+E000, lone surrogates, subclasses and foreign types,
-nesting deeper than orjson allows. The exact path (:func:`canonicalize_exact`) is written
+nesting deeper than orjson allows. Most values need no rewrite; for them a read-only pass
+(:func:`_plain`) replaces the rewriting one. The exact path (:func:`canonicalize_exact`) is written
 after the ECMAScript specification and handles everything. ``tests/test_canonical.py`` checks
 that both agree on every vector and on a randomized corpus, and
 ``tests/test_nexart_interop.py`` checks both against NexArt's own code.
@@ -94,7 +95,7 @@ def canonicalize(value: Any, profile: Profile = DEFAULT_PROFILE) -> bytes:
     """
     strict = _is_strict(profile)
     try:
-        return orjson.dumps(_prepare(value, strict, 0), option=_SORTED)
+        return _fast(value, strict)
     except (FastPathUnavailable, TypeError):
         # TypeError: orjson refuses lone surrogates; the exact path applies the policy.
         return _exact_text(value, strict).encode("utf-8")
@@ -104,7 +105,7 @@ def canonicalize_fast(value: Any, profile: Profile = DEFAULT_PROFILE) -> bytes |
     """The fast path alone: the canonical bytes, or ``None`` where it does not apply."""
     strict = _is_strict(profile)
     try:
-        return orjson.dumps(_prepare(value, strict, 0), option=_SORTED)
+        return _fast(value, strict)
     except (FastPathUnavailable, TypeError):
         return None
 
@@ -127,8 +128,12 @@ def prepare_fast(value: Any, profile: Profile = DEFAULT_PROFILE, *, depth: int =
         FastPathUnavailable: only the exact path applies; call :func:`canonicalize`.
         CanonicalizationError: the value has no canonical form (NaN, infinities).
     """
+    strict = _is_strict(profile)
+    kind = type(value)
     try:
-        return _prepare(value, _is_strict(profile), depth)
+        if (kind is dict or kind is list or kind is tuple) and _plain(value, depth):
+            return value
+        return _prepare(value, strict, depth)
     except TypeError:  # a non-string key: the exact path reports it
         raise FastPathUnavailable from None
 
@@ -222,6 +227,60 @@ def _shortest_digits(x: float) -> tuple[str, int]:
 
 class FastPathUnavailable(Exception):
     """Signal (never escapes :func:`canonicalize`): only the exact path can serialize this."""
+
+
+def _fast(value: Any, strict: bool) -> bytes:
+    """The fast path: orjson's bytes, for a value made ready for orjson where needed.
+
+    Raises:
+        FastPathUnavailable, TypeError: only the exact path applies.
+        CanonicalizationError: the value has no canonical form (NaN, infinities).
+    """
+    kind = type(value)
+    if (kind is dict or kind is list or kind is tuple) and _plain(value, 0):
+        return orjson.dumps(value, option=_SORTED)
+    return orjson.dumps(_prepare(value, strict, 0), option=_SORTED)
+
+
+def _plain(value: Any, depth: int) -> bool:
+    """True when :func:`_prepare` would return ``value`` (a dict, list or tuple) as it is.
+
+    The same checks, read-only: keys below U+E000, members of JSON types only (no
+    subclasses), no number whose orjson text differs from ECMAScript's, no deeper than
+    orjson allows. The common case of sealing and verification; reading keys and values
+    apart and never tracking copies makes it about a third faster than :func:`_prepare`
+    (bench/seal_verify.py).
+    """
+    if depth >= _ORJSON_MAX_DEPTH:
+        return False
+    if type(value) is dict:
+        for key in value:
+            # str.isascii raises TypeError for a non-string key: the exact path reports it.
+            if not _isascii(key) and max(key) >= _HIGH_BMP:
+                return False
+        members = value.values()
+    else:
+        members = value
+    for member in members:
+        kind = type(member)
+        if kind is str or member is None or kind is bool:
+            continue
+        if kind is float:
+            if (
+                (member >= _EXP or member <= -_EXP)
+                and member - member == 0.0
+                and not member.is_integer()
+            ):
+                continue
+            return False
+        if kind is int:
+            if -_MAX_SAFE <= member <= _MAX_SAFE:
+                continue
+            return False
+        if (kind is dict or kind is list or kind is tuple) and _plain(member, depth + 1):
+            continue
+        return False
+    return True
 
 
 def _prepare_number(value: Any, strict: bool) -> Any:

@@ -175,6 +175,8 @@ def certificate_hash(bundle: Mapping[str, Any]) -> HexDigest:
 # and the NexArt fields that may hold anything.
 _NEXART_FIELDS = frozenset(SNAPSHOT_FIELDS)
 _MAYBE_ANY = ("modelVersion", "parameters", "sdkVersion", "appId")
+_MAYBE_ANY_REDACTED = (*_MAYBE_ANY, "prompt")
+_OPTIONAL_HASHED = frozenset(OPTIONAL_HASHED_FIELDS)
 
 
 def validated_certificate_hash(
@@ -196,30 +198,30 @@ def validated_certificate_hash(
     :func:`certificate_hash`.
     """
     snapshot: Any = bundle["snapshot"]
+    view = dict(snapshot)
+    for name, data in payloads.items():
+        if data is not None:
+            view[name] = prepared_fragment(data)
     try:
-        view = dict(snapshot)
-        for name, data in payloads.items():
-            if data is not None:
-                view[name] = prepared_fragment(data)
-        get = snapshot.get
-        for name in _MAYBE_ANY if payloads else (*_MAYBE_ANY, "prompt"):
-            value = get(name)
+        for name in _MAYBE_ANY if payloads else _MAYBE_ANY_REDACTED:
+            value = view.get(name)
             if type(value) is not str and value is not None:  # absent or null: as it is
                 view[name] = prepare_fast(value, profile, depth=2)
-        if not _NEXART_FIELDS.issuperset(snapshot):
-            for name in snapshot.keys() - _NEXART_FIELDS:
+        if not _NEXART_FIELDS.issuperset(view):
+            for name in view.keys() - _NEXART_FIELDS:
                 if not str.isascii(name) and max(name) >= "\ue000":
                     raise FastPathUnavailable  # UTF-16 key order differs (canonical.py)
-                view[name] = prepare_fast(snapshot[name], profile, depth=2)
+                view[name] = prepare_fast(view[name], profile, depth=2)
         payload = {
             "bundleType": BUNDLE_TYPE,
             "createdAt": bundle["createdAt"],
             "snapshot": view,
             "version": BUNDLE_VERSION,
         }
-        for name in OPTIONAL_HASHED_FIELDS:
-            if name in bundle:
-                payload[name] = prepare_fast(bundle[name], profile, depth=1)
+        if not _OPTIONAL_HASHED.isdisjoint(bundle):
+            for name in OPTIONAL_HASHED_FIELDS:
+                if name in bundle:
+                    payload[name] = prepare_fast(bundle[name], profile, depth=1)
         data = dumps_prepared(payload)
     except (FastPathUnavailable, TypeError):  # TypeError: a non-string key
         data = None
