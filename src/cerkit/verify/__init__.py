@@ -41,10 +41,11 @@ def verify_bundle(
     >>> verify_bundle({"bundleType": "nope"}).verdict
     'FAILED'
     """
-    cert = bundle.get("certificateHash", "") if isinstance(bundle, Mapping) else ""
+    is_mapping = type(bundle) is dict or isinstance(bundle, Mapping)
+    cert = bundle.get("certificateHash", "") if is_mapping else ""
     report = Report(certificate_hash=cert if isinstance(cert, str) else "", source=source)
     check_integrity(bundle, report)
-    if not isinstance(bundle, Mapping) or not report.certificate_hash:
+    if not is_mapping or not report.certificate_hash:
         return report
     if nexart_compat:
         report.notes.append("verified in NexArt compatibility mode")

@@ -12,19 +12,25 @@ Steps, numbered as in the code:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
-from cerkit.bundle import profile_for
+from cerkit.bundle import PROTOCOL_PROFILES, profile_for
 from cerkit.canonical import Profile
 from cerkit.digest import payload_digest
 from cerkit.errors import CerkitError, Reason
 from cerkit.schema import bundle_errors, bundle_is_valid, snapshot_errors, snapshot_is_valid
 from cerkit.seal import certificate_hash, validated_certificate_hash
-from cerkit.verify.report import Check, Layer, Report, Status
+from cerkit.verify.report import Check, Layer, Report, Status, passed
 
 _L = Layer.INTEGRITY
 # Looked up once: enum attribute access is slow, and a passing record adds four checks.
-_PASS, _OK = Status.PASS, Reason.OK
+_PASS = Status.PASS
+_INPUT_MISMATCH, _OUTPUT_MISMATCH = Reason.INPUT_HASH_MISMATCH, Reason.OUTPUT_HASH_MISMATCH
+#: The schema entry of a passing record names its protocol: one shared entry per version.
+_SCHEMA_PASSED: Final[Mapping[str, Check]] = {
+    version: Check(_L, "schema", Status.PASS, Reason.OK, "protocol " + version)
+    for version in PROTOCOL_PROFILES
+}
 
 
 def is_redacted(snapshot: Mapping[str, Any]) -> bool:
@@ -43,60 +49,51 @@ def check_integrity(bundle: Any, report: Report) -> bool:
             report.add(_L, "schema", Status.FAIL, Reason.SCHEMA_ERROR, "; ".join(errors))
             return False
     snapshot = bundle["snapshot"]
-    if not isinstance(snapshot, Mapping):
+    if type(snapshot) is not dict and not isinstance(snapshot, Mapping):
         report.add(_L, "schema", Status.FAIL, Reason.SCHEMA_ERROR, "snapshot must be an object")
         return False
-    # (2) protocol version
-    try:
-        profile = profile_for(snapshot)
-    except CerkitError as exc:
-        report.add(_L, "protocol", Status.FAIL, exc.reason, exc.message)
-        return False
+    # (2) protocol version (a dict look-up; profile_for explains what it does not find)
+    protocol = snapshot.get("protocolVersion")
+    profile = PROTOCOL_PROFILES.get(protocol) if type(protocol) is str else None
+    if profile is None:
+        try:
+            profile = profile_for(snapshot)
+        except CerkitError as exc:
+            report.add(_L, "protocol", Status.FAIL, exc.reason, exc.message)
+            return False
     # (3) snapshot shape
-    redacted = is_redacted(snapshot)
+    redacted = "input" not in snapshot and "output" not in snapshot  # is_redacted, inlined
     if not snapshot_is_valid(snapshot, redacted=redacted, digests=False):
         errors = snapshot_errors(snapshot, redacted=redacted)
         if errors:
             report.add(_L, "schema", Status.FAIL, Reason.SCHEMA_ERROR, "; ".join(errors))
             return False
     # (4) input and output hashes
-    found: list[Check] = []
     payloads: dict[str, bytes | None] = {}
-    if not redacted:
-        for name, mismatch in _PAYLOADS:
-            found.append(_check_payload(snapshot, name, mismatch, profile, payloads))
-    ok = redacted or (found[0].status is _PASS and found[1].status is _PASS)
+    if redacted:
+        found: list[Check] = []
+        ok = True
+    else:
+        found = [
+            _check_payload(snapshot, "input", _INPUT_MISMATCH, profile, payloads),
+            _check_payload(snapshot, "output", _OUTPUT_MISMATCH, profile, payloads),
+        ]
+        ok = found[0].status is _PASS and found[1].status is _PASS
     # (5) certificate hash, reusing the canonical bytes of input and output from (4) and
     # the types the schema checks (1) and (3) proved
-    try:
-        if redacted or len(payloads) == 2:
-            expected = validated_certificate_hash(bundle, profile, payloads)
-        else:
-            expected = certificate_hash(bundle)
-    except CerkitError as exc:
-        found.append(Check(_L, "certificate_hash", Status.FAIL, exc.reason, exc.message))
-        ok = False
-    else:
-        if expected != bundle["certificateHash"]:
-            found.append(
-                Check(
-                    _L,
-                    "certificate_hash",
-                    Status.FAIL,
-                    Reason.CERTIFICATE_HASH_MISMATCH,
-                    f"recomputed {expected}",
-                )
-            )
-            ok = False
-        else:
-            found.append(Check(_L, "certificate_hash", _PASS, _OK, expected))
+    found.append(_check_certificate(bundle, profile, payloads, redacted))
+    ok = ok and found[-1].status is _PASS
     if not ok:
         errors = bundle_errors(bundle) or snapshot_errors(snapshot, redacted=redacted)
         if errors:  # a malformed digest
             report.add(_L, "schema", Status.FAIL, Reason.SCHEMA_ERROR, "; ".join(errors))
             return False
     checks = report.checks
-    checks.append(Check(_L, "schema", _PASS, _OK, "protocol " + snapshot["protocolVersion"]))
+    version = snapshot["protocolVersion"]
+    checks.append(
+        _SCHEMA_PASSED.get(version)
+        or Check(_L, "schema", Status.PASS, Reason.OK, "protocol " + version)
+    )
     if redacted:
         report.add(
             _L,
@@ -106,11 +103,8 @@ def check_integrity(bundle: Any, report: Report) -> bool:
             "input and output are redacted; only their hashes are sealed",
         )
         report.notes.append("redacted record: input and output were removed before sealing")
-    checks.extend(found)
+    checks += found
     return ok
-
-
-_PAYLOADS = (("input", Reason.INPUT_HASH_MISMATCH), ("output", Reason.OUTPUT_HASH_MISMATCH))
 
 
 def _check_payload(
@@ -126,4 +120,28 @@ def _check_payload(
         return Check(_L, f"{name}_hash", Status.FAIL, exc.reason, exc.message)
     if expected != snapshot[name + "Hash"]:
         return Check(_L, f"{name}_hash", Status.FAIL, mismatch, f"recomputed {expected}")
-    return Check(_L, name + "_hash", _PASS, _OK, expected)
+    return passed(_L, name + "_hash", expected)
+
+
+def _check_certificate(
+    bundle: Mapping[str, Any],
+    profile: Profile,
+    payloads: dict[str, bytes | None],
+    redacted: bool,
+) -> Check:
+    try:
+        if redacted or len(payloads) == 2:
+            expected = validated_certificate_hash(bundle, profile, payloads)
+        else:
+            expected = certificate_hash(bundle)
+    except CerkitError as exc:
+        return Check(_L, "certificate_hash", Status.FAIL, exc.reason, exc.message)
+    if expected != bundle["certificateHash"]:
+        return Check(
+            _L,
+            "certificate_hash",
+            Status.FAIL,
+            Reason.CERTIFICATE_HASH_MISMATCH,
+            f"recomputed {expected}",
+        )
+    return passed(_L, "certificate_hash", expected)

@@ -72,6 +72,16 @@ class Check(NamedTuple):
         }
 
 
+_new_tuple = tuple.__new__
+_PASS, _OK = Status.PASS, Reason.OK  # enum attribute access is slow
+
+
+def passed(layer: Layer, name: str, message: str) -> Check:
+    """``Check(layer, name, Status.PASS, Reason.OK, message)``, built without the named
+    tuple's Python-level constructor: a verified record adds several (bench/seal_verify.py)."""
+    return _new_tuple(Check, (layer, name, _PASS, _OK, message))
+
+
 @dataclass(slots=True)
 class Report:
     """Everything a verification found about one record."""
