@@ -28,6 +28,12 @@ BUSY_TIMEOUT_MS: Final[int] = 10_000
 #: Rows fetched per step by :meth:`SQLiteStore.index_rows`: enough to amortize the calls,
 #: few enough to keep memory flat.
 _STREAM_BATCH: Final[int] = 4096
+#: Memory-mapped reads for :meth:`SQLiteStore.index_rows` (SQLite caps this at 2 GiB): the
+#: kernel reads ahead around each page fault, where ``read()`` fetches one page at a time.
+#: The index of a store filled over time is scattered through the file; reading that of a
+#: 1,000,000-record store from disk took 6.1 s with ``read()`` and 3.3 s mapped
+#: (``bench/drift.py --cold``); from the page cache both take 0.7 s. Read-only connection.
+MMAP_BYTES: Final[int] = 1 << 31
 
 
 class SQLiteStore:
@@ -284,6 +290,7 @@ class SQLiteStore:
     def _stream(self, sql: str, params: tuple[str, ...]) -> Iterator[IndexRow]:
         try:
             db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+            db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
         except sqlite3.Error as exc:
             raise OperationalError(f"cannot read {self.path}: {exc}", Reason.STORE_ERROR) from None
         try:
