@@ -57,6 +57,7 @@ _INF: Final[float] = float("inf")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _encode_js_string: Callable[[str], str] = json.encoder.encode_basestring
 _isascii = str.isascii
+_dumps = orjson.dumps
 
 
 class CanonicalFragment:
@@ -93,9 +94,13 @@ def canonicalize(value: Any, profile: Profile = DEFAULT_PROFILE) -> bytes:
     >>> canonicalize({"b": 1.0, "a": [1e21, 1e-7, "\\u2028"]})
     b'{"a":[1e+21,1e-7,"\\xe2\\x80\\xa8"],"b":1}'
     """
-    strict = _is_strict(profile)
+    strict = profile != "nexart-v1" and _is_strict(profile)
+    kind = type(value)
     try:
-        return _fast(value, strict)
+        # _fast, inlined: this runs twice for every record sealed or verified.
+        if (kind is dict or kind is list or kind is tuple) and _plain(value, 0):
+            return _dumps(value, option=_SORTED)
+        return _dumps(_prepare(value, strict, 0), option=_SORTED)
     except (FastPathUnavailable, TypeError):
         # TypeError: orjson refuses lone surrogates; the exact path applies the policy.
         return _exact_text(value, strict).encode("utf-8")
@@ -128,7 +133,7 @@ def prepare_fast(value: Any, profile: Profile = DEFAULT_PROFILE, *, depth: int =
         FastPathUnavailable: only the exact path applies; call :func:`canonicalize`.
         CanonicalizationError: the value has no canonical form (NaN, infinities).
     """
-    strict = _is_strict(profile)
+    strict = profile != "nexart-v1" and _is_strict(profile)
     kind = type(value)
     try:
         if (kind is dict or kind is list or kind is tuple) and _plain(value, depth):

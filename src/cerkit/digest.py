@@ -14,6 +14,7 @@ HexDigest = NewType("HexDigest", str)
 PREFIX: Final[str] = "sha256:"
 DIGEST_PATTERN: Final[re.Pattern[str]] = re.compile(r"sha256:[0-9a-f]{64}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_sha256 = hashlib.sha256
 
 
 def sha256_hex(data: bytes) -> HexDigest:
@@ -52,9 +53,9 @@ def payload_digest(
             data = value.encode("utf-8")
         except UnicodeEncodeError:
             data = utf8_bytes(value)
-        return HexDigest(PREFIX + hashlib.sha256(data).hexdigest()), None
+        return HexDigest(PREFIX + _sha256(data).hexdigest()), None
     data = canonicalize(value, profile)
-    return HexDigest(PREFIX + hashlib.sha256(data).hexdigest()), data
+    return HexDigest(PREFIX + _sha256(data).hexdigest()), data
 
 
 def is_digest(value: object) -> bool:

@@ -89,18 +89,26 @@ def _build_snapshot(
     payload_in, payload_out = get("input"), get("output")
     input_hash, input_bytes = payload_digest(payload_in, profile)
     output_hash, output_bytes = payload_digest(payload_out, profile)
-    timestamp = get("timestamp")
+    execution_id, timestamp, provider, model, prompt = (
+        get("executionId"),
+        get("timestamp"),
+        get("provider"),
+        get("model"),
+        get("prompt"),
+    )
+    if timestamp is None:
+        timestamp = now()
     sdk_version = get("sdkVersion")
     snapshot: dict[str, Any] = {
         "type": SNAPSHOT_TYPE,
         "protocolVersion": protocol,
         "executionSurface": EXECUTION_SURFACE,
-        "executionId": get("executionId"),
-        "timestamp": timestamp if timestamp is not None else now(),
-        "provider": get("provider"),
-        "model": get("model"),
+        "executionId": execution_id,
+        "timestamp": timestamp,
+        "provider": provider,
+        "model": model,
         "modelVersion": get("modelVersion"),
-        "prompt": get("prompt"),
+        "prompt": prompt,
         "input": payload_in,
         "inputHash": input_hash,
         "parameters": {
@@ -122,18 +130,11 @@ def _build_snapshot(
         snapshot.update((k, v) for k, v in args.items() if k not in _KNOWN_ARGUMENTS)
     # The caller-given part of schema.snapshot_is_valid (sealing computed the rest); when
     # it says no, the authoritative snapshot_errors decides and explains.
-    execution_id, stamp, provider, model, prompt = (
-        snapshot["executionId"],
-        snapshot["timestamp"],
-        snapshot["provider"],
-        snapshot["model"],
-        snapshot["prompt"],
-    )
     if not (
         type(execution_id) is str
         and execution_id
-        and type(stamp) is str
-        and stamp
+        and type(timestamp) is str
+        and timestamp
         and type(provider) is str
         and provider
         and type(model) is str
