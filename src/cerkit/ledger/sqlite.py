@@ -33,6 +33,9 @@ _STREAM_BATCH: Final[int] = 4096
 #: The index of a store filled over time is scattered through the file; reading that of a
 #: 1,000,000-record store from disk took 6.1 s with ``read()`` and 3.3 s mapped
 #: (``bench/drift.py --cold``); from the page cache both take 0.7 s. Read-only connection.
+#: The mapped pages count in the process's RSS (2.3 GB for ``cerkit drift`` over that
+#: store, against 0.7 GB with ``read()``), but they are the page cache's clean pages,
+#: which the kernel reclaims as with any read.
 MMAP_BYTES: Final[int] = 1 << 31
 
 
