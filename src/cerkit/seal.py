@@ -71,9 +71,10 @@ def create_snapshot(args: Mapping[str, Any], *, now: Clock = iso_now) -> dict[st
 
 def _build_snapshot(
     args: Mapping[str, Any], now: Clock
-) -> tuple[dict[str, Any], dict[str, bytes | None], Profile]:
+) -> tuple[dict[str, Any], dict[str, bytes | None], Profile, bool]:
     """The snapshot, the canonical bytes of its input and output (see
-    :func:`validated_certificate_hash`), and its canonical profile."""
+    :func:`validated_certificate_hash`), its canonical profile, and whether it has extra
+    fields."""
     if type(args) is not dict and not isinstance(args, Mapping):
         raise SchemaError("createSnapshot arguments must be a JSON object")
     get = args.get
@@ -126,7 +127,8 @@ def _build_snapshot(
         snapshot["parameters"].update(
             (k, v) for k, v in parameters.items() if k not in _NEXART_PARAMETERS
         )
-    if not _KNOWN_ARGUMENTS.issuperset(args):
+    extras = not _KNOWN_ARGUMENTS.issuperset(args)
+    if extras:
         snapshot.update((k, v) for k, v in args.items() if k not in _KNOWN_ARGUMENTS)
     # The caller-given part of schema.snapshot_is_valid (sealing computed the rest); when
     # it says no, the authoritative snapshot_errors decides and explains.
@@ -147,7 +149,7 @@ def _build_snapshot(
         errors = snapshot_errors(snapshot)
         if errors:
             raise SchemaError("; ".join(errors))
-    return snapshot, {"input": input_bytes, "output": output_bytes}, profile
+    return snapshot, {"input": input_bytes, "output": output_bytes}, profile, extras
 
 
 # createSnapshot arguments that name snapshot fields (the rest are extra fields, kept).
@@ -199,7 +201,17 @@ def validated_certificate_hash(
     :func:`certificate_hash`.
     """
     snapshot: Any = bundle["snapshot"]
-    view = dict(snapshot)
+    return _certificate_digest(bundle, profile, payloads, not _NEXART_FIELDS.issuperset(snapshot))
+
+
+def _certificate_digest(
+    bundle: Mapping[str, Any],
+    profile: Profile,
+    payloads: Mapping[str, bytes | None],
+    extras: bool,
+) -> HexDigest:
+    """:func:`validated_certificate_hash`, told whether the snapshot has extra fields."""
+    view = dict(bundle["snapshot"])
     for name, data in payloads.items():
         if data is not None:
             view[name] = prepared_fragment(data)
@@ -208,7 +220,7 @@ def validated_certificate_hash(
             value = view.get(name)
             if type(value) is not str and value is not None:  # absent or null: as it is
                 view[name] = prepare_fast(value, profile, depth=2)
-        if not _NEXART_FIELDS.issuperset(view):
+        if extras:
             for name in view.keys() - _NEXART_FIELDS:
                 if not str.isascii(name) and max(name) >= "\ue000":
                     raise FastPathUnavailable  # UTF-16 key order differs (canonical.py)
@@ -250,55 +262,32 @@ def seal(
         SchemaError: ``created_at`` is given and is not a non-empty string.
         UnsupportedProtocolError, CanonicalizationError: the snapshot cannot be hashed.
     """
-    return _seal(
-        snapshot,
-        None,
-        created_at,
-        now,
-        "nexart-v1",
-        context,
-        context_summary,
-        policy_evaluation,
-        meta,
-    )
+    bundle = _envelope(snapshot, created_at, now)
+    for name, value in (
+        ("context", context),
+        ("contextSummary", context_summary),
+        ("policyEvaluation", policy_evaluation),
+    ):
+        if value is not None:
+            bundle[name] = value
+    bundle["certificateHash"] = certificate_hash(bundle)
+    if meta is not None:
+        bundle["meta"] = dict(meta)
+    return bundle
 
 
-def _seal(
-    snapshot: Mapping[str, Any],
-    payloads: Mapping[str, bytes | None] | None,
-    created_at: str | None,
-    now: Clock,
-    profile: Profile = "nexart-v1",
-    context: Any = None,
-    context_summary: Any = None,
-    policy_evaluation: Any = None,
-    meta: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
+def _envelope(snapshot: Mapping[str, Any], created_at: str | None, now: Clock) -> dict[str, Any]:
+    """The bundle around ``snapshot``, its ``certificateHash`` still to be computed."""
     created = created_at if created_at is not None else now()
     if type(created) is not str or not created:
         raise SchemaError("createdAt must be a non-empty string")
-    bundle: dict[str, Any] = {
+    return {
         "bundleType": BUNDLE_TYPE,
         "certificateHash": "",
         "createdAt": created,
         "version": BUNDLE_VERSION,
         "snapshot": snapshot,
     }
-    if context is not None or context_summary is not None or policy_evaluation is not None:
-        for name, value in (
-            ("context", context),
-            ("contextSummary", context_summary),
-            ("policyEvaluation", policy_evaluation),
-        ):
-            if value is not None:
-                bundle[name] = value
-    if payloads is None:
-        bundle["certificateHash"] = certificate_hash(bundle)
-    else:
-        bundle["certificateHash"] = validated_certificate_hash(bundle, profile, payloads)
-    if meta is not None:
-        bundle["meta"] = dict(meta)
-    return bundle
 
 
 def seal_args(
@@ -307,10 +296,13 @@ def seal_args(
     """``create_snapshot`` then ``seal``: one call from arguments to a sealed bundle.
 
     Equal to ``seal(create_snapshot(args), created_at=created_at)``, but serializes a
-    non-string ``input`` or ``output`` once rather than twice.
+    non-string ``input`` or ``output`` once rather than twice, and does not re-check what
+    building the snapshot proved.
     """
-    snapshot, payloads, profile = _build_snapshot(args, now)
-    return _seal(snapshot, payloads, created_at, now, profile)
+    snapshot, payloads, profile, extras = _build_snapshot(args, now)
+    bundle = _envelope(snapshot, created_at, now)
+    bundle["certificateHash"] = _certificate_digest(bundle, profile, payloads, extras)
+    return bundle
 
 
 __all__ = [
