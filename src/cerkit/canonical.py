@@ -44,6 +44,7 @@ DEFAULT_PROFILE: Final[Profile] = "nexart-v1"
 MAX_DEPTH: Final[int] = 512
 
 _MAX_SAFE: Final[int] = 2**53
+_MIN_SAFE: Final[int] = -_MAX_SAFE
 _SORTED: Final[int] = orjson.OPT_SORT_KEYS
 # orjson refuses to nest deeper than 254 levels; deeper values take the exact path.
 _ORJSON_MAX_DEPTH: Final[int] = 250
@@ -267,10 +268,21 @@ def _plain(value: Any, depth: int) -> bool:
     else:
         members = value
     for member in members:
+        # Tests ordered by how often each type occurs in LLM payloads: strings, then
+        # containers, integers (token counts) and floats.
         kind = type(member)
-        if kind is str or member is None or kind is bool:
+        if kind is str:
             continue
+        if kind is dict or kind is list:
+            if _plain(member, depth + 1):
+                continue
+            return False
+        if kind is int:
+            if _MIN_SAFE <= member <= _MAX_SAFE:
+                continue
+            return False
         if kind is float:
+            # As in _prepare: finite, not tiny, not integral.
             if (
                 (member >= _EXP or member <= -_EXP)
                 and member - member == 0.0
@@ -278,11 +290,7 @@ def _plain(value: Any, depth: int) -> bool:
             ):
                 continue
             return False
-        if kind is int:
-            if -_MAX_SAFE <= member <= _MAX_SAFE:
-                continue
-            return False
-        if (kind is dict or kind is list or kind is tuple) and _plain(member, depth + 1):
+        if member is None or kind is bool or (kind is tuple and _plain(member, depth + 1)):
             continue
         return False
     return True
