@@ -6,15 +6,18 @@ words with usage counts, float parameters), generated from a fixed seed. Both ce
 NexArt start from in-memory objects.
 
 * cerkit seal: ``seal_args`` (createSnapshot + sealCer semantics, all checks).
-* cerkit verify: ``verify_bundle`` (integrity layer, full report).
+* cerkit verify: ``verify_bundle`` (full report: the records carry no producer signature
+  and no attestation, so layers 2-4 are reported SKIPPED, as for NexArt's ``verifyCer``,
+  which checks integrity only).
 * NexArt: ``sealCer(createSnapshot(args))`` and ``verifyCer`` in bench/nexart_bench.mjs.
 * floor: the same three SHA-256 digests (input, output, certificate payload) over bytes
   from orjson with sorted keys: the fastest serializer here, not JavaScript-exact, so no
   correct implementation can beat it by much.
 
 Run ``python bench/seal_verify.py`` (a table) or ``--json`` (one object). Figures are the
-median of several repeats, in microseconds per record; other processes on the machine add
-noise, so compare ratios from the same run.
+median of several repeats, in microseconds per record, each timed pass right after an
+untimed warm-up pass of the same contender (see :func:`run`); other processes on the
+machine add noise, so compare ratios from the same run.
 """
 
 from __future__ import annotations
@@ -177,24 +180,23 @@ class NexArtRunner:
         self._file.close()
 
 
-def _passes(
-    records: list[dict[str, Any]], rounds: int
-) -> tuple[dict[str, Callable[[], None]], float]:
-    """Timed passes over the records for cerkit and the floor, and the mean record size."""
+def _passes(records: list[dict[str, Any]]) -> tuple[dict[str, Callable[[int], None]], float]:
+    """Passes (``rounds`` times over the records) for cerkit and the floor, and the mean
+    record size."""
     bundles = [seal_args(args, created_at=CREATED_AT) for args in records]
     assert all(verify_bundle(bundle).ok for bundle in bundles)
 
-    def seal_all() -> None:
+    def seal_all(rounds: int) -> None:
         for _ in range(rounds):
             for args in records:
                 seal_args(args, created_at=CREATED_AT)
 
-    def verify_all() -> None:
+    def verify_all(rounds: int) -> None:
         for _ in range(rounds):
             for bundle in bundles:
                 verify_bundle(bundle)
 
-    def floor_all() -> None:
+    def floor_all(rounds: int) -> None:
         dumps, sha256, option = orjson.dumps, hashlib.sha256, orjson.OPT_SORT_KEYS
         for _ in range(rounds):
             for bundle in bundles:
@@ -215,27 +217,36 @@ def _passes(
 
 def run(count: int, rounds: int, repeats: int) -> dict[str, Any]:
     """Measure everything, interleaved: each repeat times one pass of every contender, so a
-    burst of load from other processes hits all of them alike. Medians over the repeats."""
+    burst of load from other processes hits all of them alike. Medians over the repeats.
+
+    Each timed pass directly follows an untimed warm-up pass of the same contender (one
+    round over the records for Python; one pass for Node, whose runner only does full
+    passes). Without it, a pass that comes right after the other process pays for the
+    caches that process evicted, and the rotated order (rotation keeps who follows whom)
+    charged that to cerkit's seal in nine passes out of ten, to verify in two, to the
+    floor never.
+    """
     records = make_records(count)
-    passes, size = _passes(records, rounds)
+    passes, size = _passes(records)
     nexart = NexArtRunner(records, rounds)
     operations = rounds * len(records)
     samples: dict[str, list[float]] = {name: [] for name in ("seal", "verify", "floor")}
     samples |= {"nexart_seal": [], "nexart_verify": []}
     try:
         for name in ("seal", "verify", "floor"):
-            passes[name]()  # warm up
+            passes[name](rounds)  # warm up
         order = [*passes, "nexart_seal", "nexart_verify"]
         for repeat in range(repeats):
-            # Rotate the order, so no contender always follows the same one (the Node
-            # process evicts Python's data from the caches, and the other way round).
+            # Rotate the order, so that a burst of load does not always hit the same one.
             shift = repeat % len(order)
             for name in order[shift:] + order[:shift]:
                 if name.startswith("nexart_"):
+                    nexart.time(name.removeprefix("nexart_"))  # warm-up pass, not counted
                     samples[name].append(nexart.time(name.removeprefix("nexart_")))
                     continue
+                passes[name](1)  # warm-up round, not counted
                 start = time.perf_counter_ns()
-                passes[name]()
+                passes[name](rounds)
                 samples[name].append((time.perf_counter_ns() - start) / 1000 / operations)
     finally:
         nexart.close()
