@@ -44,6 +44,7 @@ from cerkit.errors import SchemaError
 from cerkit.schema import parameter_errors, parameters_are_valid, snapshot_errors
 
 Clock = Callable[[], str]
+_sha256 = hashlib.sha256
 
 
 def iso_now() -> str:
@@ -73,8 +74,8 @@ def _build_snapshot(
     args: Mapping[str, Any], now: Clock
 ) -> tuple[dict[str, Any], dict[str, bytes | None], Profile, bool]:
     """The snapshot, the canonical bytes of its input and output (see
-    :func:`validated_certificate_hash`), its canonical profile, and whether it has extra
-    fields."""
+    :func:`validated_certificate_hash`), its canonical profile, and whether it is simple:
+    no extra fields, and ``modelVersion``, ``sdkVersion`` and ``appId`` strings or null."""
     if type(args) is not dict and not isinstance(args, Mapping):
         raise SchemaError("createSnapshot arguments must be a JSON object")
     get = args.get
@@ -99,7 +100,7 @@ def _build_snapshot(
     )
     if timestamp is None:
         timestamp = now()
-    sdk_version = get("sdkVersion")
+    model_version, sdk_version, app_id = get("modelVersion"), get("sdkVersion"), get("appId")
     snapshot: dict[str, Any] = {
         "type": SNAPSHOT_TYPE,
         "protocolVersion": protocol,
@@ -108,7 +109,7 @@ def _build_snapshot(
         "timestamp": timestamp,
         "provider": provider,
         "model": model,
-        "modelVersion": get("modelVersion"),
+        "modelVersion": model_version,
         "prompt": prompt,
         "input": payload_in,
         "inputHash": input_hash,
@@ -121,7 +122,7 @@ def _build_snapshot(
         "output": payload_out,
         "outputHash": output_hash,
         "sdkVersion": sdk_version if sdk_version is not None else DEFAULT_SDK_VERSION,
-        "appId": get("appId"),
+        "appId": app_id,
     }
     if not _NEXART_PARAMETERS.issuperset(parameters):
         snapshot["parameters"].update(
@@ -149,7 +150,13 @@ def _build_snapshot(
         errors = snapshot_errors(snapshot)
         if errors:
             raise SchemaError("; ".join(errors))
-    return snapshot, {"input": input_bytes, "output": output_bytes}, profile, extras
+    simple = (
+        not extras
+        and (model_version is None or type(model_version) is str)
+        and (sdk_version is None or type(sdk_version) is str)
+        and (app_id is None or type(app_id) is str)
+    )
+    return snapshot, {"input": input_bytes, "output": output_bytes}, profile, simple
 
 
 # createSnapshot arguments that name snapshot fields (the rest are extra fields, kept).
@@ -171,7 +178,7 @@ def certificate_hash(bundle: Mapping[str, Any]) -> HexDigest:
     for name in OPTIONAL_HASHED_FIELDS:
         if name in bundle:
             payload[name] = bundle[name]
-    return HexDigest(PREFIX + hashlib.sha256(canonicalize(payload, profile)).hexdigest())
+    return HexDigest(PREFIX + _sha256(canonicalize(payload, profile)).hexdigest())
 
 
 # Snapshot fields that the schema checks prove to be strings (prompt too, unless redacted),
@@ -201,17 +208,7 @@ def validated_certificate_hash(
     :func:`certificate_hash`.
     """
     snapshot: Any = bundle["snapshot"]
-    return _certificate_digest(bundle, profile, payloads, not _NEXART_FIELDS.issuperset(snapshot))
-
-
-def _certificate_digest(
-    bundle: Mapping[str, Any],
-    profile: Profile,
-    payloads: Mapping[str, bytes | None],
-    extras: bool,
-) -> HexDigest:
-    """:func:`validated_certificate_hash`, told whether the snapshot has extra fields."""
-    view = dict(bundle["snapshot"])
+    view = dict(snapshot)
     for name, data in payloads.items():
         if data is not None:
             view[name] = prepared_fragment(data)
@@ -220,7 +217,7 @@ def _certificate_digest(
             value = view.get(name)
             if type(value) is not str and value is not None:  # absent or null: as it is
                 view[name] = prepare_fast(value, profile, depth=2)
-        if extras:
+        if not _NEXART_FIELDS.issuperset(view):
             for name in view.keys() - _NEXART_FIELDS:
                 if not str.isascii(name) and max(name) >= "\ue000":
                     raise FastPathUnavailable  # UTF-16 key order differs (canonical.py)
@@ -240,7 +237,41 @@ def _certificate_digest(
         data = None
     if data is None:
         return certificate_hash(bundle)
-    return HexDigest(PREFIX + hashlib.sha256(data).hexdigest())
+    return HexDigest(PREFIX + _sha256(data).hexdigest())
+
+
+def _simple_certificate_hash(
+    bundle: dict[str, Any], profile: Profile, payloads: Mapping[str, bytes | None]
+) -> HexDigest:
+    """:func:`validated_certificate_hash` of a bundle :func:`seal_args` is building, whose
+    snapshot is simple (see :func:`_build_snapshot`): every field but input, output and
+    parameters is a string or null, so only those three need their prepared forms. The
+    snapshot has not been handed to anyone yet, so rather than copy it, it is serialized
+    with the three swapped in, and they are put back."""
+    snapshot = bundle["snapshot"]
+    originals = snapshot["input"], snapshot["output"], snapshot["parameters"]
+    input_bytes, output_bytes = payloads["input"], payloads["output"]
+    try:
+        if input_bytes is not None:
+            snapshot["input"] = prepared_fragment(input_bytes)
+        if output_bytes is not None:
+            snapshot["output"] = prepared_fragment(output_bytes)
+        snapshot["parameters"] = prepare_fast(originals[2], profile, depth=2)
+        data = dumps_prepared(
+            {
+                "bundleType": BUNDLE_TYPE,
+                "createdAt": bundle["createdAt"],
+                "snapshot": snapshot,
+                "version": BUNDLE_VERSION,
+            }
+        )
+    except FastPathUnavailable:
+        data = None
+    finally:
+        snapshot["input"], snapshot["output"], snapshot["parameters"] = originals
+    if data is None:
+        return certificate_hash(bundle)
+    return HexDigest(PREFIX + _sha256(data).hexdigest())
 
 
 def seal(
@@ -299,9 +330,12 @@ def seal_args(
     non-string ``input`` or ``output`` once rather than twice, and does not re-check what
     building the snapshot proved.
     """
-    snapshot, payloads, profile, extras = _build_snapshot(args, now)
+    snapshot, payloads, profile, simple = _build_snapshot(args, now)
     bundle = _envelope(snapshot, created_at, now)
-    bundle["certificateHash"] = _certificate_digest(bundle, profile, payloads, extras)
+    if simple:
+        bundle["certificateHash"] = _simple_certificate_hash(bundle, profile, payloads)
+    else:
+        bundle["certificateHash"] = validated_certificate_hash(bundle, profile, payloads)
     return bundle
 
 
