@@ -46,11 +46,6 @@ def _non_empty_string(snapshot: Mapping[str, Any], name: str) -> bool:
     return isinstance(value, str) and value != ""
 
 
-def _fast_number(value: Any) -> bool:
-    kind = type(value)
-    return kind is int or (kind is float and value - value == 0.0)  # inf - inf and NaN are NaN
-
-
 def _fast_digest(value: Any) -> bool:
     return type(value) is str and len(value) == 71 and DIGEST_PATTERN.fullmatch(value) is not None
 
@@ -75,8 +70,8 @@ def parameters_are_valid(parameters: Any) -> bool:
     return (
         (type(temperature) is int or (type(temperature) is float and temperature * 0 == 0))
         and (type(max_tokens) is int or (type(max_tokens) is float and max_tokens * 0 == 0))
-        and (top_p is None or _fast_number(top_p))
-        and (seed is None or _fast_number(seed))
+        and (top_p is None or type(top_p) is int or (type(top_p) is float and top_p * 0 == 0))
+        and (seed is None or type(seed) is int or (type(seed) is float and seed * 0 == 0))
     )
 
 
