@@ -26,13 +26,12 @@ corpus, and ``tests/test_nexart_interop.py`` checks both against NexArt's own co
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable
 from typing import Any, Final, Literal
 
 import orjson
 
+from cerkit._jsformat import js_number, js_string, utf16_sort_key
 from cerkit.errors import CanonicalizationError
 
 Profile = Literal["nexart-v1", "jcs-v1"]
@@ -55,8 +54,6 @@ _HIGH_BMP: Final[str] = "\ue000"
 _ORJSON_EXPONENT_BELOW: Final[float] = 1e-5
 _EXP: Final[float] = _ORJSON_EXPONENT_BELOW
 _INF: Final[float] = float("inf")
-_SURROGATE = re.compile("[\ud800-\udfff]")
-_encode_js_string: Callable[[str], str] = json.encoder.encode_basestring
 _isascii = str.isascii
 _dumps = orjson.dumps
 
@@ -170,65 +167,6 @@ def _is_strict(profile: str) -> bool:
     if profile == "jcs-v1":
         return True
     raise CanonicalizationError(f"unknown canonicalization profile {profile!r}")
-
-
-def js_number(value: float | int, strict: bool = False) -> str:
-    """Format a number as ECMAScript ``Number.prototype.toString`` (ES2023 §6.1.6.1.20).
-
-    Integers are first converted to the nearest double (round half to even, as JavaScript's
-    parser does); with ``strict`` an integer that a double cannot hold exactly is an error.
-
-    >>> js_number(2**53 + 1), js_number(1e21), js_number(-0.0), js_number(1e-7)
-    ('9007199254740992', '1e+21', '0', '1e-7')
-    """
-    if isinstance(value, int):
-        if -_MAX_SAFE <= value <= _MAX_SAFE:
-            return str(int(value))
-        try:
-            as_double = float(value)
-        except OverflowError:
-            raise CanonicalizationError("integer too large for a double") from None
-        if strict and int(as_double) != value:
-            raise CanonicalizationError(
-                f"integer {value} is not exactly representable as a double (jcs-v1)"
-            )
-        value = as_double
-    if value != value or value in (_INF, -_INF):
-        raise CanonicalizationError(f"non-finite number {value!r} has no JSON form")
-    if value == 0:
-        return "0"  # covers -0, which JavaScript prints as "0"
-    sign = "-" if value < 0 else ""
-    digits, n = _shortest_digits(abs(value))
-    k = len(digits)
-    if k <= n <= 21:
-        text = digits + "0" * (n - k)
-    elif 0 < n <= 21:
-        text = digits[:n] + "." + digits[n:]
-    elif -6 < n <= 0:
-        text = "0." + "0" * -n + digits
-    else:
-        exponent = n - 1
-        mantissa = digits if k == 1 else digits[0] + "." + digits[1:]
-        text = f"{mantissa}e{'+' if exponent >= 0 else '-'}{abs(exponent)}"
-    return sign + text
-
-
-def _shortest_digits(x: float) -> tuple[str, int]:
-    """Shortest round-trip decimal digits of ``x > 0`` and the exponent ``n``.
-
-    The result means ``0.d1d2...dk × 10**n``; Python's ``repr`` and ECMAScript both pick the
-    shortest digit string that round-trips, and the closest one when there are several.
-    """
-    text = repr(x)
-    mantissa, _, exp_text = text.partition("e")
-    exponent = int(exp_text) if exp_text else 0
-    whole, _, fraction = mantissa.partition(".")
-    if fraction == "0":
-        fraction = ""
-    digits = (whole + fraction).lstrip("0")
-    leading_zeros = len(whole + fraction) - len(digits)
-    n = len(whole) + exponent - leading_zeros
-    return digits.rstrip("0") or "0", n
 
 
 class FastPathUnavailable(Exception):
@@ -420,7 +358,7 @@ def _exact(value: Any, strict: bool, depth: int, out: list[str]) -> None:
     elif isinstance(value, CanonicalFragment):
         out.append(value.data.decode("utf-8"))
     elif isinstance(value, str):
-        out.append(_js_string(value, strict))
+        out.append(js_string(value, strict))
     elif isinstance(value, int | float):
         out.append(js_number(value, strict))
     elif depth >= MAX_DEPTH:
@@ -437,37 +375,12 @@ def _exact(value: Any, strict: bool, depth: int, out: list[str]) -> None:
             if not isinstance(key, str):
                 raise CanonicalizationError(f"object key {key!r} is not a string")
         out.append("{")
-        for index, (key, member) in enumerate(sorted(value.items(), key=_utf16_key)):
+        for index, (key, member) in enumerate(sorted(value.items(), key=utf16_sort_key)):
             if index:
                 out.append(",")
-            out.append(_js_string(key, strict))
+            out.append(js_string(key, strict))
             out.append(":")
             _exact(member, strict, depth + 1, out)
         out.append("}")
     else:
         raise CanonicalizationError(f"type {type(value).__name__} has no JSON form")
-
-
-def _utf16_key(item: tuple[str, Any]) -> bytes:
-    # Big-endian UTF-16 bytes compare exactly as sequences of UTF-16 code units.
-    return item[0].encode("utf-16-be", "surrogatepass")
-
-
-def _js_string(text: str, strict: bool) -> str:
-    """``JSON.stringify`` of a string (ES2019 well-formed: lone surrogates as ``\\udxxx``)."""
-    if _SURROGATE.search(text) is None:
-        return str(_encode_js_string(text))
-    # A pair written as two code points is one character to JavaScript: join it first.
-    joined = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
-    if _SURROGATE.search(joined) is None:
-        return str(_encode_js_string(joined))
-    if strict:
-        raise CanonicalizationError("string contains a lone surrogate (jcs-v1 rejects it)")
-    pieces = []
-    start = 0
-    for match in _SURROGATE.finditer(joined):
-        pieces.append(_encode_js_string(joined[start : match.start()])[1:-1])
-        pieces.append(f"\\u{ord(match.group()):04x}")
-        start = match.end()
-    pieces.append(_encode_js_string(joined[start:])[1:-1])
-    return '"' + "".join(pieces) + '"'
