@@ -13,6 +13,7 @@ from datetime import datetime
 from html import escape
 from typing import Final
 
+from cerkit.drift.render import counted
 from cerkit.drift.timeline import ChangePoint, Group, Timeline
 
 #: Runs drawn per plot; a group flapping more than this is drawn up to here (and says so).
@@ -45,8 +46,9 @@ document.querySelectorAll('circle.change').forEach(function(c){
     var row=document.getElementById(c.dataset.row); if(row){row.classList.add('hl');
     row.scrollIntoView({block:'center'});}});});
 var s=document.createElement('p'); s.id='plots-ready'; s.className='meta';
-s.textContent=document.querySelectorAll('svg.timeline').length+' plots, '+
-  document.querySelectorAll('circle.change').length+' change points';
+function counted(n,noun){return n+' '+noun+(n===1?'':'s');}
+s.textContent=counted(document.querySelectorAll('svg.timeline').length,'plot')+', '+
+  counted(document.querySelectorAll('circle.change').length,'change point');
 document.getElementById('summary').appendChild(s);
 """
 
@@ -67,8 +69,9 @@ def render(timeline: Timeline, *, title: str = "cerkit drift report") -> str:
         "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; "
         "style-src 'unsafe-inline'; script-src 'unsafe-inline'\">",
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>",
-        f"<h1>{escape(title)}</h1><div id='summary'><p>{timeline.records} records, ",
-        f"{len(timeline.groups)} execution keys, {len(timeline.change_points())} change points",
+        f"<h1>{escape(title)}</h1><div id='summary'><p>{counted(timeline.records, 'record')}, ",
+        f"{counted(len(timeline.groups), 'execution key')}, ",
+        f"{counted(len(timeline.change_points()), 'change point')}",
         f"{': ' + verdicts if verdicts else ''}.</p></div>",
     ]
     hidden = 0
@@ -97,8 +100,9 @@ def _badge(verdict: str) -> str:
 def _section(number: int, group: Group) -> str:
     head = (
         f"<section class='group' id='g{number}'><h2>{escape(group.label)}</h2>"
-        f"<p class='meta'>key <code>{escape(group.key)}</code> · {group.count} records · "
-        f"{group.distinct_outputs} distinct outputs · {len(group.change_points)} change points"
+        f"<p class='meta'>key <code>{escape(group.key)}</code> · "
+        f"{counted(group.count, 'record')} · {counted(group.distinct_outputs, 'distinct output')}"
+        f" · {counted(len(group.change_points), 'change point')}"
         f" · {escape(group.runs[0].start)} → {escape(group.runs[-1].end)}</p>"
     )
     rows = [

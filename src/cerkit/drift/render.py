@@ -66,12 +66,18 @@ def _runs(group: Group, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def counted(count: int, noun: str) -> str:
+    """``1 record``, ``3 records``: a count with its noun in the right number."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def timeline_text(timeline: Timeline) -> str:
     """The human report of a drift analysis."""
     verdicts = ", ".join(f"{n} {v}" for v, n in sorted(timeline.verdicts().items()))
     lines = [
-        f"{timeline.records} records, {len(timeline.groups)} execution keys, "
-        f"{len(timeline.change_points())} change points" + (f": {verdicts}" if verdicts else "")
+        f"{counted(timeline.records, 'record')}, {counted(len(timeline.groups), 'execution key')}, "
+        f"{counted(len(timeline.change_points()), 'change point')}"
+        + (f": {verdicts}" if verdicts else "")
     ]
     hidden = sum(1 for g in timeline.groups if not g.label)
     for group in timeline.groups:
