@@ -154,6 +154,20 @@ def load_private_key(path: str | Path) -> Ed25519PrivateKey:
     return key
 
 
+def ensure_private_key(path: str | Path) -> Ed25519PrivateKey:
+    """The private key in ``path``, generated and saved (0600) first when there is none.
+
+    Raises:
+        OperationalError, InvalidRecordError: as :func:`load_private_key` and
+            :func:`save_private_key`.
+    """
+    path = Path(path)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_private_key(generate_private_key(), path)
+    return load_private_key(path)
+
+
 @dataclass(frozen=True, slots=True)
 class KeyEntry:
     """One public key of a node, with its lifecycle."""

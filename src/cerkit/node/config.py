@@ -18,11 +18,10 @@ from cerkit.keys import (
     KeyDocument,
     KeyEntry,
     KeyState,
-    generate_private_key,
+    ensure_private_key,
     key_id,
     load_private_key,
     public_key_bytes,
-    save_private_key,
 )
 from cerkit.ledger import store_url
 from cerkit.ledger.base import LogStore
@@ -72,12 +71,12 @@ def load_identity(
         ring = KeyRing(key_dir)
         return NodeIdentity(private_key=ring.private_key(), document=ring.load())
     path = Path(key_path or DEFAULT_KEY)
-    if not path.exists() and key_path is None and create:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        save_private_key(generate_private_key(), path)
-    if not path.exists():
+    if key_path is None and create:
+        private_key = ensure_private_key(path)
+    elif path.exists():
+        private_key = load_private_key(path)
+    else:
         raise OperationalError(f"no node key at {path}; create one with cerkit keys generate")
-    private_key = load_private_key(path)
     kid = key_id(private_key)
     if document_path:
         document = KeyDocument.from_json(load_file(document_path))

@@ -19,9 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-from cerkit.keys import generate_private_key, load_private_key, public_key_bytes, save_private_key
+from cerkit.keys import ensure_private_key, public_key_bytes
 from cerkit.ledger.base import RecordStore
 from cerkit.node.config import load_identity, open_log_store
 from cerkit.node.service import NodeService, dump_json, parse_submission
@@ -77,14 +75,6 @@ def open_embedded_node(
     return EmbeddedNode(NodeService(open_log_store(store), identity))
 
 
-def _key_file(path: Path) -> Ed25519PrivateKey:
-    """The private key in ``path``, created (0600) on first use."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        save_private_key(generate_private_key(), path)
-    return load_private_key(path)
-
-
 def attest_demo_records(
     bundles: Sequence[Mapping[str, Any]],
     store: RecordStore,
@@ -102,8 +92,8 @@ def attest_demo_records(
     from cerkit.verify import verify_bundle
 
     folder = Path(url).parent if "://" not in url else Path(".cerkit")
-    producer = _key_file(folder / "producer.key")
-    _key_file(folder / "node.key")
+    producer = ensure_private_key(folder / "producer.key")
+    ensure_private_key(folder / "node.key")
     report("signed by a producer key, attested and logged by an in-process node:")
     ok = True
     with open_embedded_node(url, str(folder / "node.key")) as node:
