@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -87,6 +88,26 @@ def _documents(path: str) -> Iterator[tuple[str, Any]]:
         yield path, exc
 
 
+def _record_count(paths: list[str]) -> int | None:
+    """How many records the files hold, for the progress bar's total: one per JSON file,
+    one per line of a ``.jsonl`` (counted in chunks, never held in memory); None for stdin."""
+    total = 0
+    for path in paths:
+        if not path.endswith(".jsonl"):
+            total += 1
+            continue
+        if path == "-":
+            return None
+        try:
+            with open(path, "rb") as handle:
+                total += sum(
+                    chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b"")
+                )
+        except OSError:
+            return None  # the read error is reported when the file is verified
+    return total
+
+
 def _report_for(source: str, item: Any, **options: Any) -> Report:
     if isinstance(item, OperationalError):
         report = Report(certificate_hash="", source=source)
@@ -125,8 +146,10 @@ def diagnosis(report: Report) -> str:
 def run(args: argparse.Namespace) -> int:
     failed = errored = 0
     options = {"trust": trust_from_args(args), "nexart_compat": args.nexart_compat}
-    items = [item for path in args.files for item in _documents(path)]
-    for source, item in progress(items, total=len(items), desc="verify"):
+    # Records stream from the files one at a time, so a batch of any size fits in memory.
+    items = (item for path in args.files for item in _documents(path))
+    total = _record_count(args.files) if sys.stderr.isatty() else None
+    for source, item in progress(items, total=total, desc="verify"):
         report = _report_for(source, item, **options)
         if args.json:
             write_json_line(report.to_dict())
