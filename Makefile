@@ -11,7 +11,7 @@ NEXART := tests/nexart/node_modules/@nexart/ai-execution/package.json
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[capture,node,postgres,ml,torch,dev]'
+	$(PY) -m pip install -q -e '.[capture,node,postgres,ml,torch,openai,anthropic,langchain,otel,transformers,dev]'
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 env: $(STAMP)
