@@ -104,26 +104,34 @@ import json, sys
 from cerkit.capture.recorder import configure
 configure(store=False)
 import app
+before = sorted(sys.modules)
 getattr(app, sys.argv[2])()
 record = getattr(app, sys.argv[2]).last_record
 with open(sys.argv[1], "w") as handle:
-    json.dump({"snapshot": record["snapshot"], "modules": sorted(sys.modules)}, handle)
+    written = {"snapshot": record["snapshot"], "modules": sorted(sys.modules), "before": before}
+    json.dump(written, handle)
 """
 
 
-def run_recorded(python: Path, folder: Path, source: str, function: str = "main") -> Any:
+def run_recorded(
+    python: Path, folder: Path, source: str, function: str = "main", *,
+    env: dict[str, str] | None = None, interpreter: tuple[str, ...] = (),
+) -> Any:  # fmt: skip
     """Record ``app.<function>()`` with ``python`` in ``folder``: the record's snapshot, with
-    the modules loaded in that process at the end under ``"modules"``."""
+    the modules loaded in that process at the end under ``"modules"`` (and before the call
+    under ``"modules_before_call"``). ``env`` adds variables; ``interpreter`` adds flags."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "app.py").write_text(textwrap.dedent(source))
     (folder / "run.py").write_text(RUNNER)
     out = folder / "record.json"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "CERKIT"))}
-    env["PYTHONPATH"] = os.pathsep.join((SRC, MAIN_SITE))
+    variables = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "CERKIT"))}
+    variables["PYTHONPATH"] = os.pathsep.join((SRC, MAIN_SITE))
+    variables.update(env or {})
     done = subprocess.run(
-        [str(python), "run.py", str(out), function], cwd=folder, env=env,
+        [str(python), *interpreter, "run.py", str(out), function], cwd=folder, env=variables,
         capture_output=True, text=True, timeout=180,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     written = json.loads(out.read_text())
-    return {**written["snapshot"], "modules": written["modules"]}
+    snapshot = written["snapshot"]
+    return {**snapshot, "modules": written["modules"], "modules_before_call": written["before"]}
