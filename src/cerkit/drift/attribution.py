@@ -65,10 +65,6 @@ class Explanation:
     causes: tuple[Cause, ...]
     notes: tuple[str, ...]
 
-    @property
-    def is_drift(self) -> bool:
-        return self.verdict in (Verdict.DRIFT_EXPLAINED, Verdict.DRIFT_UNEXPLAINED)
-
     def to_json(self) -> dict[str, Any]:
         return {
             "verdict": str(self.verdict),
