@@ -67,6 +67,13 @@ class Reason(StrEnum):
     UNAUTHORIZED = "UNAUTHORIZED"
     NOT_FOUND = "NOT_FOUND"
     BAD_REQUEST = "BAD_REQUEST"
+    UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+    REQUEST_TIMEOUT = "REQUEST_TIMEOUT"
+    OVERLOADED = "OVERLOADED"
+    # The node's own state: it refuses to sign rather than sign something wrong
+    LOG_INCONSISTENT = "LOG_INCONSISTENT"
+    NO_SIGNING_KEY = "NO_SIGNING_KEY"
+    KEY_NAME_INVALID = "KEY_NAME_INVALID"
     # Operational
     IO_ERROR = "IO_ERROR"
     STORE_ERROR = "STORE_ERROR"
@@ -138,7 +145,8 @@ class NotDecodable(OperationalError):
 
 class RequestError(CerkitError):
     """The attestation node refuses a request: the reason picks the 4xx status
-    (``UNAUTHORIZED`` 401, ``NOT_FOUND`` 404, ``INPUT_TOO_LARGE`` 413, otherwise 400)."""
+    (``UNAUTHORIZED`` 401, ``NOT_FOUND`` 404, ``REQUEST_TIMEOUT`` 408, ``INPUT_TOO_LARGE``
+    413, ``UNSUPPORTED_MEDIA_TYPE`` 415, otherwise 400; see ``node/app.py``)."""
 
     reason = Reason.BAD_REQUEST
 
