@@ -68,6 +68,10 @@ class Explanation:
     #: What the ranking rests on: the rule table, then any history or confirmation.
     evidence_used: tuple[str, ...] = ("rules: the attribution table (docs/drift.md §3)",)
 
+    @property
+    def is_drift(self) -> bool:
+        return self.verdict in (Verdict.DRIFT_EXPLAINED, Verdict.DRIFT_UNEXPLAINED)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "verdict": str(self.verdict),
