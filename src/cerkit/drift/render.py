@@ -7,6 +7,7 @@ from typing import Any
 from cerkit.digest import is_digest
 from cerkit.drift.attribution import Explanation
 from cerkit.drift.diff import MISSING, Change
+from cerkit.drift.replay import ReplayResult
 from cerkit.drift.timeline import Group, Timeline
 
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -45,6 +46,7 @@ def explanation_text(explanation: Explanation, *, details: bool = True) -> str:
         for rank, cause in enumerate(explanation.causes, start=1):
             lines.append(f"  {rank}. [{cause.category}] {cause.subject} (score {cause.score})")
             lines.extend(f"       {line}" for line in cause.evidence)
+        lines.append("Evidence used: " + "; ".join(explanation.evidence_used))
     lines.extend(f"Note: {note}" for note in explanation.notes)
     if details:
         lines.append("Changes by facet:")
@@ -99,4 +101,13 @@ def timeline_text(timeline: Timeline) -> str:
         lines.append(f"... and {hidden} more execution keys with a stable output")
     for explanation in timeline.baseline:
         lines.append(f"baseline: {explanation.verdict}: {explanation.summary}")
+    return "\n".join(lines)
+
+
+def replay_text(result: ReplayResult) -> str:
+    """The terminal summary: the label line, then the comparison with the original."""
+    runs = len(result.records)
+    lines = [f"{result.label}: {result.distinct_outputs} distinct output(s) in {runs} run(s)"]
+    if result.against_original is not None:
+        lines.append(explanation_text(result.against_original, details=False))
     return "\n".join(lines)

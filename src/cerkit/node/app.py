@@ -24,10 +24,23 @@ from starlette.types import Receive, Scope, Send
 
 from cerkit import __version__
 from cerkit.attestation import encode_hashes
-from cerkit.errors import CerkitError, InvalidRecordError, OperationalError, Reason
+from cerkit.errors import (
+    CerkitError,
+    InvalidRecordError,
+    OperationalError,
+    Reason,
+    RequestError,
+)
 from cerkit.node.batcher import Batcher
-from cerkit.node.limits import INLINE_PARSE_BYTES, MAX_BODY_BYTES, MAX_ENTRIES_PAGE
+from cerkit.node.bodies import BodyBudget, json_body
+from cerkit.node.limits import (
+    BODY_TIMEOUT_SECONDS,
+    INLINE_PARSE_BYTES,
+    LARGE_BODY_BUDGET_BYTES,
+    MAX_ENTRIES_PAGE,
+)
 from cerkit.node.metrics import CONTENT_TYPE_LATEST, NodeMetrics
+from cerkit.node.openapi import openapi_document
 from cerkit.node.service import NodeService, dump_json, parse_submission
 from cerkit.node.tokens import Authenticator, bearer_secret
 
@@ -38,6 +51,9 @@ _STATUS = {
     Reason.UNAUTHORIZED: 401,
     Reason.NOT_FOUND: 404,
     Reason.INPUT_TOO_LARGE: 413,
+    Reason.UNSUPPORTED_MEDIA_TYPE: 415,
+    Reason.REQUEST_TIMEOUT: 408,
+    Reason.OVERLOADED: 503,
     Reason.MALFORMED_JSON: 400,
     Reason.INPUT_TOO_DEEP: 400,
     Reason.BAD_REQUEST: 400,
@@ -51,8 +67,15 @@ class JSONBytes(Response):
         return dump_json(content)
 
 
+#: Answers after which the rest of the request body may still be on the wire: close the
+#: connection rather than read it (RFC 9110 §15.5.9, §15.5.14).
+_CLOSE_AFTER = frozenset((408, 413, 415, 503))
+
+
 def error_response(code: str, message: str, status: int) -> Response:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status in _CLOSE_AFTER:
+        headers = {"Connection": "close"}
     body = {"error": {"code": code, "message": message}}
     return JSONBytes(body, status_code=status, headers=headers)
 
@@ -65,60 +88,53 @@ def _status_for(exc: CerkitError) -> int:
     return 422 if isinstance(exc, InvalidRecordError) else 400
 
 
-async def read_body(request: Request) -> bytes:
-    """The request body, refused past :data:`MAX_BODY_BYTES` before reading it all."""
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
-        raise CerkitError(f"body over {MAX_BODY_BYTES} bytes", Reason.INPUT_TOO_LARGE)
-    chunks: list[bytes] = []
-    total = 0
-    async for chunk in request.stream():
-        total += len(chunk)
-        if total > MAX_BODY_BYTES:
-            raise CerkitError(f"body over {MAX_BODY_BYTES} bytes", Reason.INPUT_TOO_LARGE)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def _int_param(request: Request, name: str, default: int | None = None) -> int:
     value = request.query_params.get(name)
     if value is None:
         if default is None:
-            raise CerkitError(f"query parameter {name} is required", Reason.BAD_REQUEST)
+            raise RequestError(f"query parameter {name} is required", Reason.BAD_REQUEST)
         return default
     if not value.isdigit() or len(value) > 19:
-        raise CerkitError(f"{name} must be a non-negative integer", Reason.BAD_REQUEST)
+        raise RequestError(f"{name} must be a non-negative integer", Reason.BAD_REQUEST)
     return int(value)
 
 
 class NodeApp:
     """Builds the Starlette app; one instance per running node."""
 
-    def __init__(self, service: NodeService) -> None:
+    def __init__(
+        self,
+        service: NodeService,
+        *,
+        body_timeout: float = BODY_TIMEOUT_SECONDS,
+        body_budget: int = LARGE_BODY_BUDGET_BYTES,
+    ) -> None:
         self.service = service
+        self.body_timeout = body_timeout
         self.metrics = NodeMetrics()
         self.auth = Authenticator(service.store)
         self.batcher: Batcher | None = None
+        self.budget = BodyBudget(body_budget)
 
     async def _authorize(self, request: Request) -> None:
         secret = bearer_secret(request.headers.get("authorization"))
         if secret is None:
-            raise CerkitError("a bearer token is required for writes", Reason.UNAUTHORIZED)
+            raise RequestError("a bearer token is required for writes", Reason.UNAUTHORIZED)
         valid = self.auth.cached(secret)
         if valid is None:
             valid = await asyncio.to_thread(self.auth.check, secret)
         if not valid:
-            raise CerkitError("the bearer token is not valid", Reason.UNAUTHORIZED)
+            raise RequestError("the bearer token is not valid", Reason.UNAUTHORIZED)
 
     async def attest(self, request: Request) -> Response:
         started = time.perf_counter()
         try:
             await self._authorize(request)
-            body = await read_body(request)
-            if len(body) > INLINE_PARSE_BYTES:  # keep the event loop free for other requests
-                submission = await asyncio.to_thread(parse_submission, body)
-            else:
-                submission = parse_submission(body)
+            async with json_body(request, self.budget, self.body_timeout) as body:
+                if len(body) > INLINE_PARSE_BYTES:  # keep the event loop free for others
+                    submission = await asyncio.to_thread(parse_submission, body)
+                else:
+                    submission = parse_submission(body)
         except CerkitError:
             self.metrics.attestations.labels("rejected").inc()
             raise
@@ -133,13 +149,13 @@ class NodeApp:
         found = await asyncio.to_thread(self.service.attestation_of, cert)
         bundle = await asyncio.to_thread(self.service.store.bundle, cert)
         if found is None or bundle is None:
-            raise CerkitError(f"no record {cert[:80]} in this log", Reason.NOT_FOUND)
+            raise RequestError(f"no record {cert[:80]} in this log", Reason.NOT_FOUND)
         # The standard library parser: orjson would read integers beyond 64 bits as floats.
         return JSONBytes({**found.to_json(), "bundle": json.loads(bundle)})
 
     async def verify(self, request: Request) -> Response:
-        body = await read_body(request)
-        return JSONBytes(await asyncio.to_thread(self.service.verify, body))
+        async with json_body(request, self.budget, self.body_timeout) as body:
+            return JSONBytes(await asyncio.to_thread(self.service.verify, body))
 
     async def key_document(self, request: Request) -> Response:
         return JSONBytes(self.service.identity.document.to_json())
@@ -156,7 +172,7 @@ class NodeApp:
         if cert is not None:
             entry = await asyncio.to_thread(self.service.store.entry, cert)
             if entry is None:
-                raise CerkitError(f"no record {cert[:80]} in this log", Reason.NOT_FOUND)
+                raise RequestError(f"no record {cert[:80]} in this log", Reason.NOT_FOUND)
             index = entry.index
         else:
             index = _int_param(request, "index")
@@ -203,6 +219,9 @@ class NodeApp:
         self.metrics.log_size.set(self.service.size)
         return Response(self.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
+    async def openapi(self, request: Request) -> Response:
+        return JSONBytes(openapi_document())
+
     def guard(self, name: str, handler: Handler) -> Handler:
         """Render our errors as JSON and count every answer by endpoint and status."""
 
@@ -232,6 +251,7 @@ class NodeApp:
             ("/ready", self.ready, ["GET"]),
             ("/version", self.version, ["GET"]),
             ("/metrics", self.metrics_page, ["GET"]),
+            ("/openapi.json", self.openapi, ["GET"]),
         ]
         return [Route(path, self.guard(path, h), methods=m) for path, h, m in table]
 
@@ -280,12 +300,18 @@ class AttestFirst:
         await self.app(scope, receive, send)
 
 
-def create_app(service: NodeService) -> AttestFirst:
-    """The ASGI app of a node serving ``service``.
+def create_app(
+    service: NodeService,
+    *,
+    body_timeout: float = BODY_TIMEOUT_SECONDS,
+    body_budget: int = LARGE_BODY_BUDGET_BYTES,
+) -> AttestFirst:
+    """The ASGI app of a node serving ``service``; the bounds default to
+    :mod:`cerkit.node.limits` (tests lower them).
 
     >>> # uvicorn.run(create_app(NodeService(store, identity)), host="127.0.0.1", port=8080)
     """
-    node = NodeApp(service)
+    node = NodeApp(service, body_timeout=body_timeout, body_budget=body_budget)
     app = Starlette(
         routes=node.routes(),
         lifespan=node.lifespan,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Final
 import orjson
 
 from cerkit.attestation import decode_hashes
-from cerkit.errors import CerkitError, InvalidRecordError, OperationalError, Reason
+from cerkit.errors import CerkitError, InvalidRecordError, OperationalError, Reason, RequestError
 from cerkit.jsonio import loads
 from cerkit.keys import KeyDocument
 from cerkit.node.limits import MAX_ENTRIES_PAGE
@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     import httpx
 
     from cerkit.verify.trust import TrustStore
+
+#: Every JSON body the node accepts is declared so (it answers 415 otherwise).
+_JSON_BODY: Final[dict[str, str]] = {"Content-Type": "application/json"}
 
 #: Seconds to wait for a node; an attestation normally answers in milliseconds.
 TIMEOUT_SECONDS: Final[float] = 30.0
@@ -66,7 +69,7 @@ class NodeClient:
 
     def attest(self, bundle: Mapping[str, Any]) -> dict[str, Any]:
         """POST the bundle; return the node's answer (with ``attestation``)."""
-        answer = self._json("POST", "/v1/attest", content=dump_json(bundle))
+        answer = self._json("POST", "/v1/attest", content=dump_json(bundle), headers=_JSON_BODY)
         if not isinstance(answer, dict) or not isinstance(answer.get("attestation"), dict):
             raise InvalidRecordError("node answer has no attestation", Reason.RECEIPT_MALFORMED)
         return answer
@@ -119,7 +122,7 @@ def _node_error(response: httpx.Response) -> CerkitError:
     if response.status_code >= 500:
         return OperationalError(text, reason or Reason.NETWORK_ERROR)
     if response.status_code in (401, 403, 404, 413):
-        return CerkitError(text, reason)
+        return RequestError(text, reason)
     return InvalidRecordError(text, reason)
 
 
