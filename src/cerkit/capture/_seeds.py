@@ -16,12 +16,14 @@ during a recording are attributed to it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import sys
 import threading
 from collections import deque
 from collections.abc import Callable
+from importlib.abc import Loader
 from typing import Any, Final
 
 FAMILIES: Final[tuple[str, ...]] = ("random", "numpy", "torch")
@@ -65,7 +67,7 @@ def _wrap(family: str, original: Callable[..., Any]) -> Callable[..., Any]:
 _WATCHED: Final[frozenset[str]] = frozenset(("random", "numpy.random", "torch"))
 
 
-class _AfterLoad:
+class _AfterLoad(Loader):
     """A loader proxy that installs the seed wrappers right after the module ran, then
     puts the real loader back on the module (nothing of it stays visible)."""
 
@@ -82,10 +84,8 @@ class _AfterLoad:
             module.__loader__ = self._loader
             if getattr(module, "__spec__", None) is not None:
                 module.__spec__.loader = self._loader
-        try:
+        with contextlib.suppress(Exception):  # never break an import over seed tracking
             _install()
-        except Exception:  # never break the program's import over seed tracking
-            pass
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._loader, name)
@@ -143,6 +143,7 @@ def _install() -> None:
         if any(original is None for original in originals):
             continue  # still initializing (a circular import): wrapped when it is done
         for function, original in zip(functions, originals, strict=True):
+            assert original is not None
             wrapped = _wrap(family, original)
             setattr(module, function, wrapped)
             for other in also:
