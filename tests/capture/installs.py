@@ -124,7 +124,9 @@ def run_recorded(
     (folder / "app.py").write_text(textwrap.dedent(source))
     (folder / "run.py").write_text(RUNNER)
     out = folder / "record.json"
-    variables = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "CERKIT"))}
+    # KMP_*: threadpoolctl sets one in this test process; the child starts without it.
+    prefixes = ("PYTHON", "CERKIT", "KMP_")
+    variables = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
     variables["PYTHONPATH"] = os.pathsep.join((SRC, MAIN_SITE))
     variables.update(env or {})
     done = subprocess.run(

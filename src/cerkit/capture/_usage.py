@@ -16,6 +16,7 @@ import ast
 import os
 import sys
 import threading
+from collections.abc import Iterable
 from importlib.util import resolve_name
 from types import BuiltinFunctionType, FunctionType, ModuleType
 from typing import Any, Final
@@ -69,14 +70,22 @@ def _under(path: str, folders: tuple[str, ...]) -> bool:
 
 def classify(name: str, module: Any) -> tuple[str, Dist | None, str | None]:
     """``(kind, distribution, file)`` of a loaded module (cached by name)."""
-    global _folders
     cached = _kinds.get(name)
-    if cached is not None:
-        return cached
+    if cached is None:
+        cached = classify_file(name, module_file(module))
+        _kinds[name] = cached
+    return cached
+
+
+def classify_file(
+    name: str, file: str | None, where: Index | None = None
+) -> tuple[str, Dist | None, str | None]:
+    """``(kind, distribution, file)`` of module ``name`` loaded from ``file``, looked up in
+    ``where`` (default: this interpreter's index)."""
+    global _folders
     if _folders is None:
         _folders = (site_folders(), stdlib_folders())
-    file = module_file(module)
-    owner = index().owner(name, file)
+    owner = (where or index()).owner(name, file)
     if name == "__main__" and file is None:  # python -c, an interactive session
         kind = USER
     elif owner is not None:
@@ -85,9 +94,7 @@ def classify(name: str, module: Any) -> tuple[str, Dist | None, str | None]:
         kind = OTHER
     else:
         kind = USER
-    result = (kind, owner, file)
-    _kinds[name] = result
-    return result
+    return (kind, owner, file)
 
 
 def _global_refs(module: ModuleType) -> set[str]:
@@ -198,13 +205,25 @@ def usage(entry: str | None) -> tuple[dict[str, Any], tuple[str, ...]]:
         return cached[1]
     with _imports.machinery():
         used = used_modules(entry)
-    packages = {d.name: d.version for _, d, _ in used.values() if d and d.name != "cerkit"}
-    files = {file for kind, dist, file in used.values() if file and _is_own_code(kind, dist, file)}
-    answer = (dict(sorted(packages.items())), tuple(sorted(files)))
+    answer = summarize(used.values())
     if cached is not None and cached[1] == answer:
         answer = cached[1]
     _usage = (key, answer)
     return answer
+
+
+def summarize(
+    used: Iterable[tuple[str, Dist | None, str | None]],
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """``(distribution -> version, the user's own files)`` of classified modules."""
+    packages: dict[str, Any] = {}
+    files: set[str] = set()
+    for kind, dist, file in used:
+        if dist is not None and dist.name != "cerkit":
+            packages[dist.name] = dist.version
+        if file and _is_own_code(kind, dist, file):
+            files.add(file)
+    return dict(sorted(packages.items())), tuple(sorted(files))
 
 
 def _is_own_code(kind: str, dist: Dist | None, file: str) -> bool:
@@ -238,9 +257,11 @@ __all__ = [
     "OTHER",
     "USER",
     "classify",
+    "classify_file",
     "index",
     "namespace_size",
     "reset",
+    "summarize",
     "usage",
     "used_modules",
 ]

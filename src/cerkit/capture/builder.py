@@ -129,6 +129,7 @@ class Capture:
     clock: float = 0.0
     keep_output: bool = False
     module: str | None = None  # the entry point's module (what it imported counts)
+    imported: dict[str, Any] | None = None  # a command's child reported its own imports
 
     def start_clock(self) -> None:
         self.started, self.clock = time.time(), time.perf_counter()
@@ -257,7 +258,10 @@ class Capture:
         }
         if identity:
             args["modelIdentity"] = scrub(identity)
-        args["environment"] = fingerprint(self.module)  # filtered by its own allowlist
+        environment = fingerprint(self.module)  # filtered by its own allowlist
+        if self.imported is not None:
+            environment["imported"] = self.imported
+        args["environment"] = environment
         return args
 
 
