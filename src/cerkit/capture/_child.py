@@ -73,9 +73,9 @@ def _cerkit_child_report():
             origin = getattr(spec, "origin", None) if getattr(spec, "has_location", False) else None
             origin = origin or getattr(module, "__file__", None)
             modules[name] = origin if isinstance(origin, str) else None
-        script = _sys.argv[0] if _sys.argv else ""
-        if modules.get("__main__") is None and script and _os.path.isfile(_os.path.join(cwd, script)):
-            modules["__main__"] = _os.path.join(cwd, script)  # run_path removed __file__
+        script = _os.path.join(cwd, _sys.argv[0]) if _sys.argv and _sys.argv[0] else ""
+        if modules.get("__main__") is None and _os.path.isfile(script):
+            modules["__main__"] = script  # running a file removes __main__.__file__ after
         import json
 
         report = {"modules": modules, "path": list(_sys.path), "prefix": _sys.prefix,
