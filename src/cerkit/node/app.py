@@ -26,7 +26,12 @@ from cerkit import __version__
 from cerkit.attestation import encode_hashes
 from cerkit.errors import CerkitError, InvalidRecordError, OperationalError, Reason
 from cerkit.node.batcher import Batcher
-from cerkit.node.limits import INLINE_PARSE_BYTES, MAX_BODY_BYTES, MAX_ENTRIES_PAGE
+from cerkit.node.limits import (
+    INLINE_PARSE_BYTES,
+    MAX_BODY_BYTES,
+    MAX_ENTRIES_PAGE,
+    MAX_LOG_INDEX,
+)
 from cerkit.node.metrics import CONTENT_TYPE_LATEST, NodeMetrics
 from cerkit.node.service import NodeService, dump_json, parse_submission
 from cerkit.node.tokens import Authenticator, bearer_secret
@@ -86,8 +91,12 @@ def _int_param(request: Request, name: str, default: int | None = None) -> int:
         if default is None:
             raise CerkitError(f"query parameter {name} is required", Reason.BAD_REQUEST)
         return default
-    if not value.isdigit() or len(value) > 19:
-        raise CerkitError(f"{name} must be a non-negative integer", Reason.BAD_REQUEST)
+    # ASCII digits only: str.isdigit() also accepts "²" and fullwidth digits, which int()
+    # then refuses or reads; and a bound, so start + a page stays a 64-bit database integer.
+    digits = value.isascii() and value.isdigit() and len(value) <= len(str(MAX_LOG_INDEX))
+    if not digits or int(value) > MAX_LOG_INDEX:
+        message = f"{name} must be an integer from 0 to {MAX_LOG_INDEX}"
+        raise CerkitError(message, Reason.BAD_REQUEST)
     return int(value)
 
 
