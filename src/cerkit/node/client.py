@@ -16,7 +16,7 @@ from cerkit.errors import CerkitError, InvalidRecordError, OperationalError, Rea
 from cerkit.jsonio import loads
 from cerkit.keys import KeyDocument
 from cerkit.node.limits import MAX_ENTRIES_PAGE
-from cerkit.node.service import dump_json
+from cerkit.node.submission import dump_json
 
 if TYPE_CHECKING:
     import httpx
