@@ -140,3 +140,45 @@ def test_log_audit_trusts_only_the_saved_key_document(make_node: Any, tmp_path: 
         assert "CHECKPOINT_SIGNATURE_INVALID" in done.stderr
     finally:
         impostor.stop()
+
+
+def _rewritten_bundles_are_caught(make_node: Any, tmp: Path, store: str | None) -> None:
+    import httpx
+
+    node = make_node(store)
+    paths = _attest_files(node, tmp, 6)
+    code, result = _audit(node, tmp)
+    assert code == 0 and result["ok"], result
+    # Entry 2's stored bundle swapped for another valid record; entry 4's output edited.
+    other = json.dumps(sealed(1, "other")[0]).encode()
+    fourth = json.loads((tmp / "record-4.json").read_text())
+    fourth["snapshot"]["output"] = "edited after logging"
+    hexes = {2: other.hex(), 4: json.dumps(fourth).encode().hex()}
+    for index, value in hexes.items():
+        literal = f"'\\x{value}'" if store else f"X'{value}'"
+        _tamper(node.store, f"UPDATE log_entries SET bundle = {literal} WHERE idx = {index}")
+    for index in hexes:
+        cert = _cert_of(paths, index)
+        answer = httpx.get(f"{node.url}/v1/records/{cert}")
+        assert answer.status_code == 503, answer.text
+        assert answer.json()["error"]["code"] == "STORED_BUNDLE_MISMATCH"
+    code, result = _audit(node, tmp)
+    assert code == 1
+    found = {(p["reason"], p["index"]) for p in result["problems"]}
+    assert found == {("STORED_BUNDLE_MISMATCH", 2), ("STORED_BUNDLE_MISMATCH", 4)}, result
+    code, result = _audit(node, tmp, "--skip-bundles")
+    assert code == 0  # leaves and receipts alone do not cover the stored bundles
+    assert httpx.get(f"{node.url}/v1/records/{_cert_of(paths, 3)}").status_code == 200
+
+
+def test_log_audit_and_the_node_catch_a_rewritten_stored_bundle_on_sqlite(
+    make_node: Any, tmp_path: Path
+) -> None:
+    _rewritten_bundles_are_caught(make_node, tmp_path, None)
+
+
+@pytest.mark.postgres
+def test_log_audit_and_the_node_catch_a_rewritten_stored_bundle_on_postgres(
+    make_node: Any, tmp_path: Path, pg_url: str
+) -> None:
+    _rewritten_bundles_are_caught(make_node, tmp_path, pg_url)

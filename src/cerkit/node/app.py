@@ -9,7 +9,6 @@ status and changes nothing. Endpoints are listed in docs/node.md.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -41,7 +40,7 @@ from cerkit.node.maintenance import Maintenance
 from cerkit.node.metrics import CONTENT_TYPE_LATEST, NodeMetrics
 from cerkit.node.openapi import openapi_document
 from cerkit.node.service import NodeService
-from cerkit.node.submission import dump_json, parse_submission
+from cerkit.node.submission import check_stored_bundle, dump_json, parse_submission
 from cerkit.node.tokens import Authenticator, bearer_secret
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -149,11 +148,17 @@ class NodeApp:
     async def record(self, request: Request) -> Response:
         cert = request.path_params["certificate_hash"]
         found = await asyncio.to_thread(self.service.attestation_of, cert)
-        bundle = await asyncio.to_thread(self.service.store.bundle, cert)
-        if found is None or bundle is None:
+        stored = await asyncio.to_thread(self.service.store.bundle, cert)
+        if found is None or stored is None:
             raise CerkitError(f"no record {cert[:80]} in this log", Reason.NOT_FOUND)
-        # The standard library parser: orjson would read integers beyond 64 bits as floats.
-        return JSONBytes({**found.to_json(), "bundle": json.loads(bundle)})
+        try:  # never serve a rewritten copy as the logged record
+            bundle = await asyncio.to_thread(
+                check_stored_bundle, found.entry.certificate_hash, stored
+            )
+        except InvalidRecordError as exc:
+            self.metrics.bundle_mismatches.inc()
+            raise OperationalError(exc.message, exc.reason) from None
+        return JSONBytes({**found.to_json(), "bundle": bundle})
 
     async def verify(self, request: Request) -> Response:
         async with json_body(request, self.budget, self.body_timeout) as body:

@@ -70,6 +70,11 @@ class NodeMetrics:
             ["outcome"],
             registry=self.registry,
         )
+        self.bundle_mismatches = Counter(
+            "cerkit_node_stored_bundle_mismatches",
+            "Record reads refused because the stored bundle no longer matches its leaf",
+            registry=self.registry,
+        )
         self.key_reloads = Counter(
             "cerkit_node_key_reloads",
             "Times the key document changed and was re-read",

@@ -97,3 +97,27 @@ def parse_submission(body: bytes) -> Submission:
     # Keep the bytes as sent (sigstore's habit: the record is its JSON).
     stored = dump_json(document) if wrapped else body
     return Submission(str(document["certificateHash"]), stored)
+
+
+def check_stored_bundle(certificate_hash: str, stored: bytes) -> Any:
+    """The stored bundle of the leaf ``certificate_hash``, parsed, when it still is that
+    record: well-formed, its integrity intact and its certificateHash the leaf's.
+
+    Raises:
+        InvalidRecordError: ``STORED_BUNDLE_MISMATCH``, saying what no longer holds.
+    """
+    try:
+        submission = parse_submission(stored)
+    except InvalidRecordError as exc:
+        raise _mismatch(certificate_hash, f"it fails its own check ({exc})") from None
+    if submission.certificate_hash != certificate_hash:
+        raise _mismatch(certificate_hash, f"it is record {submission.certificate_hash[:80]}")
+    # The standard library parser: orjson would read integers beyond 64 bits as floats.
+    return json.loads(stored)
+
+
+def _mismatch(certificate_hash: str, why: str) -> InvalidRecordError:
+    return InvalidRecordError(
+        f"the stored bundle of leaf {certificate_hash[:80]} no longer matches it: {why}",
+        Reason.STORED_BUNDLE_MISMATCH,
+    )
