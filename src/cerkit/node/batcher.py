@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 
 from cerkit.node.limits import BATCH_WINDOW_SECONDS, MAX_BATCH
 from cerkit.node.service import NodeService
-from cerkit.node.submission import Attestation, Submission
+from cerkit.node.submission import AttestedRecord, Submission
 
 Observer = Callable[[int, float], None]
 
@@ -36,7 +36,7 @@ class Batcher:
         self._max = max_batch
         self._window = window
         self._observe = observe
-        self._queue: list[tuple[Submission, asyncio.Future[Attestation]]] = []
+        self._queue: list[tuple[Submission, asyncio.Future[AttestedRecord]]] = []
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._busy = False
@@ -58,9 +58,9 @@ class Batcher:
                 await self._task
             self._task = None
 
-    async def submit(self, submission: Submission) -> Attestation:
+    async def submit(self, submission: Submission) -> AttestedRecord:
         """Queue one validated record and wait until its batch is durable."""
-        future: asyncio.Future[Attestation] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[AttestedRecord] = asyncio.get_running_loop().create_future()
         self._queue.append((submission, future))
         self._wakeup.set()
         return await future
@@ -79,7 +79,7 @@ class Batcher:
             await self._commit(batch)
 
     async def _commit(
-        self, batch: Sequence[tuple[Submission, asyncio.Future[Attestation]]]
+        self, batch: Sequence[tuple[Submission, asyncio.Future[AttestedRecord]]]
     ) -> None:
         started = time.perf_counter()
         self._busy = True

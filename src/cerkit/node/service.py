@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cerkit.attestation import make_receipt, sign_receipt
 from cerkit.audit import hash_leaves
 from cerkit.checkpoint import Checkpoint, open_checkpoint_with, sign_checkpoint
-from cerkit.errors import CerkitError, InvalidRecordError, OperationalError, Reason
+from cerkit.errors import InvalidRecordError, OperationalError, Reason, RequestError
 from cerkit.jsonio import loads
 from cerkit.keyring import check_names
 from cerkit.keys import KeyDocument, key_id
@@ -38,7 +38,7 @@ from cerkit.merkle import record_leaf
 from cerkit.node import selfcheck
 from cerkit.node.limits import MAX_BODY_BYTES
 from cerkit.node.state import CheckpointFile
-from cerkit.node.submission import Attestation, Submission
+from cerkit.node.submission import AttestedRecord, Submission
 from cerkit.seal import iso_now
 from cerkit.verify import Report, verify_bundle
 
@@ -108,7 +108,7 @@ class NodeService:
 
     # -- trust in its own state -----------------------------------------------------------
 
-    def problem(self) -> CerkitError | None:
+    def problem(self) -> OperationalError | None:
         """Why the node cannot sign now (``LOG_INCONSISTENT``, ``NO_SIGNING_KEY``), or None."""
         if self._refusal is not None:
             return OperationalError(
@@ -210,7 +210,7 @@ class NodeService:
         signature = sign_receipt(receipt, ident.private_key)
         return LogEntry(index, certificate_hash, timestamp, ident.kid, signature)
 
-    def commit(self, submissions: Sequence[Submission]) -> list[Attestation]:
+    def commit(self, submissions: Sequence[Submission]) -> list[AttestedRecord]:
         """Step 3-4 for a batch: one durable append, one checkpoint, one proof each.
 
         Raises:
@@ -225,7 +225,7 @@ class NodeService:
             size = self._tree.size
             note = self._checkpoint_locked(size)
             results = [
-                Attestation(
+                AttestedRecord(
                     entry,
                     created,
                     size,
@@ -308,7 +308,7 @@ class NodeService:
         if size > self._tree.size and self.sync() < size:
             raise _bad_request(f"tree size {size} is beyond the log size {self._tree.size}")
 
-    def attestation_of(self, certificate_hash: str) -> Attestation | None:
+    def attestation_of(self, certificate_hash: str) -> AttestedRecord | None:
         """The current answer for a logged record (proved under the latest checkpoint)."""
         entry = self.store.entry(certificate_hash)
         if entry is None:
@@ -318,7 +318,7 @@ class NodeService:
             size = self._tree.size
             note = self._checkpoint_locked(size)
             proof = self._tree.inclusion_proof(entry.index, size)
-        return Attestation(entry, False, size, proof, note, self.identity.node_id)
+        return AttestedRecord(entry, False, size, proof, note, self.identity.node_id)
 
     def verify(self, body: bytes) -> dict[str, Any]:
         """``POST /v1/verify``: the offline verifier's report, trusting this node's keys."""
@@ -330,5 +330,5 @@ class NodeService:
         return report.to_dict()
 
 
-def _bad_request(message: str) -> CerkitError:
-    return CerkitError(message, Reason.BAD_REQUEST)
+def _bad_request(message: str) -> RequestError:
+    return RequestError(message, Reason.BAD_REQUEST)

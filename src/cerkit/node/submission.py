@@ -31,7 +31,7 @@ class Submission:
 
 
 @dataclass(frozen=True, slots=True)
-class Attestation:
+class AttestedRecord:
     """One record's answer: its log entry, the proof and the checkpoint it is proved under."""
 
     entry: LogEntry
