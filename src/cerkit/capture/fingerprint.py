@@ -233,7 +233,7 @@ def user_code(entry: str | None = None) -> dict[str, Any]:
     cached = _user_code_cache
     if cached is not None and cached[0] is files:
         return cached[1]
-    part = scrub(_sources.user_code(files))  # paths may hold a token, as the git part's
+    part: dict[str, Any] = scrub(_sources.user_code(files))  # paths may hold a token
     _user_code_cache = (files, part)
     return part
 
