@@ -25,8 +25,6 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, Final
 
 #: The environment as it was when cerkit started loading (before anything heavy).
@@ -115,14 +113,24 @@ def set_by_cerkit(name: str, value: str) -> bool:
     return False
 
 
-@contextmanager
-def machinery() -> Iterator[None]:
-    """``with machinery():`` around cerkit's own work."""
-    begin()
-    try:
-        yield
-    finally:
+class _Machinery:
+    """``with machinery():`` around cerkit's own work (a class, not a generator: it runs
+    three times per recorded call)."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        begin()
+
+    def __exit__(self, *exc: object) -> None:
         end()
+
+
+_MACHINERY: Final = _Machinery()
+
+
+def machinery() -> _Machinery:
+    return _MACHINERY
 
 
 def adopt_since(name: str) -> None:

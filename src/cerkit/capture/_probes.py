@@ -119,27 +119,26 @@ _LOCALE_CATEGORIES: Final[tuple[str, ...]] = (
 
 
 def locale_state() -> tuple[str, ...]:
-    """The process's locale categories as the C library holds them, and the time zone.
+    """The process's locale as the C library holds it, and the time zone: a cheap key.
 
-    ``setlocale(category, None)`` queries without changing anything. ``locale.getlocale``
-    is not used: it maps names through an alias table (``C.UTF-8`` reads as ``en_US``).
+    ``setlocale(LC_ALL, None)`` queries without changing anything (one call: every category
+    in one string when they differ). ``locale.getlocale`` is not used: it maps names through
+    an alias table, so ``C.UTF-8`` reads as ``en_US``.
     """
     import locale
 
-    categories = tuple(
-        locale.setlocale(getattr(locale, name), None)
-        for name in _LOCALE_CATEGORIES
-        if hasattr(locale, name)
-    )
-    return (*categories, os.environ.get("TZ", ""), *time.tzname)
+    return (locale.setlocale(locale.LC_ALL, None), os.environ.get("TZ", ""), *time.tzname)
 
 
 def read_locale(state: tuple[str, ...] | None = None) -> dict[str, Any]:
     import locale
 
     state = state or locale_state()
-    names = [name for name in _LOCALE_CATEGORIES if hasattr(locale, name)]
-    categories = dict(zip(names, state, strict=False))
+    categories = {
+        name: locale.setlocale(getattr(locale, name), None)
+        for name in _LOCALE_CATEGORIES
+        if hasattr(locale, name)
+    }
     return {
         "source": "locale.setlocale(category, None), nl_langinfo, TZ or /etc/localtime",
         "locale": categories.get("LC_CTYPE", "C"),

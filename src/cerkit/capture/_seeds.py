@@ -116,6 +116,7 @@ class _Watcher:
 
 
 _watcher: _Watcher | None = None
+_modules_seen = -1
 
 
 def _watch() -> None:
@@ -154,7 +155,10 @@ def _install() -> None:
 
 def mark() -> int:
     """Start watching: returns the sequence number to pass to :func:`seeds_since`."""
-    if len(_installed) < len(FAMILIES):
+    global _modules_seen
+    if len(_installed) < len(FAMILIES) and len(sys.modules) != _modules_seen:
+        # Only when modules were loaded since: later loads of a family go through the watcher.
+        _modules_seen = len(sys.modules)
         _install()
         if len(_installed) < len(FAMILIES):
             _watch()
