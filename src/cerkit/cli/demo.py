@@ -9,24 +9,22 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cerkit.cli._common import EXIT_FAILED, EXIT_OK
+from cerkit.cli._common import EXIT_FAILED, EXIT_OK, add_store_option
 
 NAME = "demo"
 HELP = "record a real scikit-learn model's predictions, verify the records, detect tampering"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--store", help="record store path or URL (default: $CERKIT_STORE or .cerkit/)"
-    )
+    add_store_option(parser, "the record store the demo fills")
 
 
 def run(args: argparse.Namespace) -> int:
     from cerkit.capture.demo import run_demo, tamper_check
-    from cerkit.ledger import store_for, store_url
+    from cerkit.ledger.factory import shared_record_store, store_url
 
     url = store_url(args.store)
-    store = store_for(url)
+    store = shared_record_store(url)
     folder = Path(url).parent / "demo" if "://" not in url else Path(".cerkit", "demo")
     print("cerkit demo: a random forest on scikit-learn's breast-cancer data classifies the same")
     print("12 patients three times; each call is recorded by @cerkit.record, sealed and verified.")
@@ -35,9 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from cerkit.node.embedded import attest_demo_records
 
     logged = attest_demo_records([step.bundle for step in steps], store, url)
-    flush = getattr(store, "flush", None)
-    if flush is not None:
-        flush()
+    store.flush()
     print(f"records: {url} ({store.count()} stored); pipeline code: {folder}")
     print(f"next: cerkit records list --store {url}  |  cerkit fingerprint")
     verified = all(step.verdict == "VERIFIED" for step in steps)

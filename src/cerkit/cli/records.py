@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cerkit.cli._common import EXIT_FAILED, EXIT_OK, write_json_line
+from cerkit.cli._common import EXIT_FAILED, EXIT_OK, add_store_option, write_json_line
 from cerkit.errors import UsageError
+
+if TYPE_CHECKING:
+    from cerkit.ledger.base import RecordStore
 
 NAME = "records"
 HELP = "list, show or export stored records (filters: entry point, model, time range)"
-
-
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--store", help="record store path or URL (default: $CERKIT_STORE or .cerkit/)"
-    )
 
 
 def _filters(parser: argparse.ArgumentParser) -> None:
@@ -30,17 +27,17 @@ def _filters(parser: argparse.ArgumentParser) -> None:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="one line per record, oldest first")
-    _common(listing)
+    add_store_option(listing)
     _filters(listing)
     listing.add_argument("--json", action="store_true", help="one JSON summary per line")
     show = actions.add_parser("show", help="print whole records")
-    _common(show)
+    add_store_option(show)
     show.add_argument("hashes", nargs="+", metavar="HASH", help="certificate hashes or prefixes")
     show.add_argument("--json", action="store_true", help="one compact JSON record per line")
     export = actions.add_parser(
         "export", help="write records as JSON Lines (cerkit verify reads it)"
     )
-    _common(export)
+    add_store_option(export)
     _filters(export)
     export.add_argument("-o", "--out", help="write here instead of stdout")
 
@@ -69,17 +66,16 @@ def _summary(bundle: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _show(store: Any, refs: list[str], as_json: bool) -> int:
+def _show(store: RecordStore, refs: list[str], as_json: bool) -> int:
     from cerkit.jsonio import dumps
+    from cerkit.ledger.base import resolve_certificate_hash
 
     if not refs:
         raise UsageError("records show needs at least one certificate hash (or prefix)")
     missing = 0
     for ref in refs:
-        matches = store.find(ref) if hasattr(store, "find") else [ref]
-        if len(matches) > 1:
-            raise UsageError(f"{ref!r} matches {len(matches)} records; give more digits")
-        bundle = store.get(matches[0]) if matches else None
+        found = resolve_certificate_hash(store, ref)
+        bundle = store.get(found) if found is not None else None
         if bundle is None:
             print(f"cerkit: no record {ref}", file=sys.stderr)
             missing += 1
@@ -91,9 +87,10 @@ def _show(store: Any, refs: list[str], as_json: bool) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cerkit.ledger import RecordQuery, store_for
+    from cerkit.ledger.base import RecordQuery
+    from cerkit.ledger.factory import shared_record_store
 
-    store = store_for(args.store)
+    store = shared_record_store(args.store)
     if args.action == "show":
         return _show(store, args.hashes, args.json)
     query = RecordQuery(entry_point=args.entry_point, model=args.model, since=args.since,

@@ -58,7 +58,7 @@ class ReplayResult:
 
 def _store(store_url: str | None) -> Any:
     """The store new records go to, or ``False`` when no store backend is available."""
-    from cerkit.drift.sources import open_record_store
+    from cerkit.ledger.factory import open_record_store
 
     try:
         return open_record_store(store_url)

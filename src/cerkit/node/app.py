@@ -25,6 +25,7 @@ from starlette.types import Receive, Scope, Send
 from cerkit import __version__
 from cerkit.attestation import encode_hashes
 from cerkit.errors import CerkitError, InvalidRecordError, OperationalError, Reason
+from cerkit.ledger.base import TokenStore
 from cerkit.node.batcher import Batcher
 from cerkit.node.limits import INLINE_PARSE_BYTES, MAX_BODY_BYTES, MAX_ENTRIES_PAGE
 from cerkit.node.metrics import CONTENT_TYPE_LATEST, NodeMetrics
@@ -94,10 +95,10 @@ def _int_param(request: Request, name: str, default: int | None = None) -> int:
 class NodeApp:
     """Builds the Starlette app; one instance per running node."""
 
-    def __init__(self, service: NodeService) -> None:
+    def __init__(self, service: NodeService, tokens: TokenStore) -> None:
         self.service = service
         self.metrics = NodeMetrics()
-        self.auth = Authenticator(service.store)
+        self.auth = Authenticator(tokens)
         self.batcher: Batcher | None = None
 
     async def _authorize(self, request: Request) -> None:
@@ -280,12 +281,13 @@ class AttestFirst:
         await self.app(scope, receive, send)
 
 
-def create_app(service: NodeService) -> AttestFirst:
-    """The ASGI app of a node serving ``service``.
+def create_app(service: NodeService, tokens: TokenStore) -> AttestFirst:
+    """The ASGI app of a node serving ``service``, its writes authorized by ``tokens``.
 
-    >>> # uvicorn.run(create_app(NodeService(store, identity)), host="127.0.0.1", port=8080)
+    >>> # app = create_app(NodeService(open_log_store(url), identity), open_token_store(url))
+    >>> # uvicorn.run(app, host="127.0.0.1", port=8080)
     """
-    node = NodeApp(service)
+    node = NodeApp(service, tokens)
     app = Starlette(
         routes=node.routes(),
         lifespan=node.lifespan,

@@ -21,7 +21,8 @@ from typing import Any
 
 from cerkit.keys import ensure_private_key, public_key_bytes
 from cerkit.ledger.base import RecordStore
-from cerkit.node.config import load_identity, open_log_store
+from cerkit.ledger.factory import open_log_store
+from cerkit.node.config import load_identity
 from cerkit.node.service import NodeService, dump_json, parse_submission
 from cerkit.verify.trust import TrustStore
 

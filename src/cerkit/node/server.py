@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 
 from cerkit.cli._common import EXIT_OK
+from cerkit.ledger.factory import open_log_store, open_token_store
 from cerkit.node.app import create_app
-from cerkit.node.config import load_identity, open_log_store
+from cerkit.node.config import load_identity
 from cerkit.node.service import NodeService
 
 
@@ -34,8 +35,9 @@ def serve(
 
     identity = load_identity(key, key_document, node_id, key_dir=key_dir)
     log = open_log_store(store)
+    tokens = open_token_store(store)
     service = NodeService(log, identity)
-    app = create_app(service)
+    app = create_app(service, tokens)
     # Bind first, so port 0 works and the port is known before the first request.
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -65,5 +67,6 @@ def serve(
     try:
         server.run(sockets=[sock])
     finally:
+        tokens.close()
         log.close()
     return EXIT_OK
