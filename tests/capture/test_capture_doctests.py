@@ -15,6 +15,7 @@ MODULES = (
     "cerkit.capture.fingerprint",
     "cerkit.capture.replay",
     "cerkit.ledger.sqlite",
+    "cerkit.ledger.factory",
 )
 
 
