@@ -19,9 +19,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
 
+import cerkit.ledger._sqlite_rows as rows
 from cerkit.errors import OperationalError, Reason, SchemaError
 from cerkit.execution_key import execution_key
-from cerkit.ledger import _sqlite_rows as rows
 from cerkit.ledger._sql import SQLITE, find_query, index_query, record_query
 from cerkit.ledger._sqlite_files import create_private
 from cerkit.ledger._sqlite_index import stream_index_rows
