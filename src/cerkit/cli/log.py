@@ -15,7 +15,9 @@ HELP = "audit an attestation node's transparency log (log audit)"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="log_command", metavar="ACTION", required=True)
     audit = sub.add_parser(
-        "audit", help="download every entry, rebuild the tree, check checkpoints and receipts"
+        "audit",
+        help="download every entry, rebuild the tree, check checkpoints, receipts and"
+        " every stored record against its leaf",
     )
     audit.add_argument("--node", required=True, metavar="URL", help="the node's base URL")
     audit.add_argument(
@@ -29,6 +31,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     audit.add_argument(
         "--skip-receipts", action="store_true", help="do not check each entry's receipt"
+    )
+    audit.add_argument(
+        "--skip-bundles",
+        action="store_true",
+        help="do not fetch each stored record to check it against its leaf",
     )
     audit.add_argument("--json", action="store_true", help="one JSON object on stdout")
 
@@ -45,7 +52,11 @@ def run(args: argparse.Namespace) -> int:
             KeyDocument.from_json(load_file(args.trust)) if args.trust else client.key_document()
         )
         result = audit_node(
-            client, document, saved_note=saved, check_receipts=not args.skip_receipts
+            client,
+            document,
+            saved_note=saved,
+            check_receipts=not args.skip_receipts,
+            check_bundles=not args.skip_bundles,
         )
     if args.json:
         write_json_line(result.to_dict())

@@ -59,3 +59,14 @@ LARGE_BODY_BUDGET_BYTES: Final[int] = 8 * MAX_BODY_BYTES
 #: ``/v1/verify``); anything else is 415 before the body is read. ``+json`` suffixes
 #: (RFC 6839) are accepted too.
 JSON_MEDIA_TYPE: Final[str] = "application/json"
+
+#: How often a running node proves its stored log consistent with what it signed, in
+#: seconds (docs/node.md, "What the node checks"). Each check reads every leaf (a million
+#: take about two seconds), so once a minute costs a few percent of one core at that size
+#: and bounds how long a rewritten row goes unnoticed by the node itself.
+LOG_CHECK_SECONDS: Final[float] = 60.0
+
+#: How often a running node looks at its key document for a rotation or a revocation, in
+#: seconds: the longest it keeps signing with a key revoked in its key directory. A look is
+#: one ``stat``; the document is re-read only when it changed.
+KEY_RELOAD_SECONDS: Final[float] = 1.0
