@@ -42,6 +42,7 @@ from cerkit.node.limits import (
     LARGE_BODY_BUDGET_BYTES,
     LOG_CHECK_SECONDS,
     MAX_ENTRIES_PAGE,
+    MAX_LOG_INDEX,
 )
 from cerkit.node.maintenance import Maintenance
 from cerkit.node.metrics import CONTENT_TYPE_LATEST, NodeMetrics
@@ -100,8 +101,12 @@ def _int_param(request: Request, name: str, default: int | None = None) -> int:
         if default is None:
             raise RequestError(f"query parameter {name} is required", Reason.BAD_REQUEST)
         return default
-    if not value.isdigit() or len(value) > 19:
-        raise RequestError(f"{name} must be a non-negative integer", Reason.BAD_REQUEST)
+    # ASCII digits only: str.isdigit() also accepts "²" and fullwidth digits, which int()
+    # then refuses or reads; and a bound, so start + a page stays a 64-bit database integer.
+    digits = value.isascii() and value.isdigit() and len(value) <= len(str(MAX_LOG_INDEX))
+    if not digits or int(value) > MAX_LOG_INDEX:
+        message = f"{name} must be an integer from 0 to {MAX_LOG_INDEX}"
+        raise RequestError(message, Reason.BAD_REQUEST)
     return int(value)
 
 
