@@ -275,15 +275,15 @@ def confirm(
     )  # fmt: skip
     try:
         reproduced = session.reproduce()  # (1)
-    except BudgetExhausted:  # pragma: no cover - the first run always starts
-        reproduced = None
+    except NotRunnable as exc:
+        return not_runnable(explanation, "confirm", exc.message)
     if reproduced is None or session.base is None:
         reason = "the current environment reproduces neither record"
         tested = tuple(
             Tested(c, Outcome.NOT_TESTABLE, c.reason or reason)
             for c in plan(explanation, explanation.diff.b)
         )
-        return conclude("confirm", session, None, tested)
+        return conclude("confirm", session, None, tested, (reason,))
     candidates = plan(explanation, session.base)  # (2)
     session.planned = len(session.trials) + sum(1 for c in candidates if c.testable)
     tested = tuple(_flip(session, c) for c in candidates)  # (3)
@@ -310,6 +310,17 @@ def _flip(session: Session, candidate: Candidate) -> Tested:
         why = "flipped alone it moves the output, but not to the other record's"
         return Tested(candidate, Outcome.REFUTED, why, (index,))
     return Tested(candidate, Outcome.REFUTED, "flipped alone the output does not move", (index,))
+
+
+def not_runnable(explanation: Explanation, mode: str, reason: str) -> Confirmation:
+    """The result for a pair whose execution cannot be re-run at all: every candidate
+    NOT_TESTABLE (with its own reason, else ``reason``), no re-run made."""
+    tested = tuple(
+        Tested(c, Outcome.NOT_TESTABLE, c.reason or reason)
+        for c in plan(explanation, explanation.diff.b)
+    )
+    a, b = explanation.diff.a, explanation.diff.b
+    return Confirmation(mode, _cert(a), _cert(b), None, tested, (), 0.0, (reason,))
 
 
 def conclude(
@@ -344,5 +355,6 @@ __all__ = [
     "Trial",
     "conclude",
     "confirm",
+    "not_runnable",
     "require_drift",
 ]
