@@ -17,8 +17,9 @@ re-run is a fresh interpreter started with this process's environment, the run's
   (tracked and untracked, ignored files left out); the re-run works there;
 * **keyword arguments** passed explicitly (an effective default flipped).
 
-A recorded Python call re-runs through ``python -m cerkit.drift.rerun``; a recorded command
-through ``python -m cerkit.drift.relaunch`` (which records it with ``run_command``). Every
+A recorded Python call re-runs through :func:`cerkit.drift.rerun.run_fresh` (the replay
+edge); a recorded command through ``python -m cerkit.drift.relaunch`` (which records it with
+``run_command``). Every
 re-run record gets ``meta.replay`` (the original's certificate hash, the purpose, the
 setting) and is kept, for :func:`store_replays`, out of the drift ledger.
 """
@@ -179,10 +180,10 @@ class Relauncher:
 
     def _payload(self) -> dict[str, Any]:
         if self.kind == "python":
-            from cerkit.capture.replay import recorded_inputs
+            from cerkit.drift.replay import recorded_inputs
 
             try:
-                entry, _args, _kwargs = recorded_inputs(self.original)
+                entry = recorded_inputs(self.original).entry_point
             except Exception as exc:
                 raise NotRunnable(f"the record does not hold its inputs: {exc}") from None
             if entry.partition(":")[0] == "__main__":
@@ -203,23 +204,20 @@ class Relauncher:
             cwd = self._copy_of_workdir()  # never overwrite the user's output files
         env = self._environment(setting)
         index = len(self.records)
-        out = self.scratch / f"run-{index}.json"
-        payload = _with_kwargs(self.payload, setting) if self.kind == "python" else self.payload
-        module = "cerkit.drift.rerun" if self.kind == "python" else "cerkit.drift.relaunch"
-        command = [sys.executable, *(setting.flags or ()), "-m", module, str(out), "--no-store"]
+        what = f"re-run {index + 1} ({run.purpose})"
         started = time.perf_counter()
-        try:
-            done = subprocess.run(
-                command, input=json.dumps(payload), cwd=cwd, env=env,
-                capture_output=True, text=True, timeout=self.timeout, check=False,
+        if self.kind == "python":
+            from cerkit.drift.rerun import run_fresh
+
+            payload = _with_kwargs(self.payload, setting)
+            fresh = run_fresh(
+                payload, env=env, cwd=cwd, store=False, flags=setting.flags or (),
+                timeout=self.timeout,
             )  # fmt: skip
-        except subprocess.TimeoutExpired:
-            raise OperationalError(f"re-run {index + 1} timed out after {self.timeout} s") from None
+            record = fresh.require(what)
+        else:
+            record = self._command(env, cwd, what)
         seconds = time.perf_counter() - started
-        if not out.exists():
-            tail = (done.stderr.strip().splitlines() or ["no record written"])[-1]
-            raise OperationalError(f"re-run {index + 1} ({run.purpose}) failed: {tail}")
-        record = json.loads(out.read_text(encoding="utf-8"))
         meta = dict(record.get("meta") or {})
         meta["replay"] = {
             "of": self.original.get("certificateHash"),
@@ -229,6 +227,23 @@ class Relauncher:
         record["meta"] = meta
         self.records.append(record)
         return RunResult(str(record["snapshot"]["outputHash"]), record, seconds)
+
+    def _command(self, env: dict[str, str], cwd: str, what: str) -> dict[str, Any]:
+        """Re-run a recorded command under the recorder, in a child of its own."""
+        out = self.scratch / f"command-{len(self.records)}.json"
+        command = [sys.executable, "-m", "cerkit.drift.relaunch", str(out)]
+        try:
+            done = subprocess.run(
+                command, input=json.dumps(self.payload), cwd=cwd, env=env,
+                capture_output=True, text=True, timeout=self.timeout, check=False,
+            )  # fmt: skip
+        except subprocess.TimeoutExpired:
+            raise OperationalError(f"{what} timed out after {self.timeout} s") from None
+        if not out.exists():
+            tail = (done.stderr.strip().splitlines() or ["no record written"])[-1]
+            raise OperationalError(f"{what} failed: {tail}")
+        record: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+        return record
 
     def _environment(self, setting: Setting) -> dict[str, str]:
         env = dict(os.environ)
