@@ -58,10 +58,11 @@ def main(n):
 _BUILD = """
 import contextlib, io, os, sys
 from setuptools import build_meta
+out = sys.argv[1]  # read first: the backend rewrites sys.argv
 for project in sys.argv[2:]:
     os.chdir(project)
-    with contextlib.redirect_stdout(io.StringIO()):
-        build_meta.build_wheel(sys.argv[1])
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        build_meta.build_wheel(out)
 """
 
 

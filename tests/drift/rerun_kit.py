@@ -59,7 +59,7 @@ packages = ["{name}"]
 _BUILD = """
 import contextlib, io, os, sys
 from setuptools import build_meta
-out = sys.argv[1]
+out = sys.argv[1]  # read first: the backend rewrites sys.argv
 for project in sys.argv[2:]:
     os.chdir(project)
     with contextlib.redirect_stdout(io.StringIO()):

@@ -90,6 +90,15 @@ def test_when_the_current_environment_gives_a_the_flips_go_to_b() -> None:
     assert [r.purpose for r in runner.runs[:2]] == ["reproduce B", "reproduce A"]
 
 
+def test_one_reproducing_run_answers_for_both_when_the_conditions_agree() -> None:
+    a, b = _upgrade(4)
+    runner = ModelRunner(a, b, lambda s: ("pkg01", "2.0") not in s.packages)
+    result = confirm(explain(a, b), runner)
+    assert result.reproduces == "A"
+    assert [r.purpose for r in runner.runs].count("reproduce A") == 0
+    assert [t.candidate.subject for t in result.confirmed] == ["pkg01"]
+
+
 def test_an_environment_that_reproduces_neither_record_tests_nothing() -> None:
     a, b = _pair()
     runner = ModelRunner(a, b, lambda s: False)

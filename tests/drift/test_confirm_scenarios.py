@@ -322,3 +322,43 @@ def test_re_runs_are_replay_records_kept_out_of_the_drift_timeline(tmp_path: Pat
     )
     main = tmp_path / "main.db"
     assert not main.exists(), "nothing was written to the ledger drift reads"
+
+
+ASSERTS = """
+@record
+def checked(x):
+    try:
+        assert x < 0, "negative only"
+        return "checked"
+    except AssertionError:
+        return "rejected"
+"""
+
+
+def test_an_interpreter_flag_is_confirmed(tmp_path: Path) -> None:
+    app = write_app(tmp_path / "app", ASSERTS)
+    a = record(app, tmp_path / "a.json", "checked", [1], environment(OMP_NUM_THREADS="1"))
+    env_b = environment(OMP_NUM_THREADS="2")
+    b = record(app, tmp_path / "b.json", "checked", [1], env_b, flags=("-O",))
+    found = confirm(a, b, app, env_b)["confirmation"]
+    assert found["reproduces"] == "B"  # re-run under B's flags, though this process has none
+    assert found["runs"][0]["setting"]["flags"] == ["-O"]
+    assert found["confirmed"] == ["runtime:python.flags.optimize"], found
+    assert outcomes(found)["environment:OMP_NUM_THREADS"] == "REFUTED"
+
+
+def test_an_edit_of_a_helper_module_is_confirmed_by_restoring_the_file(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    app = write_app(repo, "import helper\n\n@record\ndef run(x):\n    return helper.twice(x)\n")
+    (repo / "helper.py").write_text("def twice(x):\n    return 2 * x\n")
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "v1")
+    a = record(app, tmp_path / "a.json", "run", [21], environment(TZ="UTC"))
+    (repo / "helper.py").write_text("def twice(x):\n    return 2 * x + 1\n")
+    git(repo, "commit", "-qam", "v2")
+    env_b = environment(TZ="Asia/Tokyo")
+    b = record(app, tmp_path / "b.json", "run", [21], env_b)
+    found = confirm(a, b, app, env_b)["confirmation"]
+    assert found["confirmed"] == ["code:helper.py"], found
+    assert outcomes(found)["environment:TZ"] == "REFUTED"
