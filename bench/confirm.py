@@ -9,11 +9,12 @@
    (``PIP_NO_INDEX=1``, ``PIP_FIND_LINKS``); a program imports all 32 and its output
    follows one; records A (every package 1.0) and B (every package 2.0) come from
    subprocesses; the bisection runs in overlays. Target: <= 7.
-3. ``confirm_over_replay``: a REAL confirmation (a hash-seed cause and two decoy variables:
-   one reproducing run and three flips) timed end to end, over the time of the same number
-   of bare replays of the record (:func:`cerkit.drift.rerun.run_fresh`, this environment,
-   no setting): what confirmation adds to the re-runs it needs. ``bisect_over_replay`` is
-   the same ratio for the real bisection (package overlays included).
+3. ``confirm_over_replay``: a REAL confirmation (a hash-seed cause and decoy variables: one
+   reproducing run and four flips) timed end to end, over the time of the same number of
+   bare replays of the record (:func:`cerkit.drift.rerun.run_fresh`, this environment, no
+   setting), measured before and after it and averaged (the machine's load drifts): what
+   confirmation adds to the re-runs it needs. ``bisect_over_replay`` is the same ratio for
+   the real bisection (building the package overlays included).
 
     python bench/confirm.py [--json]
 """
@@ -150,11 +151,13 @@ def real_confirmation(root: Path) -> tuple[int, float, float]:
     env_b = _env(PYTHONHASHSEED="2", OMP_NUM_THREADS="2", TZ="Asia/Tokyo")
     b = _record(app, root / "b.json", [6], env_b)
     with _environ(env_b):
+        before = _replays(b, app, 5)  # as many as the confirmation makes (checked below)
         started = time.perf_counter()
         result, _records = relaunch_pair(explain(a, b), "confirm", workdir=str(app))
         confirm_s = time.perf_counter() - started
         assert [t.candidate.subject for t in result.confirmed] == ["PYTHONHASHSEED"], result
-        replay_s = _replays(b, app, result.reruns)
+        assert result.reruns == 5, result.reruns
+        replay_s = (before + _replays(b, app, result.reruns)) / 2  # load drifts: both sides
     return result.reruns, confirm_s, replay_s
 
 
@@ -200,11 +203,12 @@ def real_bisection(root: Path, n: int = 32, culprit: int = 21) -> tuple[int, flo
     env_b = _env(str(live), **index)
     b = _record(app, root / "bb.json", [1], env_b)
     with _environ(env_b):
+        before = _replays(b, app, 7)
         started = time.perf_counter()
         result, _records = relaunch_pair(explain(a, b), "bisect", workdir=str(app))
         bisect_s = time.perf_counter() - started
         assert [t.candidate.subject for t in result.confirmed] == [f"bench{culprit:02d}"], result
-        replay_s = _replays(b, app, result.reruns)
+        replay_s = (before * result.reruns / 7 + _replays(b, app, result.reruns)) / 2
     return result.reruns, bisect_s, replay_s
 
 
