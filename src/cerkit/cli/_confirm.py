@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from cerkit.errors import OperationalError, UsageError
@@ -46,6 +47,23 @@ def _bar(desc: str) -> tuple[Callable[[int, int, str], None] | None, Any]:
     return watch, bar
 
 
+def store_replays(records: Sequence[Mapping[str, Any]], url: str | None) -> str:
+    """Put re-run records into the replay store (``url``, else ``CERKIT_REPLAY_STORE``,
+    else ``replays.db`` beside the default ledger): kept out of drift timelines."""
+    from cerkit import ledger
+
+    target = url or os.environ.get("CERKIT_REPLAY_STORE") or str(Path(".cerkit", "replays.db"))
+    if "://" not in target:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+    store = ledger.open_store(target)
+    try:
+        for record in records:
+            store.put(record)
+    finally:
+        store.close()
+    return target
+
+
 def run_reruns(explanation: Any, mode: str, args: argparse.Namespace) -> dict[str, Any]:
     """Confirm or bisect one explained pair; seal, store and write the verdict.
 
@@ -56,7 +74,7 @@ def run_reruns(explanation: Any, mode: str, args: argparse.Namespace) -> dict[st
     from cerkit.capture.builder import iso_time
     from cerkit.capture.fingerprint import fingerprint
     from cerkit.capture.trust_hooks import trust_hooks
-    from cerkit.drift.relaunch import relaunch_pair, store_replays
+    from cerkit.drift.relaunch import relaunch_pair
     from cerkit.drift.verdict import seal_verdict
 
     if args.budget is not None and args.budget <= 0:
@@ -94,4 +112,4 @@ def run_reruns(explanation: Any, mode: str, args: argparse.Namespace) -> dict[st
     }
 
 
-__all__ = ["add_arguments", "run_reruns"]
+__all__ = ["add_arguments", "run_reruns", "store_replays"]

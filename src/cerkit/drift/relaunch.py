@@ -21,7 +21,7 @@ A recorded Python call re-runs through :func:`cerkit.drift.rerun.run_fresh` (the
 edge); a recorded command through ``python -m cerkit.drift.relaunch`` (which records it with
 ``run_command``). Every
 re-run record gets ``meta.replay`` (the original's certificate hash, the purpose, the
-setting) and is kept, for :func:`store_replays`, out of the drift ledger.
+setting); ``cerkit explain --confirm`` keeps them in a replay store, out of the drift ledger.
 """
 
 from __future__ import annotations
@@ -49,12 +49,8 @@ RUN_TIMEOUT: Final[float] = 600.0
 GIT_VERSIONS: Final[int] = 200
 #: Interpreter options under which the re-run harness itself cannot start.
 _HARNESS_BREAKERS: Final[frozenset[str]] = frozenset(("-S", "-I"))
-_PIP_TO_UV: Final[Mapping[str, str]] = {
-    "PIP_INDEX_URL": "UV_INDEX_URL",
-    "PIP_EXTRA_INDEX_URL": "UV_EXTRA_INDEX_URL",
-    "PIP_FIND_LINKS": "UV_FIND_LINKS",
-    "PIP_NO_INDEX": "UV_NO_INDEX",
-}
+#: pip's settings uv reads under another name (``PIP_X`` -> ``UV_X``).
+_PIP_TO_UV: Final[tuple[str, ...]] = ("INDEX_URL", "EXTRA_INDEX_URL", "FIND_LINKS", "NO_INDEX")
 
 
 def _git(cwd: str, *args: str) -> bytes:
@@ -110,9 +106,9 @@ class Overlays:
         specs = [f"{n}=={v}" for n, v in packages]
         env = dict(os.environ)
         if self.installer == "uv":
-            for pip_name, uv_name in _PIP_TO_UV.items():
-                if pip_name in env and uv_name not in env:
-                    env[uv_name] = env[pip_name]
+            for name in _PIP_TO_UV:
+                if f"PIP_{name}" in env and f"UV_{name}" not in env:
+                    env[f"UV_{name}"] = env[f"PIP_{name}"]
             command = ["uv", "pip", "install", "--python", sys.executable]
         else:
             command = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check"]
@@ -369,23 +365,6 @@ def relaunch_pair(
         engine = confirm if mode == "confirm" else bisect
         result = engine(explanation, runner, budget=budget, watch=watch)
         return result, runner.records
-
-
-def store_replays(records: Sequence[Mapping[str, Any]], url: str | None) -> str:
-    """Put re-run records into the replay store (``url``, else ``CERKIT_REPLAY_STORE``,
-    else ``replays.db`` beside the default ledger): kept out of drift timelines."""
-    from cerkit import ledger
-
-    target = url or os.environ.get("CERKIT_REPLAY_STORE") or str(Path(".cerkit", "replays.db"))
-    if "://" not in target:
-        Path(target).parent.mkdir(parents=True, exist_ok=True)
-    store = ledger.open_store(target)
-    try:
-        for record in records:
-            store.put(record)
-    finally:
-        store.close()
-    return target
 
 
 def _record_command(out: str) -> None:
