@@ -19,9 +19,9 @@ def pick(n):
 
 
 def _put(store: Path, *records: Path) -> None:
-    from cerkit.ledger import open_store
+    from cerkit.ledger import open_record_store
 
-    opened = open_store(str(store))
+    opened = open_record_store(str(store))
     try:
         for path in records:
             opened.put(json.loads(path.read_text()))

@@ -310,9 +310,9 @@ def test_re_runs_are_replay_records_kept_out_of_the_drift_timeline(tmp_path: Pat
     verdict = json.loads((tmp_path / "verdict.json").read_text())
     hashes = verdict["snapshot"]["execution"]["replays"]
     assert hashes == [run["record"] for run in result["confirmation"]["runs"]]
-    from cerkit.ledger import open_store
+    from cerkit.ledger import open_record_store
 
-    store = open_store(replays)
+    store = open_record_store(replays)
     try:
         stored = [store.get(h) for h in hashes]
     finally:

@@ -55,7 +55,7 @@ def store_replays(records: Sequence[Mapping[str, Any]], url: str | None) -> str:
     target = url or os.environ.get("CERKIT_REPLAY_STORE") or str(Path(".cerkit", "replays.db"))
     if "://" not in target:
         Path(target).parent.mkdir(parents=True, exist_ok=True)
-    store = ledger.open_store(target)
+    store = ledger.open_record_store(target)
     try:
         for record in records:
             store.put(record)

@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from cerkit.cli import _confirm
-from cerkit.cli._common import EXIT_OK, write_json_line
+from cerkit.cli._common import EXIT_OK, add_store_option, write_json_line
 
 NAME = "bisect"
 HELP = "find the package upgrade that flips the output, by bisection in overlays"
@@ -16,7 +16,7 @@ HELP = "find the package upgrade that flips the output, by bisection in overlays
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("a", help="the earlier or golden record: a file or a certificate hash")
     parser.add_argument("b", help="the later record: a file or a certificate hash")
-    parser.add_argument("--store", metavar="URL", help="record store for certificate hashes")
+    add_store_option(parser, "the record store certificate hashes are looked up in")
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
     _confirm.add_arguments(parser)
 

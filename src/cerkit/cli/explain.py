@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from cerkit.cli import _confirm
-from cerkit.cli._common import EXIT_OK, write_json_line
+from cerkit.cli._common import EXIT_OK, add_store_option, write_json_line
 
 NAME = "explain"
 HELP = "explain why two records differ; --confirm tests each cause by re-running it"
@@ -17,9 +17,7 @@ HELP = "explain why two records differ; --confirm tests each cause by re-running
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("a", help="the earlier or golden record: a file or a certificate hash")
     parser.add_argument("b", help="the later record: a file or a certificate hash")
-    parser.add_argument(
-        "--store", metavar="URL", help="record store: hashes, and the key's history"
-    )
+    add_store_option(parser, "certificate hashes are looked up, and the key's history read, here")
     parser.add_argument(
         "--no-history", action="store_true", help="do not weigh causes by the store's history"
     )
@@ -31,19 +29,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _history(explanation: Any, store: str | None) -> Any:
     """``explanation`` weighed by the history of its execution key in ``store``."""
     from cerkit.drift.history import weigh
-    from cerkit.drift.sources import ledger_from_store
+    from cerkit.drift.sources import rows_from_store
     from cerkit.drift.timeline import analyze, group_history
 
-    ledger = ledger_from_store(store, key=explanation.key_b)
+    source = rows_from_store(store, key=explanation.key_b)
     try:
-        rows = [r for r in ledger.rows if r[1] == explanation.key_b]
+        rows = [r for r in source.rows if r[1] == explanation.key_b]
         if not rows:
             return explanation
-        timeline = analyze(rows, ledger.load)
+        timeline = analyze(rows, source.load)
         group = timeline.groups[0]
-        history = group_history(group.runs, group.change_points, ledger.load)
+        history = group_history(group.runs, group.change_points, source.load)
     finally:
-        ledger.close()
+        source.close()
     return weigh(explanation, history)
 
 
