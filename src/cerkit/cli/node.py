@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     if args.node_command == "serve":
         from cerkit.node.server import serve
 
-        return serve(
+        serve(
             store=args.store,
             host=args.host,
             port=args.port,
@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
             node_id=args.node_id,
             port_file=args.port_file,
         )
+        return EXIT_OK
     return _token(args)
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import orjson
 
-from cerkit.attestation import decode_hashes
+from cerkit.attestation import attach_attestation, decode_hashes
 from cerkit.errors import CerkitError, InvalidRecordError, OperationalError, Reason, RequestError
 from cerkit.jsonio import loads
 from cerkit.keys import KeyDocument
@@ -158,3 +158,38 @@ def trust_from_nodes(urls: Sequence[str]) -> TrustStore:
     return TrustStore(
         node_documents=tuple(documents), checkpoints=tuple(notes), consistency_fetcher=fetch
     )
+
+
+def attest_record(
+    client: NodeClient,
+    bundle: Mapping[str, Any],
+    *,
+    trust: TrustStore | None = None,
+    source: str = "",
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Have the node attest ``bundle``; return the attested copy and the node's answer.
+
+    Args:
+        client: the node.
+        bundle: a sealed record.
+        trust: when given, the attested copy must verify offline up to ``logged`` under it.
+        source: where the record came from, for messages and the report.
+
+    Raises:
+        InvalidRecordError: the node answered for another record (``RECEIPT_MISMATCH``), or
+            the attestation does not verify under ``trust``.
+    """
+    from cerkit.verify import verify_bundle
+
+    answer = client.attest(bundle)
+    if answer.get("certificateHash") != bundle.get("certificateHash"):
+        raise InvalidRecordError("the node answered for another record", Reason.RECEIPT_MISMATCH)
+    attested = attach_attestation(bundle, answer["attestation"])
+    if trust is not None:  # refuse an attestation that does not verify offline
+        report = verify_bundle(attested, source=source, trust=trust)
+        if report.assurance.label != "logged":
+            report.raise_for_failure()
+            raise InvalidRecordError(
+                f"{source}: the attestation reached only {report.assurance.label}"
+            )
+    return attested, answer

@@ -5,9 +5,8 @@ from __future__ import annotations
 import importlib.util
 import socket
 import sys
-from pathlib import Path
 
-from cerkit.cli._common import EXIT_OK
+from cerkit.atomic import write_atomic
 from cerkit.node.app import create_app
 from cerkit.node.config import load_identity, open_log_store
 from cerkit.node.service import NodeService
@@ -28,7 +27,7 @@ def serve(
     key_document: str | None = None,
     node_id: str | None = None,
     port_file: str | None = None,
-) -> int:
+) -> None:
     """Open the store, rebuild the tree, and serve until interrupted."""
     import uvicorn
 
@@ -59,11 +58,8 @@ def serve(
         flush=True,
     )
     if port_file:
-        tmp = Path(port_file + ".tmp")
-        tmp.write_text(str(bound))
-        tmp.replace(port_file)
+        write_atomic(port_file, str(bound))
     try:
         server.run(sockets=[sock])
     finally:
         log.close()
-    return EXIT_OK
