@@ -16,7 +16,7 @@ from cerkit.errors import CerkitError, InvalidRecordError, OperationalError, Rea
 from cerkit.jsonio import loads
 from cerkit.keys import KeyDocument
 from cerkit.node.limits import MAX_ENTRIES_PAGE
-from cerkit.node.service import dump_json
+from cerkit.node.submission import dump_json
 
 if TYPE_CHECKING:
     import httpx
@@ -79,6 +79,13 @@ class NodeClient:
 
     def checkpoint(self) -> str:
         return self._request("GET", "/v1/checkpoint").text
+
+    def stored_bundle(self, certificate_hash: str) -> Any:
+        """The bundle the node stored for a logged record (``GET /v1/records/{hash}``)."""
+        from urllib.parse import quote
+
+        answer = self._json("GET", f"/v1/records/{quote(certificate_hash, safe=':')}")
+        return answer.get("bundle") if isinstance(answer, dict) else None
 
     def consistency(self, old_size: int, size: int) -> list[bytes]:
         answer = self._json("GET", "/v1/proof/consistency", params={"from": old_size, "to": size})
@@ -169,15 +176,21 @@ def attest_record(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Have the node attest ``bundle``; return the attested copy and the node's answer.
 
+    The answer is checked before it is used: it must be for this record, and the attested
+    copy must verify offline. Without ``trust`` the signatures cannot be checked, but the
+    rest can (the receipt's shape and binding to this record, the inclusion proof's
+    arithmetic up to the checkpoint's root); with ``trust`` it must reach ``logged``.
+
     Args:
         client: the node.
         bundle: a sealed record.
-        trust: when given, the attested copy must verify offline up to ``logged`` under it.
+        trust: what the attestation must verify under (None: check what needs no key).
         source: where the record came from, for messages and the report.
 
     Raises:
         InvalidRecordError: the node answered for another record (``RECEIPT_MISMATCH``), or
-            the attestation does not verify under ``trust``.
+            the attested copy fails a check (its reason code), or does not reach ``logged``
+            under ``trust``.
     """
     from cerkit.verify import verify_bundle
 
@@ -185,11 +198,12 @@ def attest_record(
     if answer.get("certificateHash") != bundle.get("certificateHash"):
         raise InvalidRecordError("the node answered for another record", Reason.RECEIPT_MISMATCH)
     attested = attach_attestation(bundle, answer["attestation"])
-    if trust is not None:  # refuse an attestation that does not verify offline
-        report = verify_bundle(attested, source=source, trust=trust)
-        if report.assurance.label != "logged":
-            report.raise_for_failure()
-            raise InvalidRecordError(
-                f"{source}: the attestation reached only {report.assurance.label}"
-            )
+    report = verify_bundle(attested, source=source, trust=trust)
+    if report.failures:
+        first = report.failures[0]
+        reason = Reason(first.reason) if first.reason in Reason.__members__ else None
+        message = f"{source}: the node's answer fails {first.layer}/{first.name}: {first.message}"
+        raise InvalidRecordError(message, reason)
+    if trust is not None and report.assurance.label != "logged":
+        raise InvalidRecordError(f"{source}: the attestation reached only {report.assurance.label}")
     return attested, answer

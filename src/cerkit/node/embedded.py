@@ -19,7 +19,8 @@ from typing import Any
 
 from cerkit.attestation import attach_attestation
 from cerkit.node.config import load_identity, open_log_store
-from cerkit.node.service import NodeService, dump_json, parse_submission
+from cerkit.node.service import NodeService
+from cerkit.node.submission import dump_json, parse_submission
 from cerkit.verify.trust import TrustStore
 
 

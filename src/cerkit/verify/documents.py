@@ -25,8 +25,11 @@ _CHUNK = 1 << 20  # bytes read at a time when counting a batch's lines
 def documents(path: str) -> Iterator[tuple[str, Any]]:
     """``(source, document_or_error)`` for every document in a file (``-``: stdin)."""
     if path.endswith(".jsonl"):
-        for number, item in iter_jsonl(path):
-            yield f"{path}:{number}", item
+        try:
+            for number, item in iter_jsonl(path):
+                yield f"{path}:{number}", item
+        except OperationalError as exc:  # a missing file: reported, and the others go on
+            yield path, exc
         return
     try:
         yield path, load_file(path)
