@@ -1,7 +1,8 @@
 """Replacing a file atomically: readers see the old content or the new, never half of it.
 
-Records rewritten by ``cerkit sign`` and ``cerkit attest``, the key directory's document and
-the node's port file all go through :func:`write_atomic`: the bytes are written to a fresh
+Records rewritten by ``cerkit sign`` and ``cerkit attest``, the key directory's document, the
+node's saved checkpoint and its port file all go through :func:`write_atomic`: the bytes are
+written to a fresh
 temporary file in the same directory (so the final rename stays on one file system), synced,
 and renamed over the target (POSIX ``rename(2)`` is atomic).
 """
