@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from cerkit.atomic import write_atomic
-from cerkit.cli._common import EXIT_OK, progress, write_json_line
+from cerkit.cli._common import EXIT_OK, add_store_option, progress, write_json_line
 from cerkit.errors import SchemaError, UsageError
 from cerkit.ledger.base import RecordStore
 
@@ -20,9 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--node", required=True, metavar="URL", help="the node's base URL")
     parser.add_argument("--token", help="write token (default $CERKIT_TOKEN)")
     parser.add_argument("-o", "--output", help="write the attested record here (one FILE only)")
-    parser.add_argument(
-        "--store", help="local store path or URL to keep attested records ($CERKIT_STORE)"
-    )
+    add_store_option(parser, "where to keep the attested records")
     parser.add_argument("--no-store", action="store_true", help="do not keep them in a store")
     parser.add_argument(
         "--trust", metavar="FILE", help="saved node key document: verify each attestation first"
@@ -32,9 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _store(url: str | None) -> RecordStore:
-    from cerkit.ledger import open_store
+    from cerkit.ledger.factory import open_record_store
 
-    return open_store(url)
+    return open_record_store(url)
 
 
 def _load(path: str) -> dict[str, Any]:

@@ -8,8 +8,9 @@ import socket
 import sys
 
 from cerkit.atomic import write_atomic
+from cerkit.ledger.factory import open_log_store, open_token_store
 from cerkit.node.app import Bounds, create_app
-from cerkit.node.config import KeySource, open_log_store
+from cerkit.node.config import KeySource
 from cerkit.node.service import NodeService
 from cerkit.node.state import CheckpointFile
 
@@ -51,8 +52,9 @@ def serve(
     identity = keys.load()
     saved = CheckpointFile(checkpoint_file or keys.checkpoint_path)
     log = open_log_store(store)
+    tokens = open_token_store(store)
     service = NodeService(log, identity, saved=saved)
-    app = create_app(service, Bounds(keys=keys))
+    app = create_app(service, tokens, Bounds(keys=keys))
     # Bind first, so port 0 works and the port is known before the first request.
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -83,4 +85,5 @@ def serve(
     try:
         server.run(sockets=[sock])
     finally:
+        tokens.close()
         log.close()
