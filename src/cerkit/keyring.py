@@ -92,7 +92,12 @@ class KeyRing:
 
     def _new_entry(self) -> KeyEntry:
         key = generate_private_key()
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if self.directory.exists() and not self.directory.is_dir():
+            raise OperationalError(f"key directory {self.directory} is a file, not a directory")
+        try:
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OperationalError(f"cannot create {self.directory}: {exc.strerror}") from None
         save_private_key(key, self.private_key_path(key_id(key)))
         return KeyEntry(key_id(key), public_key_bytes(key), KeyState.ACTIVE, created_at=self.now())
 

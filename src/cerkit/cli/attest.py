@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cerkit.cli._common import EXIT_OK, progress, write_json_line
+from cerkit.cli._common import EXIT_OK, add_store_option, progress, write_json_line
 from cerkit.errors import InvalidRecordError, Reason, SchemaError, UsageError
 from cerkit.ledger.base import RecordStore
 
@@ -24,9 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--node", required=True, metavar="URL", help="the node's base URL")
     parser.add_argument("--token", help="write token (default $CERKIT_TOKEN)")
     parser.add_argument("-o", "--output", help="write the attested record here (one FILE only)")
-    parser.add_argument(
-        "--store", help="local store path or URL to keep attested records ($CERKIT_STORE)"
-    )
+    add_store_option(parser, "where to keep the attested records")
     parser.add_argument("--no-store", action="store_true", help="do not keep them in a store")
     parser.add_argument(
         "--trust", metavar="FILE", help="saved node key document: verify each attestation first"
@@ -46,9 +44,9 @@ def _write(path: str, bundle: dict[str, Any]) -> None:
 
 
 def _store(url: str | None) -> RecordStore:
-    from cerkit.ledger import open_store
+    from cerkit.ledger.factory import open_record_store
 
-    return open_store(url)
+    return open_record_store(url)
 
 
 def _attested(
@@ -66,13 +64,17 @@ def _attested(
     if answer.get("certificateHash") != bundle.get("certificateHash"):
         raise InvalidRecordError("the node answered for another record", Reason.RECEIPT_MISMATCH)
     bundle["meta"] = {**(bundle.get("meta") or {}), "attestation": answer["attestation"]}
-    if trust is not None:  # refuse an attestation that does not verify offline
-        report = verify_bundle(bundle, source=path, trust=trust)
-        if report.assurance.label != "logged":
-            report.raise_for_failure()
-            raise InvalidRecordError(
-                f"{path}: the attestation reached only {report.assurance.label}"
-            )
+    # Refuse an attestation that does not verify offline. Without --trust the signatures
+    # cannot be checked, but the rest can: the receipt's shape and binding to this record,
+    # and the inclusion proof's arithmetic up to the checkpoint's root.
+    report = verify_bundle(bundle, source=path, trust=trust)
+    if report.failures:
+        first = report.failures[0]
+        reason = Reason(first.reason) if first.reason in Reason.__members__ else None
+        message = f"{path}: the node's answer fails {first.layer}/{first.name}: {first.message}"
+        raise InvalidRecordError(message, reason)
+    if trust is not None and report.assurance.label != "logged":
+        raise InvalidRecordError(f"{path}: the attestation reached only {report.assurance.label}")
     return bundle, answer
 
 

@@ -25,6 +25,11 @@ INLINE_PARSE_BYTES: Final[int] = 64 * 1024
 #: page stays near 200 KB and an auditor pulls a million entries in 1,000 requests.
 MAX_ENTRIES_PAGE: Final[int] = 1000
 
+#: Largest log index or tree size a query names (``index``, ``treeSize``, ``from``, ``to``,
+#: ``start``, ``end``): 2^53 - 1, the largest integer every JSON client reads exactly, and
+#: far below 2^63 so ``start`` plus a page never overflows the database's 64-bit integers.
+MAX_LOG_INDEX: Final[int] = (1 << 53) - 1
+
 #: Most attestations appended in one transaction (group commit). Larger batches amortize the
 #: fsync further but delay the first receipt in the batch; 256 keeps a batch under ~30 ms.
 MAX_BATCH: Final[int] = 256

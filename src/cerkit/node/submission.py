@@ -68,12 +68,16 @@ class AttestedRecord:
 
 
 def dump_json(value: Any) -> bytes:
-    """Compact JSON bytes; integers beyond 64 bits (which orjson refuses) are written
-    exactly by the standard library."""
+    """Compact JSON bytes; integers beyond 64 bits and lone surrogates (which orjson
+    refuses) are written by the standard library, the surrogates as ``\\uXXXX`` escapes."""
     try:
         return orjson.dumps(value)
     except TypeError:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate from a hostile request: escape it
+        return json.dumps(value, separators=(",", ":")).encode("ascii")
 
 
 def parse_submission(body: bytes) -> Submission:
