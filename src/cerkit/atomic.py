@@ -2,9 +2,9 @@
 
 Records rewritten by ``cerkit sign`` and ``cerkit attest``, the key directory's document, the
 node's saved checkpoint and its port file all go through :func:`write_atomic`: the bytes are
-written to a fresh
-temporary file in the same directory (so the final rename stays on one file system), synced,
-and renamed over the target (POSIX ``rename(2)`` is atomic).
+written to a fresh temporary file in the same directory (so the final rename stays on one
+file system), synced (unless the caller syncs on its own schedule), and renamed over the
+target (POSIX ``rename(2)`` is atomic).
 """
 
 from __future__ import annotations
@@ -17,13 +17,18 @@ from pathlib import Path
 from cerkit.errors import OperationalError
 
 
-def write_atomic(path: str | os.PathLike[str], data: str | bytes, *, mode: int = 0o666) -> None:
+def write_atomic(
+    path: str | os.PathLike[str], data: str | bytes, *, mode: int = 0o666, sync: bool = True
+) -> None:
     """Replace ``path`` with ``data`` (text is written as UTF-8) in one step.
 
     Args:
         path: the file to create or replace.
         data: its new content.
         mode: permission bits of a new file, before the umask (``0o600`` for secrets).
+        sync: fsync the data before the rename, so a power loss cannot leave the new name
+            pointing at unwritten bytes; ``False`` for a caller that syncs on its own schedule
+            (a crash of the process still leaves the old content or the new).
 
     Raises:
         OperationalError: the file cannot be written (the target is left as it was).
@@ -45,7 +50,8 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes, *, mode: int =
             with os.fdopen(fd, "wb") as handle:
                 handle.write(payload)
                 handle.flush()
-                os.fsync(handle.fileno())
+                if sync:
+                    os.fsync(handle.fileno())
             os.replace(tmp, target)
         except BaseException:
             with contextlib.suppress(OSError):
