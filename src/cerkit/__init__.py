@@ -25,6 +25,7 @@ Public modules:
   log (RFC 6962/9162 proofs, C2SP signed checkpoints, offline audit of a whole log).
 * :mod:`cerkit.node`: the attestation node (HTTP service, log stores, tokens, ``log audit``)
   and an in-process node.
+* :mod:`cerkit.demo`: the parts of ``cerkit demo`` (not a library API).
 
 Modules whose names start with ``_`` are private. Among them are the fast twins of the
 format core (``_canonical_fast``, ``_certificate_fast``, ``_schema_fast``): each lives

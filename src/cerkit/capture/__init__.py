@@ -10,10 +10,10 @@ Public modules:
 * :mod:`cerkit.capture.encode`: the deterministic JSON encoding of values, and ``decode``.
 * :mod:`cerkit.capture.model_identity`: scikit-learn, torch and weight-file identities.
 * :mod:`cerkit.capture.secrets`: the secret filter every recorded value passes through.
-* :mod:`cerkit.capture.replay`: ``rerun`` a recorded Python call from its record.
 
 Internal: ``builder`` (record assembly), ``_probes``/``_numeric`` (fingerprint readers),
-``_seeds`` (seed tracking), ``_encoders`` (library value families), ``demo``.
+``_seeds`` (seed tracking), ``_encoders`` (library value families). Re-running a
+recorded call is :mod:`cerkit.drift.rerun`.
 """
 
 from __future__ import annotations
