@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from cerkit.errors import OperationalError, UsageError
+from cerkit.errors import UsageError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -97,13 +97,10 @@ def run_reruns(explanation: Any, mode: str, args: argparse.Namespace) -> dict[st
     verdict = seal_verdict(result, environment=fingerprint(), at=iso_time(time.time()), hooks=hooks)
     where = store_replays([*records, verdict], args.replay_store)
     if args.out:
+        from cerkit.atomic import write_atomic
         from cerkit.jsonio import dumps
 
-        try:
-            with open(args.out, "w", encoding="utf-8") as handle:
-                handle.write(dumps(verdict, pretty=True) + "\n")
-        except OSError as exc:
-            raise OperationalError(f"cannot write {args.out}: {exc.strerror}") from None
+        write_atomic(args.out, dumps(verdict, pretty=True) + "\n")
     return {
         "confirmation": result.to_json(),
         "verdictRecord": verdict["certificateHash"],
