@@ -185,24 +185,7 @@ class Capture:
         duration_ms = round((time.perf_counter() - self.clock) * 1000, 3)
         seeds = _seeds.seeds_since(self.seed_mark)
         args = self._snapshot_args(output, error, ended, duration_ms, seeds)
-        # The environment is large and the same for many records: seal over its cached
-        # canonical bytes (canonical JSON is compositional), then put the object back.
-        environment = args["environment"]
-        args["environment"] = canonical_environment(environment)
-        bundle = seal_args(args, created_at=iso_time(ended))
-        bundle["snapshot"]["environment"] = environment
-        for hook in self.hooks:
-            try:
-                bundle = hook(bundle) or bundle
-            except Exception as exc:  # a failed signature or attestation keeps the record
-                warnings.warn(f"cerkit post-seal hook failed: {exc}", RuntimeWarning, stacklevel=4)
-        if self.store is not False:
-            from cerkit.ledger import store_for
-
-            store = store_for(self.store)
-            # Queue the write when the store can (the SQLite store's background writer).
-            getattr(store, "put_later", store.put)(bundle)
-        return bundle
+        return seal_record(args, iso_time(ended), self.hooks, self.store)
 
     def _snapshot_args(
         self, output: Any, error: BaseException | None, ended: float, duration_ms: float, seeds: Any
@@ -211,7 +194,7 @@ class Capture:
         status = "ok" if error is None else "error"
         failure = None
         if error is not None:
-            failure = {"type": _type_name(error), "message": scrub(str(error))}
+            failure = {"type": type_name(error), "message": scrub(str(error))}
         if error is not None and not self.keep_output:
             encoded_output: Any = {"error": failure}
         else:
@@ -255,7 +238,35 @@ class Capture:
         return args
 
 
-def _type_name(error: BaseException) -> str:
+def seal_record(
+    args: dict[str, Any], created_at: str, hooks: tuple[Hook, ...], store: Any
+) -> dict[str, Any]:
+    """Seal ``createSnapshot`` arguments whose ``environment`` came from ``fingerprint()``,
+    run the post-seal hooks and write the bundle to ``store`` (``False``: no store).
+
+    Shared by the recorder, the command wrapper and the integrations (cerkit.integrations).
+    """
+    # The environment is large and the same for many records: seal over its cached
+    # canonical bytes (canonical JSON is compositional), then put the object back.
+    environment = args["environment"]
+    args["environment"] = canonical_environment(environment)
+    bundle = seal_args(args, created_at=created_at)
+    bundle["snapshot"]["environment"] = environment
+    for hook in hooks:
+        try:
+            bundle = hook(bundle) or bundle
+        except Exception as exc:  # a failed signature or attestation keeps the record
+            warnings.warn(f"cerkit post-seal hook failed: {exc}", RuntimeWarning, stacklevel=4)
+    if store is not False:
+        from cerkit.ledger import store_for
+
+        opened = store_for(store)
+        # Queue the write when the store can (the SQLite store's background writer).
+        getattr(opened, "put_later", opened.put)(bundle)
+    return bundle
+
+
+def type_name(error: BaseException) -> str:
     kind = type(error)
     return (
         kind.__qualname__
