@@ -75,7 +75,7 @@ def test_bad_bodies_get_4xx_json_errors_and_change_nothing(make_node: Any) -> No
     ]
     with httpx.Client(base_url=node.url, headers=_auth(token), timeout=60) as client:
         for body, status, code in cases:
-            _error(client.post("/v1/attest", content=body), status, code)
+            _error(client.post("/v1/attest", content=body, headers=_JSON), status, code)
         assert log_size(node.url) == 0
         assert client.get("/v1/entries").json()["entries"] == []
         assert client.post("/v1/attest", json={"bundle": good}).status_code == 201
@@ -138,6 +138,9 @@ def test_read_endpoints_serve_proofs_records_and_metrics(make_node: Any) -> None
         assert "cerkit_node_log_size 5.0" in metrics
 
 
+_JSON = {"Content-Type": "application/json"}
+
+
 def _auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
@@ -163,7 +166,7 @@ def test_a_record_with_integers_beyond_64_bits_is_attested_and_served_exactly(
     )
     body = dumps(bundle).encode()
     with httpx.Client(base_url=node.url, headers=_auth(token)) as client:
-        response = client.post("/v1/attest", content=body)
+        response = client.post("/v1/attest", content=body, headers=_JSON)
         assert response.status_code == 201, response.text
         record = loads(client.get(f"/v1/records/{bundle['certificateHash']}").content)
     assert record["bundle"] == bundle

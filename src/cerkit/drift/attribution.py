@@ -9,7 +9,8 @@ the highest score. Higher scores are likelier causes (the table is in docs/drift
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -64,6 +65,8 @@ class Explanation:
     key_b: str
     causes: tuple[Cause, ...]
     notes: tuple[str, ...]
+    #: What the ranking rests on: the rule table, then any history or confirmation.
+    evidence_used: tuple[str, ...] = ("rules: the attribution table (docs/drift.md §3)",)
 
     @property
     def is_drift(self) -> bool:
@@ -80,6 +83,7 @@ class Explanation:
             "facets": self.diff.facets(),
             "unknown": [c.to_json() for c in self.diff.unknown],
             "notes": list(self.notes),
+            "evidenceUsed": list(self.evidence_used),
         }
 
 
@@ -132,8 +136,29 @@ def rank_causes(diff: RecordDiff) -> tuple[Cause, ...]:
         evidence = tuple(dict.fromkeys(f.evidence for f, _ in found))
         changes = tuple(c for _, c in found)
         causes.append(Cause(category, subject, found[0][0].score, evidence, changes))
-    causes.sort(key=lambda c: (-c.score, CATEGORY_ORDER.index(c.category), c.subject))
-    return tuple(causes)
+    return order_causes(causes)
+
+
+def with_causes(explanation: Explanation, causes: Iterable[Cause], evidence: str) -> Explanation:
+    """``explanation`` with its causes replaced (re-ordered, summary rewritten) and
+    ``evidence`` added to what the ranking rests on."""
+    ordered = order_causes(causes)
+    summary = explanation.summary
+    if explanation.verdict in (Verdict.DRIFT_EXPLAINED, Verdict.STABLE_DESPITE_CHANGES):
+        summary = _summary(explanation.verdict, ordered, [], len(explanation.diff.unknown))
+    return dataclasses.replace(
+        explanation,
+        causes=ordered,
+        summary=summary,
+        evidence_used=(*explanation.evidence_used, evidence),
+    )
+
+
+def order_causes(causes: Iterable[Cause]) -> tuple[Cause, ...]:
+    """Causes by score, likeliest first; ties by category order, then subject."""
+    return tuple(
+        sorted(causes, key=lambda c: (-c.score, CATEGORY_ORDER.index(c.category), c.subject))
+    )
 
 
 def _summary(
@@ -171,4 +196,12 @@ def _notes(diff: RecordDiff, verdict: Verdict, requests: list[Change]) -> tuple[
     return tuple(notes)
 
 
-__all__ = ["Cause", "Explanation", "Verdict", "explain", "rank_causes"]
+__all__ = [
+    "Cause",
+    "Explanation",
+    "Verdict",
+    "explain",
+    "order_causes",
+    "rank_causes",
+    "with_causes",
+]

@@ -45,6 +45,7 @@ def explanation_text(explanation: Explanation, *, details: bool = True) -> str:
         for rank, cause in enumerate(explanation.causes, start=1):
             lines.append(f"  {rank}. [{cause.category}] {cause.subject} (score {cause.score})")
             lines.extend(f"       {line}" for line in cause.evidence)
+        lines.append("Evidence used: " + "; ".join(explanation.evidence_used))
     lines.extend(f"Note: {note}" for note in explanation.notes)
     if details:
         lines.append("Changes by facet:")

@@ -59,6 +59,12 @@ _GIT: Final[Mapping[str, tuple[int, str]]] = {
 }
 _RUNTIME: Final[Mapping[str, int]] = {"python": 55, "locale": 45, "os": 30}
 
+#: Evidence from history (:mod:`cerkit.drift.history`): a cause that also changed while the
+#: output stayed put keeps this share of its score; one that changed at every one of two or
+#: more output changes gains the bonus (capped at 100).
+HISTORY_QUIET_FACTOR: Final[float] = 0.5
+HISTORY_EVERY_BONUS: Final[int] = 15
+
 
 @dataclass(frozen=True, slots=True)
 class Finding:
@@ -197,4 +203,10 @@ _HANDLERS: Final = {
     "context": _context,
 }
 
-__all__ = ["CATEGORY_ORDER", "Finding", "classify"]
+__all__ = [
+    "CATEGORY_ORDER",
+    "HISTORY_EVERY_BONUS",
+    "HISTORY_QUIET_FACTOR",
+    "Finding",
+    "classify",
+]

@@ -9,11 +9,13 @@ first one after it. So the cost is O(n) on the rows plus one diff per change poi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, NamedTuple
 
 from cerkit.drift.attribution import Explanation, Verdict, explain
+from cerkit.drift.history import History, from_runs, weigh
 from cerkit.drift.key import execution_key
 
 #: Change points explained per group; beyond it a flapping group (nondeterminism) is
@@ -252,8 +254,26 @@ def _group(acc: _Acc, load: Loader, *, labelled: bool) -> Group:
         if index <= MAX_EXPLAINED_PER_GROUP:
             explanation = explain(load(before.last), load(after.first))
         points.append(ChangePoint(after.start, before.last, after.first, explanation))
+    if points:  # evidence from history: the group's stable stretches and change points
+        history = group_history(runs[: MAX_EXPLAINED_PER_GROUP + 1], points, load)
+        points = [
+            dataclasses.replace(p, explanation=weigh(p.explanation, history))
+            if p.explanation is not None
+            else p
+            for p in points
+        ]
     label = _label(load(runs[0].first)) if labelled else ""
     return Group(acc.key, label, sum(r.count for r in runs), runs, tuple(points))
+
+
+def group_history(runs: Sequence[Run], points: Sequence[ChangePoint], load: Loader) -> History:
+    """The :class:`~cerkit.drift.history.History` of a group: each run's first and last
+    record (a stable stretch) and each explained change point."""
+    return from_runs(
+        ((r.first, r.last, r.count) for r in runs),
+        load,
+        ((p.before, p.after, p.explanation) for p in points if p.explanation is not None),
+    )
 
 
 def _label(bundle: Mapping[str, Any]) -> str:

@@ -26,8 +26,15 @@ from cerkit import __version__
 from cerkit.attestation import encode_hashes
 from cerkit.errors import CerkitError, InvalidRecordError, OperationalError, Reason
 from cerkit.node.batcher import Batcher
-from cerkit.node.limits import INLINE_PARSE_BYTES, MAX_BODY_BYTES, MAX_ENTRIES_PAGE
+from cerkit.node.bodies import BodyBudget, json_body
+from cerkit.node.limits import (
+    BODY_TIMEOUT_SECONDS,
+    INLINE_PARSE_BYTES,
+    LARGE_BODY_BUDGET_BYTES,
+    MAX_ENTRIES_PAGE,
+)
 from cerkit.node.metrics import CONTENT_TYPE_LATEST, NodeMetrics
+from cerkit.node.openapi import openapi_document
 from cerkit.node.service import NodeService, dump_json, parse_submission
 from cerkit.node.tokens import Authenticator, bearer_secret
 
@@ -38,6 +45,9 @@ _STATUS = {
     Reason.UNAUTHORIZED: 401,
     Reason.NOT_FOUND: 404,
     Reason.INPUT_TOO_LARGE: 413,
+    Reason.UNSUPPORTED_MEDIA_TYPE: 415,
+    Reason.REQUEST_TIMEOUT: 408,
+    Reason.OVERLOADED: 503,
     Reason.MALFORMED_JSON: 400,
     Reason.INPUT_TOO_DEEP: 400,
     Reason.BAD_REQUEST: 400,
@@ -51,8 +61,15 @@ class JSONBytes(Response):
         return dump_json(content)
 
 
+#: Answers after which the rest of the request body may still be on the wire: close the
+#: connection rather than read it (RFC 9110 §15.5.9, §15.5.14).
+_CLOSE_AFTER = frozenset((408, 413, 415, 503))
+
+
 def error_response(code: str, message: str, status: int) -> Response:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status in _CLOSE_AFTER:
+        headers = {"Connection": "close"}
     body = {"error": {"code": code, "message": message}}
     return JSONBytes(body, status_code=status, headers=headers)
 
@@ -63,21 +80,6 @@ def _status_for(exc: CerkitError) -> int:
     if exc.reason in _STATUS:
         return _STATUS[exc.reason]
     return 422 if isinstance(exc, InvalidRecordError) else 400
-
-
-async def read_body(request: Request) -> bytes:
-    """The request body, refused past :data:`MAX_BODY_BYTES` before reading it all."""
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
-        raise CerkitError(f"body over {MAX_BODY_BYTES} bytes", Reason.INPUT_TOO_LARGE)
-    chunks: list[bytes] = []
-    total = 0
-    async for chunk in request.stream():
-        total += len(chunk)
-        if total > MAX_BODY_BYTES:
-            raise CerkitError(f"body over {MAX_BODY_BYTES} bytes", Reason.INPUT_TOO_LARGE)
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _int_param(request: Request, name: str, default: int | None = None) -> int:
@@ -94,11 +96,19 @@ def _int_param(request: Request, name: str, default: int | None = None) -> int:
 class NodeApp:
     """Builds the Starlette app; one instance per running node."""
 
-    def __init__(self, service: NodeService) -> None:
+    def __init__(
+        self,
+        service: NodeService,
+        *,
+        body_timeout: float = BODY_TIMEOUT_SECONDS,
+        body_budget: int = LARGE_BODY_BUDGET_BYTES,
+    ) -> None:
         self.service = service
+        self.body_timeout = body_timeout
         self.metrics = NodeMetrics()
         self.auth = Authenticator(service.store)
         self.batcher: Batcher | None = None
+        self.budget = BodyBudget(body_budget)
 
     async def _authorize(self, request: Request) -> None:
         secret = bearer_secret(request.headers.get("authorization"))
@@ -114,11 +124,11 @@ class NodeApp:
         started = time.perf_counter()
         try:
             await self._authorize(request)
-            body = await read_body(request)
-            if len(body) > INLINE_PARSE_BYTES:  # keep the event loop free for other requests
-                submission = await asyncio.to_thread(parse_submission, body)
-            else:
-                submission = parse_submission(body)
+            async with json_body(request, self.budget, self.body_timeout) as body:
+                if len(body) > INLINE_PARSE_BYTES:  # keep the event loop free for others
+                    submission = await asyncio.to_thread(parse_submission, body)
+                else:
+                    submission = parse_submission(body)
         except CerkitError:
             self.metrics.attestations.labels("rejected").inc()
             raise
@@ -138,8 +148,8 @@ class NodeApp:
         return JSONBytes({**found.to_json(), "bundle": json.loads(bundle)})
 
     async def verify(self, request: Request) -> Response:
-        body = await read_body(request)
-        return JSONBytes(await asyncio.to_thread(self.service.verify, body))
+        async with json_body(request, self.budget, self.body_timeout) as body:
+            return JSONBytes(await asyncio.to_thread(self.service.verify, body))
 
     async def key_document(self, request: Request) -> Response:
         return JSONBytes(self.service.identity.document.to_json())
@@ -203,6 +213,9 @@ class NodeApp:
         self.metrics.log_size.set(self.service.size)
         return Response(self.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
+    async def openapi(self, request: Request) -> Response:
+        return JSONBytes(openapi_document())
+
     def guard(self, name: str, handler: Handler) -> Handler:
         """Render our errors as JSON and count every answer by endpoint and status."""
 
@@ -232,6 +245,7 @@ class NodeApp:
             ("/ready", self.ready, ["GET"]),
             ("/version", self.version, ["GET"]),
             ("/metrics", self.metrics_page, ["GET"]),
+            ("/openapi.json", self.openapi, ["GET"]),
         ]
         return [Route(path, self.guard(path, h), methods=m) for path, h, m in table]
 
@@ -280,12 +294,18 @@ class AttestFirst:
         await self.app(scope, receive, send)
 
 
-def create_app(service: NodeService) -> AttestFirst:
-    """The ASGI app of a node serving ``service``.
+def create_app(
+    service: NodeService,
+    *,
+    body_timeout: float = BODY_TIMEOUT_SECONDS,
+    body_budget: int = LARGE_BODY_BUDGET_BYTES,
+) -> AttestFirst:
+    """The ASGI app of a node serving ``service``; the bounds default to
+    :mod:`cerkit.node.limits` (tests lower them).
 
     >>> # uvicorn.run(create_app(NodeService(store, identity)), host="127.0.0.1", port=8080)
     """
-    node = NodeApp(service)
+    node = NodeApp(service, body_timeout=body_timeout, body_budget=body_budget)
     app = Starlette(
         routes=node.routes(),
         lifespan=node.lifespan,

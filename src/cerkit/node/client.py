@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
     from cerkit.verify.trust import TrustStore
 
+#: Every JSON body the node accepts is declared so (it answers 415 otherwise).
+_JSON_BODY: Final[dict[str, str]] = {"Content-Type": "application/json"}
+
 #: Seconds to wait for a node; an attestation normally answers in milliseconds.
 TIMEOUT_SECONDS: Final[float] = 30.0
 
@@ -66,7 +69,7 @@ class NodeClient:
 
     def attest(self, bundle: Mapping[str, Any]) -> dict[str, Any]:
         """POST the bundle; return the node's answer (with ``attestation``)."""
-        answer = self._json("POST", "/v1/attest", content=dump_json(bundle))
+        answer = self._json("POST", "/v1/attest", content=dump_json(bundle), headers=_JSON_BODY)
         if not isinstance(answer, dict) or not isinstance(answer.get("attestation"), dict):
             raise InvalidRecordError("node answer has no attestation", Reason.RECEIPT_MALFORMED)
         return answer

@@ -39,3 +39,23 @@ TOKEN_CACHE_SECONDS: Final[float] = 1.0
 
 #: Longest accepted ``Authorization`` header value; real tokens are ~50 characters.
 MAX_TOKEN_CHARS: Final[int] = 256
+
+#: Longest a client may take to send one request body, in seconds, from the first byte the
+#: handler asks for to the last. A full :data:`MAX_BODY_BYTES` body needs ~1 MiB/s; a client
+#: dribbling bytes (slowloris) gets 408 and its connection closed instead of holding a slot.
+BODY_TIMEOUT_SECONDS: Final[float] = 10.0
+
+#: Bodies larger than this draw on the shared :data:`LARGE_BODY_BUDGET_BYTES`; smaller ones
+#: (a typical record is 1-5 KB) never wait for it. Same value as :data:`INLINE_PARSE_BYTES`.
+LARGE_BODY_BYTES: Final[int] = INLINE_PARSE_BYTES
+
+#: Bytes of large request bodies all connections may hold at once (read, parsed, checked).
+#: A half-sent 8 MiB body costs ~8 MiB of buffers until it completes or times out; 64 MiB lets
+#: eight maximal bodies in at once and answers the next one 503 ``OVERLOADED`` right away
+#: instead of letting 60 unfinished bodies take half a gigabyte.
+LARGE_BODY_BUDGET_BYTES: Final[int] = 8 * MAX_BODY_BYTES
+
+#: Media types accepted on the JSON endpoints (``POST /v1/attest``, ``/api/attest``,
+#: ``/v1/verify``); anything else is 415 before the body is read. ``+json`` suffixes
+#: (RFC 6839) are accepted too.
+JSON_MEDIA_TYPE: Final[str] = "application/json"

@@ -1,0 +1,75 @@
+"""``GET /openapi.json`` documents exactly the routes the node serves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import schemathesis
+from starlette.routing import Route
+
+from cerkit.keys import KeyDocument, KeyEntry, generate_private_key, key_id, public_key_bytes
+from cerkit.ledger.sqlite_log import SqliteLogStore
+from cerkit.node.app import ATTEST_PATHS, create_app
+from cerkit.node.openapi import openapi_document
+from cerkit.node.service import NodeIdentity, NodeService
+
+_METHODS = {"get", "post", "put", "patch", "delete"}
+
+
+def _served(tmp: Path) -> set[tuple[str, str]]:
+    """Every (path, method) the app routes, read from the app itself."""
+    key = generate_private_key()
+    entry = KeyEntry(kid=key_id(key), public_key=public_key_bytes(key))
+    identity = NodeIdentity(key, KeyDocument(node_id="doc", keys=(entry,)))
+    app = create_app(NodeService(SqliteLogStore(tmp / "log.db"), identity))
+    served = {(path, "post") for path in ATTEST_PATHS}
+    for route in app.app.routes:
+        assert isinstance(route, Route)
+        served |= {(route.path, m.lower()) for m in route.methods or () if m != "HEAD"}
+    return served
+
+
+def test_every_route_is_documented_and_every_documented_operation_is_served(
+    tmp_path: Path,
+) -> None:
+    document = openapi_document()
+    documented = {
+        (path, method)
+        for path, item in document["paths"].items()
+        for method in item
+        if method in _METHODS
+    }
+    assert documented == _served(tmp_path)
+
+
+def test_every_operation_documents_its_answers_and_every_reference_resolves() -> None:
+    document = openapi_document()
+    components = document["components"]
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            responses = operation["responses"]
+            assert any(code.startswith("2") for code in responses), (path, method)
+            if method == "post":
+                assert {"400", "408", "413", "415", "503"} <= set(responses), path
+                assert operation["requestBody"]["content"]["application/json"]
+            for answer in responses.values():
+                if "$ref" in answer:
+                    assert answer["$ref"].rsplit("/", 1)[1] in components["responses"]
+    text = repr(document)
+    for name in components["schemas"]:
+        assert f"#/components/schemas/{name}" in text, f"unused schema {name}"
+
+
+def test_the_node_serves_its_document_and_schemathesis_loads_it(make_node: Any) -> None:
+    node = make_node()
+    served = httpx.get(node.url + "/openapi.json").json()
+    assert served == openapi_document()
+    schema = schemathesis.openapi.from_dict(served)
+    operations = {(op.path, op.method) for op in (r.ok() for r in schema.get_all_operations())}
+    assert len(operations) == len(_served_paths(served))
+
+
+def _served_paths(document: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(p, m) for p, item in document["paths"].items() for m in item if m in _METHODS]
