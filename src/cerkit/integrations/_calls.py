@@ -145,12 +145,19 @@ class Recorder:
         self.last_record: dict[str, Any] | None = None
 
     def call(
-        self, api: str, method: Callable[..., Any], args: Any, kwargs: Any, client: Any = None
+        self,
+        api: str,
+        method: Callable[..., Any],
+        args: Any,
+        kwargs: Any,
+        client: Any = None,
+        recorded: Mapping[str, Any] | None = None,
     ) -> Any:
-        """Run ``method(*args, **kwargs)`` and record it (sync)."""
+        """Run ``method(*args, **kwargs)`` and record it (sync); ``recorded`` are the
+        arguments to record when they are not the ones ``method`` takes."""
         if _ACTIVE.get():
             return method(*args, **kwargs)
-        call = Call(api, kwargs, client)
+        call = Call(api, kwargs if recorded is None else recorded, client)
         token = _ACTIVE.set(True)
         try:
             result = method(*args, **kwargs)
@@ -165,12 +172,18 @@ class Recorder:
         return result
 
     async def acall(
-        self, api: str, method: Callable[..., Any], args: Any, kwargs: Any, client: Any = None
+        self,
+        api: str,
+        method: Callable[..., Any],
+        args: Any,
+        kwargs: Any,
+        client: Any = None,
+        recorded: Mapping[str, Any] | None = None,
     ) -> Any:
         """Run ``await method(*args, **kwargs)`` and record it (async)."""
         if _ACTIVE.get():
             return await method(*args, **kwargs)
-        call = Call(api, kwargs, client)
+        call = Call(api, kwargs if recorded is None else recorded, client)
         token = _ACTIVE.set(True)
         try:
             result = await method(*args, **kwargs)

@@ -47,7 +47,7 @@ class Instrumentation:
         original = getattr(owner, name)
         previous = owner.__dict__.get(name, _MISSING)
         recorder = self.recorder
-        if _is_async(original):
+        if is_async(original):
 
             @functools.wraps(original)
             async def arecorded(*args: Any, **kwargs: Any) -> Any:
@@ -67,7 +67,7 @@ class Instrumentation:
         """Replace ``owner.name`` (an SDK resource method) for every client."""
         original = owner.__dict__[name]
         recorder = self.recorder
-        if _is_async(original):
+        if is_async(original):
 
             @functools.wraps(original)
             async def arecorded(resource: Any, *args: Any, **kwargs: Any) -> Any:
@@ -87,6 +87,12 @@ class Instrumentation:
             setattr(owner, name, recorded)
         self._undo.append(lambda: setattr(owner, name, original))
 
+    def replace(self, owner: Any, name: str, replacement: Any) -> None:
+        """Set ``owner.name`` (an object's or a class's attribute) until uninstrumented."""
+        previous = vars(owner).get(name, _MISSING)
+        setattr(owner, name, replacement)
+        self._undo.append(functools.partial(_restore, owner, name, previous))
+
     def on_copies(self, client: Any, instrument: Callable[[Any], None]) -> None:
         """Instrument the clients ``client.copy()`` / ``client.with_options()`` return."""
         for name in ("copy", "with_options"):
@@ -104,7 +110,7 @@ class Instrumentation:
             self._undo.append(functools.partial(_restore, client, name, previous))
 
 
-def _is_async(method: Any) -> bool:
+def is_async(method: Any) -> bool:
     # The SDKs wrap their async methods in sync argument checkers (``required_args``):
     # what the wrapper returns is still a coroutine.
     return inspect.iscoroutinefunction(method) or inspect.iscoroutinefunction(
@@ -114,7 +120,7 @@ def _is_async(method: Any) -> bool:
 
 def _restore(owner: Any, name: str, previous: Any) -> None:
     if previous is _MISSING:
-        owner.__dict__.pop(name, None)
+        delattr(owner, name)
     else:
         setattr(owner, name, previous)
 
