@@ -7,13 +7,13 @@ Public modules:
   post-seal hooks. Also available as ``cerkit.record`` and ``cerkit.recording``.
 * :mod:`cerkit.capture.command`: ``run_command``, behind ``cerkit record -- CMD ARGS``.
 * :mod:`cerkit.capture.fingerprint`: the runtime fingerprint (``environment`` field).
-* :mod:`cerkit.capture.encode`: the deterministic JSON encoding of values, and ``decode``.
-* :mod:`cerkit.capture.model_identity`: scikit-learn, torch and weight-file identities.
+* :mod:`cerkit.capture.encode`: the deterministic JSON encoding of values, and ``decode``
+  (library values and model identities come from :mod:`cerkit.integrations`).
 * :mod:`cerkit.capture.secrets`: the secret filter every recorded value passes through.
 * :mod:`cerkit.capture.replay`: ``rerun`` a recorded Python call from its record.
 
 Internal: ``builder`` (record assembly), ``_probes``/``_numeric`` (fingerprint readers),
-``_seeds`` (seed tracking), ``_encoders`` (library value families), ``demo``.
+``_seeds`` (seed tracking), ``demo``.
 """
 
 from __future__ import annotations

@@ -280,12 +280,13 @@ def _model_identity(model: Any) -> dict[str, Any] | None:
     unknown rather than costing the record."""
     if model is None:
         return None
-    from cerkit.capture.model_identity import identify
+    from cerkit.capture.encode import encoder
+    from cerkit.integrations.local import identify
 
     try:
         if callable(model) and not hasattr(model, "get_params") and not _is_module(model):
             model = model()
-        return identify(model) if model is not None else None
+        return identify(model, encoder) if model is not None else None
     except Exception as exc:
         return {"unknown": f"{type(exc).__name__}: {exc}"[:200]}
 
@@ -297,6 +298,6 @@ def _is_module(value: Any) -> bool:
 def _model_name(identity: Mapping[str, Any] | None) -> str | None:
     if not identity:
         return None
-    from cerkit.capture.model_identity import model_name
+    from cerkit.integrations.local import model_name
 
     return model_name(identity)

@@ -153,13 +153,35 @@ class ModelFamily(Protocol):
     #: The import name; a family is consulted only once its library has been imported.
     module: str
 
-    def encode(self, value: Any, options: ContentPolicy, sub: Sub) -> Any:
-        """The deterministic JSON of ``value``, or ``None`` when it is not of this family."""
+    def encode(self, value: Any, options: ContentPolicy, sub: Sub, encoder: Encoder) -> Any:
+        """The deterministic JSON of ``value``, or ``None`` when it is not of this family;
+        ``sub`` encodes nested values, ``encoder`` encodes a value from scratch."""
         ...
 
     def identify(self, model: Any, encode: Encoder) -> dict[str, Any] | None:
         """``modelIdentity`` of ``model``, or ``None`` when it is not one of this family's."""
         ...
+
+
+def qualified_name(kind: Any) -> str:
+    """``module:qualname`` of a class or function."""
+    return f"{getattr(kind, '__module__', '?')}:{getattr(kind, '__qualname__', repr(kind))}"
+
+
+def public_class_path(kind: type) -> str:
+    """``sklearn.linear_model.LogisticRegression`` rather than the private module path."""
+    parts = [p for p in kind.__module__.split(".") if not p.startswith("_")]
+    return ".".join([*parts, kind.__qualname__])
+
+
+def distribution_version(distribution: str) -> str:
+    """The installed version of a distribution, or ``"unknown"``."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def resolve(
@@ -271,7 +293,10 @@ __all__ = [
     "Response",
     "Sub",
     "Timing",
+    "distribution_version",
     "nexart_parameters",
+    "public_class_path",
+    "qualified_name",
     "resolve",
     "snapshot_args",
     "tool_call",
