@@ -22,6 +22,7 @@ Public modules:
   log (RFC 6962/9162 proofs, C2SP signed checkpoints, offline audit of a whole log).
 * :mod:`cerkit.node`: the attestation node (HTTP service, log stores, tokens, ``log audit``)
   and an in-process node.
+* :mod:`cerkit.demo`: the parts of ``cerkit demo`` (not a library API).
 """
 
 from __future__ import annotations

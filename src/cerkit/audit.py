@@ -12,17 +12,16 @@ downloads the entries and verifies the checkpoint signatures.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from cerkit.checkpoint import Checkpoint
 from cerkit.errors import Reason
-from cerkit.merkle import MerkleTree
+from cerkit.merkle import MerkleTree, leaf_hash
 
 
 @dataclass(frozen=True, slots=True)
-class AuditResult:
+class TreeAudit:
     """What an audit found. ``first_bad_index`` is exact when known; otherwise
     ``bad_range`` is the half-open range of indices where the damage must be."""
 
@@ -49,9 +48,8 @@ class AuditResult:
 
 
 def hash_leaves(leaves: Iterable[bytes]) -> list[bytes]:
-    """RFC 6962 leaf hashes of many leaves (one comprehension: no per-call overhead)."""
-    sha = hashlib.sha256
-    return [sha(b"\x00" + data).digest() for data in leaves]
+    """RFC 6962 leaf hashes (:func:`cerkit.merkle.leaf_hash`) of many leaves."""
+    return list(map(leaf_hash, leaves))
 
 
 def audit_log(
@@ -60,7 +58,7 @@ def audit_log(
     *,
     previous: Sequence[Checkpoint] = (),
     expected: Mapping[int, bytes] | None = None,
-) -> AuditResult:
+) -> TreeAudit:
     """Audit every entry of a log against its signed checkpoint(s).
 
     Args:
@@ -71,7 +69,7 @@ def audit_log(
         expected: leaf data the auditor expects at some indices (from receipts).
 
     Returns:
-        An :class:`AuditResult`; ``ok`` is True only when every root matches and every
+        An :class:`TreeAudit`; ``ok`` is True only when every root matches and every
         expectation holds.
     """
     hashes = hash_leaves(leaves)
@@ -87,7 +85,7 @@ def audit_log(
                 problems.append(f"entry {index} (named by a receipt) is missing")
                 first_bad, reason = index, Reason.LOG_ENTRY_MISSING
                 break
-            if hashes[index] != hash_leaves([expected[index]])[0]:
+            if hashes[index] != leaf_hash(expected[index]):
                 problems.append(f"entry {index} is not the record its receipt names")
                 first_bad, reason = index, Reason.LOG_ENTRY_MISMATCH
                 break
@@ -113,7 +111,7 @@ def audit_log(
     bad_range = (good_size, bad_size) if bad_size is not None else None
     if first_bad is None and bad_range and bad_range[1] - bad_range[0] == 1:
         first_bad = bad_range[0]  # the checkpoints alone pin it down
-    return AuditResult(
+    return TreeAudit(
         entries=count,
         checkpoint=checkpoint,
         ok=not problems,

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from cerkit.canonical import Profile
-from cerkit.errors import SchemaError, UnsupportedProtocolError
+from cerkit.errors import UnsupportedProtocolError
 
 BUNDLE_TYPE: Final[str] = "cer.ai.execution.v1"
 BUNDLE_VERSION: Final[str] = "0.1"
@@ -27,8 +27,6 @@ PROTOCOL_PROFILES: Final[Mapping[str, Profile]] = {
     "1.3.1": "jcs-v1",
 }
 
-#: Bundle fields always covered by the certificate hash.
-HASHED_FIELDS: Final[tuple[str, ...]] = ("bundleType", "createdAt", "snapshot", "version")
 #: Bundle fields covered by the certificate hash when present.
 OPTIONAL_HASHED_FIELDS: Final[tuple[str, ...]] = ("context", "contextSummary", "policyEvaluation")
 
@@ -50,23 +48,6 @@ SNAPSHOT_FIELDS: Final[tuple[str, ...]] = (
     "outputHash",
     "sdkVersion",
     "appId",
-)
-#: NexArt's workflow fields (optional snapshot fields, hashed like any other).
-WORKFLOW_FIELDS: Final[tuple[str, ...]] = (
-    "workflowId",
-    "runId",
-    "stepId",
-    "stepIndex",
-    "prevStepHash",
-    "conversationId",
-)
-#: cerkit's own snapshot fields (docs/spec.md §5): hashed, ignored by NexArt verifiers.
-CERKIT_FIELDS: Final[tuple[str, ...]] = (
-    "environment",
-    "modelIdentity",
-    "effectiveParameters",
-    "execution",
-    "toolCalls",
 )
 #: The parameter keys NexArt always writes (``topP`` and ``seed`` default to null).
 PARAMETER_FIELDS: Final[tuple[str, ...]] = ("temperature", "maxTokens", "topP", "seed")
@@ -100,41 +81,3 @@ def certificate_payload(bundle: Mapping[str, Any]) -> dict[str, Any]:
         if name in bundle:
             payload[name] = bundle[name]
     return payload
-
-
-class Record:
-    """A read-only typed view of one bundle; the dict underneath is kept as given."""
-
-    __slots__ = ("data",)
-
-    def __init__(self, data: Mapping[str, Any]) -> None:
-        if not isinstance(data, Mapping):
-            raise SchemaError("a record must be a JSON object")
-        self.data: Mapping[str, Any] = data
-
-    @property
-    def certificate_hash(self) -> str:
-        value = self.data.get("certificateHash")
-        return value if isinstance(value, str) else ""
-
-    @property
-    def created_at(self) -> str:
-        value = self.data.get("createdAt")
-        return value if isinstance(value, str) else ""
-
-    @property
-    def snapshot(self) -> Mapping[str, Any]:
-        value = self.data.get("snapshot")
-        return value if isinstance(value, Mapping) else {}
-
-    @property
-    def meta(self) -> Mapping[str, Any]:
-        value = self.data.get("meta")
-        return value if isinstance(value, Mapping) else {}
-
-    def field(self, name: str, default: Any = None) -> Any:
-        """A snapshot field, or ``default`` when absent."""
-        return self.snapshot.get(name, default)
-
-    def __repr__(self) -> str:
-        return f"Record({self.certificate_hash or '<unsealed>'})"

@@ -3,7 +3,21 @@
 Two branches matter to callers: :class:`InvalidRecordError` ("the record is wrong": the
 verdict is FAIL) and :class:`OperationalError` ("the check could not run": the verdict is
 unknown). Foreign exceptions are caught at the boundary and re-raised as one of ours with a
-short, specific message and a reason code.
+short, specific message and a reason code. The base :class:`CerkitError` is never raised
+itself: every raise names a branch.
+
+::
+
+    CerkitError
+    ├── InvalidRecordError          the input is wrong (exit 1, HTTP 422)
+    │   ├── CanonicalizationError, MalformedJSONError, SchemaError
+    │   ├── UnsupportedProtocolError
+    │   └── VerificationError       Report.raise_for_failure()
+    ├── OperationalError            the check could not run (exit 3, HTTP 503)
+    │   └── NotDecodable            a recorded value kept only its digest
+    ├── RequestError                the node refuses a request (HTTP 4xx)
+    └── UsageError                  the caller asked for nonsense (exit 2)
+        └── TreeRangeError          a size, leaf or proof outside a Merkle tree
 """
 
 from __future__ import annotations
@@ -123,7 +137,26 @@ class OperationalError(CerkitError):
     reason = Reason.IO_ERROR
 
 
+class NotDecodable(OperationalError):
+    """An encoding that cannot be turned back into a value (only digests were recorded)."""
+
+    reason = Reason.SCHEMA_ERROR
+
+
+class RequestError(CerkitError):
+    """The attestation node refuses a request: the reason picks the 4xx status
+    (``UNAUTHORIZED`` 401, ``NOT_FOUND`` 404, ``REQUEST_TIMEOUT`` 408, ``INPUT_TOO_LARGE``
+    413, ``UNSUPPORTED_MEDIA_TYPE`` 415, otherwise 400; see ``node/app.py``)."""
+
+    reason = Reason.BAD_REQUEST
+
+
 class UsageError(CerkitError):
     """The caller asked for something that makes no sense (bad flag combination, bad option)."""
 
     reason = Reason.USAGE_ERROR
+
+
+class TreeRangeError(UsageError, ValueError):
+    """A Merkle tree was asked for a size, leaf or proof it does not hold, or given a leaf
+    hash that is not 32 bytes. Also a ``ValueError``, the builtin meaning of the mistake."""

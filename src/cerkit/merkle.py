@@ -5,7 +5,8 @@ subtree, level by level, in one ``bytearray`` per level, so appends cost one lea
 average one node hash, and any root, inclusion proof or consistency proof needs O(log n)
 hashes. :func:`verify_inclusion` and :func:`verify_consistency` transcribe the verification
 algorithms of RFC 9162 §2.1.3.2 and §2.1.4.2 and raise :class:`InvalidRecordError` with a
-specific reason code.
+specific reason code; asking a tree for a size, leaf or proof it does not hold raises
+:class:`TreeRangeError`.
 
 The leaf data for a record is the UTF-8 bytes of its ``certificateHash`` string
 (``"sha256:<hex>"``); see :func:`record_leaf`.
@@ -17,7 +18,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Final
 
-from cerkit.errors import InvalidRecordError, Reason
+from cerkit.errors import InvalidRecordError, Reason, TreeRangeError
 
 HASH_SIZE: Final[int] = 32
 
@@ -78,7 +79,7 @@ class MerkleTree:
         tree = cls()
         level = b"".join(hashes)
         if len(level) % HASH_SIZE:
-            raise ValueError("leaf hashes must be 32 bytes each")
+            raise TreeRangeError("leaf hashes must be 32 bytes each")
         tree._levels = [bytearray(level)]
         tree._size = len(level) // HASH_SIZE
         sha, prefix = _sha256, _NODE_PREFIX
@@ -101,7 +102,7 @@ class MerkleTree:
     def append(self, leaf: bytes) -> int:
         """Append one leaf hash (see :func:`leaf_hash`); return its index."""
         if len(leaf) != HASH_SIZE:
-            raise ValueError("a leaf hash is 32 bytes")
+            raise TreeRangeError("a leaf hash is 32 bytes")
         levels = self._levels
         index = self._size
         levels[0] += leaf
@@ -127,7 +128,7 @@ class MerkleTree:
         """The tree head ``MTH(D[0:size])`` (RFC 6962 §2.1), for the current or an older size."""
         size = self._size if size is None else size
         if not 0 <= size <= self._size:
-            raise ValueError(f"size {size} is outside 0..{self._size}")
+            raise TreeRangeError(f"size {size} is outside 0..{self._size}")
         if size == 0:
             return EMPTY_ROOT
         return self._subtree(0, size)
@@ -136,7 +137,7 @@ class MerkleTree:
         """``PATH(index, D[0:size])`` of RFC 9162 §2.1.3.1, leaf-side first."""
         size = self._size if size is None else size
         if not 0 <= index < size <= self._size:
-            raise ValueError(f"no leaf {index} in a tree of size {size}")
+            raise TreeRangeError(f"no leaf {index} in a tree of size {size}")
         path: list[bytes] = []
         lo, hi = 0, size
         while hi - lo > 1:
@@ -154,7 +155,7 @@ class MerkleTree:
         """``PROOF(old_size, D[0:size])`` of RFC 9162 §2.1.4.1 (empty when nothing to prove)."""
         size = self._size if size is None else size
         if not 0 <= old_size <= size <= self._size:
-            raise ValueError(f"no consistency proof from {old_size} to {size}")
+            raise TreeRangeError(f"no consistency proof from {old_size} to {size}")
         if old_size in (0, size):
             return []
         collected: list[bytes] = []
@@ -197,12 +198,7 @@ class MerkleTree:
 
     def _check_range(self, index: int, count: int) -> None:
         if not 0 <= index <= self._size - count:
-            raise IndexError(f"leaf {index} is outside a tree of size {self._size}")
-
-
-def root_of(leaf_hashes: Sequence[bytes]) -> bytes:
-    """The RFC 6962 root of a list of leaf hashes."""
-    return MerkleTree.from_leaf_hashes(leaf_hashes).root()
+            raise TreeRangeError(f"leaf {index} is outside a tree of size {self._size}")
 
 
 def _bad(reason: Reason, message: str) -> InvalidRecordError:

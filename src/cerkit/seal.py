@@ -26,6 +26,7 @@ from cerkit.bundle import (
     DEFAULT_SDK_VERSION,
     EXECUTION_SURFACE,
     OPTIONAL_HASHED_FIELDS,
+    PARAMETER_FIELDS,
     PROTOCOL_PROFILES,
     SNAPSHOT_FIELDS,
     SNAPSHOT_TYPE,
@@ -161,7 +162,7 @@ def _build_snapshot(
 
 # createSnapshot arguments that name snapshot fields (the rest are extra fields, kept).
 _KNOWN_ARGUMENTS = frozenset(SNAPSHOT_FIELDS)
-_NEXART_PARAMETERS = frozenset(("temperature", "maxTokens", "topP", "seed"))
+_NEXART_PARAMETERS = frozenset(PARAMETER_FIELDS)
 _PROFILES = PROTOCOL_PROFILES
 
 

@@ -13,7 +13,8 @@ MODULES = (
     "cerkit.capture.encode",
     "cerkit.integrations.base",
     "cerkit.capture.fingerprint",
-    "cerkit.capture.replay",
+    "cerkit.drift.rerun",
+    "cerkit.drift.replay",
     "cerkit.ledger.sqlite",
 )
 

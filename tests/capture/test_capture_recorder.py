@@ -64,7 +64,7 @@ def test_the_recorded_inputs_decode_back_to_the_call() -> None:
 
 
 def test_a_recorded_call_reruns_from_its_record() -> None:
-    from cerkit.capture.replay import rerun
+    from cerkit.drift.rerun import rerun
 
     recorded = record(scale, store=False)
     recorded([1.0, 2.0], 3.0, offset=1)

@@ -10,10 +10,9 @@ Public modules:
 * :mod:`cerkit.capture.encode`: the deterministic JSON encoding of values, and ``decode``
   (library values and model identities come from :mod:`cerkit.integrations`).
 * :mod:`cerkit.capture.secrets`: the secret filter every recorded value passes through.
-* :mod:`cerkit.capture.replay`: ``rerun`` a recorded Python call from its record.
 
 Internal: ``builder`` (record assembly), ``_probes``/``_numeric`` (fingerprint readers),
-``_seeds`` (seed tracking), ``demo``.
+``_seeds`` (seed tracking). Re-running a recorded call is :mod:`cerkit.drift.rerun`.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from cerkit.digest import PREFIX, hash_canonical
-from cerkit.errors import CerkitError, Reason
+from cerkit.errors import NotDecodable
 from cerkit.integrations.base import qualified_name
 from cerkit.integrations.local import encode_value
 
@@ -39,12 +39,6 @@ MAX_DEPTH: Final[int] = 64
 AUTO_CONTENT_ITEMS: Final[int] = 256
 _SAFE_INT: Final[int] = 2**53
 _SCALARS: Final[frozenset[type]] = frozenset((str, bool, type(None)))
-
-
-class NotDecodable(CerkitError):
-    """An encoding that cannot be turned back into a value (only digests were recorded)."""
-
-    reason = Reason.SCHEMA_ERROR
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,8 +25,6 @@ from cerkit.capture.secrets import REDACTED, is_secret_name, looks_like_secret
 from cerkit.digest import hash_canonical
 
 SCHEMA: Final[str] = "cerkit.environment.v1"
-#: Parts re-read for every execution and left out of ``digest``.
-PER_EXECUTION_PARTS: Final[tuple[str, ...]] = ("imported", "envVars")
 
 #: Drift-relevant environment variables (exact names and ``*`` globs). Extend it with
 #: :func:`allow_env` or the comma-separated ``CERKIT_ENV_ALLOWLIST`` variable. A name that

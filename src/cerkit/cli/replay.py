@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from cerkit.cli._common import EXIT_OK, write_json_line
 
@@ -19,8 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cerkit.drift.render import explanation_text
-    from cerkit.drift.replay import replay
+    from cerkit.drift.render import replay_text
+    from cerkit.drift.rerun import replay
     from cerkit.drift.sources import resolve
     from cerkit.errors import UsageError
 
@@ -29,9 +28,6 @@ def run(args: argparse.Namespace) -> int:
     result = replay(resolve(args.record, args.store), args.n, store_url=args.store)
     if args.json:
         write_json_line(result.to_json())
-        return EXIT_OK
-    print(f"{result.label}: {result.distinct_outputs} distinct output(s) in {args.n} run(s)")
-    if result.against_original is not None:
-        print(explanation_text(result.against_original, details=False))
-    sys.stdout.flush()
+    else:
+        print(replay_text(result), flush=True)
     return EXIT_OK

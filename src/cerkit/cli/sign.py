@@ -52,7 +52,7 @@ def _write(path: str, bundle: dict[str, Any]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cerkit.errors import CerkitError, OperationalError, UsageError
+    from cerkit.errors import CerkitError, OperationalError, UsageError, VerificationError
     from cerkit.jsonio import load_file
     from cerkit.signing import sign_bundle
     from cerkit.verify import Report
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
             if not check_integrity(bundle, report):
                 first = report.failures[0] if report.failures else None
                 detail = f"{first.reason} {first.message}" if first else "integrity failed"
-                raise CerkitError(f"not signed, the record does not verify: {detail}")
+                raise VerificationError(f"not signed, the record does not verify: {detail}")
             _write(args.output or path, sign_bundle(bundle, key))
             print(f"signed {path} ({bundle['certificateHash']})")
         except CerkitError as exc:

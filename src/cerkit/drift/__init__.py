@@ -7,7 +7,8 @@
 * :mod:`cerkit.drift.timeline`: change points per execution key over a ledger, explained.
 * :mod:`cerkit.drift.html` and :mod:`cerkit.drift.render`: the offline HTML page and the
   terminal text.
-* :mod:`cerkit.drift.replay` (with :mod:`cerkit.drift.rerun`): re-execute a recorded call.
+* :mod:`cerkit.drift.replay`: what a record says to re-run and what the re-runs mean (pure);
+  :mod:`cerkit.drift.rerun`: running it, here or in fresh interpreters (the process edge).
 * :mod:`cerkit.drift.sources`: reading records from files and stores (the I/O edge).
 """
 

@@ -7,6 +7,7 @@ from typing import Any
 from cerkit.digest import is_digest
 from cerkit.drift.attribution import Explanation
 from cerkit.drift.diff import MISSING, Change
+from cerkit.drift.replay import ReplayResult
 from cerkit.drift.timeline import Group, Timeline
 
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -100,4 +101,13 @@ def timeline_text(timeline: Timeline) -> str:
         lines.append(f"... and {hidden} more execution keys with a stable output")
     for explanation in timeline.baseline:
         lines.append(f"baseline: {explanation.verdict}: {explanation.summary}")
+    return "\n".join(lines)
+
+
+def replay_text(result: ReplayResult) -> str:
+    """The terminal summary: the label line, then the comparison with the original."""
+    runs = len(result.records)
+    lines = [f"{result.label}: {result.distinct_outputs} distinct output(s) in {runs} run(s)"]
+    if result.against_original is not None:
+        lines.append(explanation_text(result.against_original, details=False))
     return "\n".join(lines)

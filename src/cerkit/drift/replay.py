@@ -1,12 +1,13 @@
-"""Replay: re-execute a recorded Python entry point and label it deterministic or not.
+"""Replay, the pure half: what a record says to re-run, and what the re-runs mean.
 
 The record names what ran (``execution.entryPoint`` = ``module:qualname``) and with what
 (``input`` = ``{"args": [...], "kwargs": {...}}``, decoded by
-:func:`cerkit.capture.encode.decode`). Replay runs :mod:`cerkit.drift.rerun` ``runs`` times,
-each in a fresh interpreter with this process's environment and working directory: it
-imports the entry point, calls it through cerkit's recorder (the function's own ``@record``
-wrapper when it has one, else a fresh one under the recorded entry point), and hands back
-the new sealed record (also written to the store). Then replay compares:
+:func:`cerkit.capture.encode.decode`). :func:`recorded_inputs` reads that call back;
+:func:`label_replays` judges the new records that re-running it produced. Running it (here
+or in fresh interpreters, with an environment or a ``sys.path`` overlay) is the edge module
+:mod:`cerkit.drift.rerun`, whose :func:`~cerkit.drift.rerun.replay` puts the two together.
+
+The label:
 
 * ``nondeterministic`` when the replays disagree among themselves, or when a replay differs
   from the original while every recorded factor is equal (``DRIFT_UNEXPLAINED``);
@@ -16,18 +17,48 @@ the new sealed record (also written to the store). Then replay compares:
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cerkit.capture.replay import recorded_inputs
+from cerkit.capture.encode import decode
 from cerkit.drift.attribution import Explanation, Verdict, explain
-from cerkit.errors import OperationalError
+from cerkit.errors import SchemaError
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedCall:
+    """A recorded Python call: its entry point and its decoded inputs."""
+
+    entry_point: str
+    args: list[Any]
+    kwargs: dict[str, Any]
+
+
+def recorded_inputs(bundle: Mapping[str, Any]) -> RecordedCall:
+    """The entry point and decoded inputs of a recorded Python call.
+
+    >>> call = recorded_inputs({"snapshot": {"execution": {"kind": "python",
+    ...     "entryPoint": "json:dumps"}, "input": {"args": [[1, 2]], "kwargs": {}}}})
+    >>> call.entry_point, call.args
+    ('json:dumps', [[1, 2]])
+
+    Raises:
+        SchemaError: not a Python call record.
+        NotDecodable: an input was recorded by digest only.
+    """
+    snapshot = bundle.get("snapshot")
+    snapshot = snapshot if isinstance(snapshot, Mapping) else {}
+    execution = snapshot.get("execution")
+    inputs = snapshot.get("input")
+    if not isinstance(execution, Mapping) or execution.get("kind") != "python":
+        raise SchemaError("only records of Python calls (execution.kind 'python') can be re-run")
+    if not isinstance(inputs, Mapping) or not isinstance(execution.get("entryPoint"), str):
+        raise SchemaError("the record has no entry point or no {args, kwargs} input")
+    args, kwargs = decode(inputs.get("args", [])), decode(inputs.get("kwargs", {}))
+    if not isinstance(args, list) or not isinstance(kwargs, dict):
+        raise SchemaError("the record's input is not {args: [...], kwargs: {...}}")
+    return RecordedCall(execution["entryPoint"], args, kwargs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,68 +87,23 @@ class ReplayResult:
         }
 
 
-def _store(store_url: str | None) -> Any:
-    """The store new records go to, or ``False`` when no store backend is available."""
-    from cerkit.drift.sources import open_record_store
-
-    try:
-        return open_record_store(store_url)
-    except OperationalError:
-        return False
-
-
-def replay(bundle: Mapping[str, Any], runs: int, *, store_url: str | None = None) -> ReplayResult:
-    """Re-execute the recorded call ``runs`` times, each in a fresh interpreter here.
+def label_replays(
+    bundle: Mapping[str, Any], new: Sequence[dict[str, Any]], *, stored: bool
+) -> ReplayResult:
+    """Label the original ``bundle`` from the records its replays produced (at least one).
 
     Args:
         bundle: the original record.
-        runs: how many times to call the entry point (>= 1).
-        store_url: where the new records are stored (``None``: the default store).
-
-    Returns:
-        A :class:`ReplayResult`.
-
-    Raises:
-        SchemaError: the record cannot be replayed (see ``recorded_inputs``).
-        OperationalError: a run could not start or produced no record.
+        new: the replays' sealed records, in run order.
+        stored: whether the new records also went to a store (reported, not judged).
     """
-    entry_point, _args, _kwargs = recorded_inputs(bundle)  # fail early, here
-    store = _store(store_url)
-    stored = store is not False
-    if stored:
-        store.close()
-    env = dict(os.environ)
-    if store_url:
-        env["CERKIT_STORE"] = store_url
-    payload = json.dumps(bundle)
-    new = []
-    with tempfile.TemporaryDirectory(prefix="cerkit-replay-") as scratch:
-        for run in range(runs):
-            out = os.path.join(scratch, f"run-{run}.json")
-            command = [sys.executable, "-m", "cerkit.drift.rerun", out]
-            if not stored:
-                command.append("--no-store")
-            done = subprocess.run(
-                command, input=payload, capture_output=True, text=True, env=env, check=False
-            )
-            if not os.path.exists(out):
-                detail = done.stderr.strip().splitlines()[-1:] or ["no record written"]
-                raise OperationalError(f"replay run {run + 1} of {entry_point} failed: {detail[0]}")
-            with open(out, encoding="utf-8") as handle:
-                new.append(json.load(handle))
-    return _judge(bundle, entry_point, new, stored=stored)
-
-
-def _judge(
-    bundle: Mapping[str, Any], entry_point: str, new: list[dict[str, Any]], *, stored: bool
-) -> ReplayResult:
     outputs = {r["snapshot"]["outputHash"] for r in new}
     explanation = explain(bundle, new[0])
     unexplained = explanation.verdict is Verdict.DRIFT_UNEXPLAINED
     label = "nondeterministic" if len(outputs) > 1 or unexplained else "deterministic"
     return ReplayResult(
         str(bundle.get("certificateHash", "")),
-        entry_point,
+        recorded_inputs(bundle).entry_point,
         tuple(new),
         label,
         len(outputs),
@@ -126,4 +112,4 @@ def _judge(
     )
 
 
-__all__ = ["ReplayResult", "replay"]
+__all__ = ["RecordedCall", "ReplayResult", "label_replays", "recorded_inputs"]

@@ -1,32 +1,234 @@
-"""One replay run, in a fresh interpreter: ``python -m cerkit.drift.rerun OUT [--no-store]``.
+"""The edge of replay: calling a recorded Python entry point again, here or in a fresh process.
 
-Reads the original record on standard input, imports its entry point (the current directory
-first on ``sys.path``), calls it once with the decoded recorded inputs through cerkit's
-recorder and writes the new sealed record to ``OUT``. A fresh process per run sees the
-environment as a new execution would (hash seed, module state, imported packages), and
-keeps the replaying tool's own imports out of the new record.
+Everything that imports user code or starts an interpreter lives here; deciding what to run
+and what the runs mean is pure and lives in :mod:`cerkit.drift.replay`.
+
+* :func:`rerun`: call the entry point again in this process, unrecorded, and compare its
+  output with the recorded ``outputHash``.
+* :func:`replay`: ``runs`` fresh runs of a record, labelled by :mod:`cerkit.drift.replay`.
+* :func:`run_fresh`: call it once in a fresh interpreter (``python -m cerkit.drift.rerun``)
+  with a given environment and an optional ``sys.path`` overlay (a package overlay, a
+  checkout of the user's source), through cerkit's recorder; the new sealed record comes
+  back. A fresh process sees the environment as a new execution would (hash seed, module
+  state, imported packages) and keeps the replaying tool's own imports out of the new record.
+
+The child reads the original record on standard input and is invoked as
+``python -m cerkit.drift.rerun OUT [--no-store] [--path DIR]...``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
+import subprocess
 import sys
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from cerkit.errors import OperationalError
+from cerkit.capture.encode import encode
+from cerkit.capture.secrets import scrub
+from cerkit.digest import hash_payload
+from cerkit.drift.replay import ReplayResult, label_replays, recorded_inputs
+from cerkit.errors import CerkitError, OperationalError
 
 
-def run_once(bundle: Mapping[str, Any], out: str, *, store: bool) -> None:
-    """Call the recorded entry point once; the new record goes to ``out`` (and the store)."""
+def entry_point_callable(entry_point: str, *, unwrap: bool = True) -> Callable[..., Any]:
+    """Import ``module:qualname``.
+
+    Args:
+        entry_point: the recorded ``execution.entryPoint``.
+        unwrap: return the function under a recorder wrapper (calling it makes no new
+            record); ``False`` keeps the wrapper, so a call is recorded with the options the
+            code itself gave the recorder (model, content policy...).
+
+    Raises:
+        OperationalError: the module or attribute cannot be imported or is not callable.
+    """
+    module_name, _, qualname = entry_point.partition(":")
+    if not module_name or not qualname or "<" in qualname:
+        raise OperationalError(f"entry point {entry_point!r} cannot be imported")
+    try:
+        target: Any = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            target = getattr(target, part)
+    except (ImportError, AttributeError) as exc:
+        raise OperationalError(f"cannot import {entry_point}: {exc}") from None
+    if unwrap:
+        target = getattr(target, "__wrapped__", target)
+    if not callable(target):
+        raise OperationalError(f"{entry_point} is not callable")
+    return target  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True, slots=True)
+class Rerun:
+    """The outcome of calling a recorded entry point again in this process."""
+
+    output: Any  # the encoded return value, or {"error": {...}} when the call raised
+    output_hash: str
+    same_output: bool  # equal to the recorded outputHash
+
+
+def rerun(bundle: Mapping[str, Any]) -> Rerun:
+    """Call the recorded entry point again with the recorded inputs, here, unrecorded.
+
+    >>> from cerkit.capture.recorder import record
+    >>> import json
+    >>> recorded = record(json.dumps, store=False)
+    >>> _ = recorded([1, 2])
+    >>> rerun(recorded.last_record).same_output
+    True
+    """
+    call = recorded_inputs(bundle)
+    function = entry_point_callable(call.entry_point)
+    try:
+        output = scrub(encode(function(*call.args, **call.kwargs)))  # as the recorder does
+    except Exception as exc:
+        kind = type(exc)
+        name = (
+            kind.__qualname__
+            if kind.__module__ == "builtins"
+            else f"{kind.__module__}.{kind.__qualname__}"
+        )
+        output = {"error": {"type": name, "message": scrub(str(exc))}}
+    if output is None:
+        output = {"$type": "none"}
+    digest = hash_payload(output)
+    return Rerun(output, digest, digest == bundle["snapshot"].get("outputHash"))
+
+
+@dataclass(frozen=True, slots=True)
+class FreshRun:
+    """What one run in a fresh interpreter left behind."""
+
+    record: dict[str, Any] | None  # the new sealed record; None when the run wrote none
+    returncode: int | None  # None: killed after the timeout
+    stderr: str
+
+    @property
+    def failure(self) -> str:
+        """The child's last line on stderr (why no record was written)."""
+        return (self.stderr.strip().splitlines()[-1:] or ["no record written"])[0]
+
+    def require(self, what: str) -> dict[str, Any]:
+        """The new record.
+
+        Raises:
+            OperationalError: ``"{what} failed: <the child's last stderr line>"``.
+        """
+        if self.record is None:
+            raise OperationalError(f"{what} failed: {self.failure}")
+        return self.record
+
+
+def run_fresh(
+    bundle: Mapping[str, Any],
+    *,
+    env: Mapping[str, str] | None = None,
+    path_overlay: Sequence[str] = (),
+    cwd: str | None = None,
+    store: bool = True,
+    python: str = sys.executable,
+    timeout: float | None = None,
+) -> FreshRun:
+    """Call the recorded entry point once in a fresh interpreter, through cerkit's recorder.
+
+    Args:
+        bundle: the original record (a Python call record, see ``recorded_inputs``).
+        env: the child's whole environment (default: this process's).
+        path_overlay: directories put first on the child's ``sys.path``, in order, before
+            anything is imported (a throwaway package overlay, a checkout of the code).
+        cwd: the child's working directory, also on its ``sys.path`` (default: this one's).
+        store: also write the new record to the store (``$CERKIT_STORE`` in ``env``).
+        python: the interpreter to start.
+        timeout: seconds before the child is killed (None: wait).
+
+    Returns:
+        A :class:`FreshRun`; ``.require(what)`` gives the record or raises.
+    """
+    command = [python, "-m", "cerkit.drift.rerun", ""]
+    if not store:
+        command.append("--no-store")
+    for folder in path_overlay:
+        command += ["--path", os.fspath(folder)]
+    with tempfile.TemporaryDirectory(prefix="cerkit-replay-") as scratch:
+        command[3] = out = os.path.join(scratch, "record.json")
+        try:
+            done = subprocess.run(
+                command,
+                input=json.dumps(bundle),
+                capture_output=True,
+                text=True,
+                env=dict(os.environ if env is None else env),
+                cwd=cwd,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return FreshRun(None, None, f"timed out after {timeout} s")
+        except OSError as exc:
+            raise OperationalError(f"cannot start {python}: {exc.strerror}") from None
+        record = None
+        if os.path.exists(out):
+            with open(out, encoding="utf-8") as handle:
+                record = json.load(handle)
+        return FreshRun(record, done.returncode, done.stderr)
+
+
+def _store_available(store_url: str | None) -> bool:
+    """Whether new records can go to a store (no store backend: they are only returned)."""
+    from cerkit.drift.sources import open_record_store
+
+    try:
+        store = open_record_store(store_url)
+    except OperationalError:
+        return False
+    store.close()
+    return True
+
+
+def replay(bundle: Mapping[str, Any], runs: int, *, store_url: str | None = None) -> ReplayResult:
+    """Re-execute the recorded call ``runs`` times, each in a fresh interpreter here.
+
+    Each run gets this process's environment and working directory (``$CERKIT_STORE`` set to
+    ``store_url`` when given); the new records go to the store when one can be opened.
+
+    Args:
+        bundle: the original record.
+        runs: how many times to call the entry point (>= 1).
+        store_url: where the new records are stored (``None``: the default store).
+
+    Returns:
+        A :class:`~cerkit.drift.replay.ReplayResult`.
+
+    Raises:
+        SchemaError: the record cannot be replayed (see ``recorded_inputs``).
+        OperationalError: a run could not start or produced no record.
+    """
+    entry_point = recorded_inputs(bundle).entry_point  # fail early, here
+    stored = _store_available(store_url)
+    env = dict(os.environ)
+    if store_url:
+        env["CERKIT_STORE"] = store_url
+    new = [
+        run_fresh(bundle, env=env, store=stored).require(f"replay run {run} of {entry_point}")
+        for run in range(1, runs + 1)
+    ]
+    return label_replays(bundle, new, stored=stored)
+
+
+def _run_once(bundle: Mapping[str, Any], out: str, *, store: bool) -> None:
+    """(In the child.) Call the recorded entry point once; the new record goes to ``out``
+    (and the store)."""
     from cerkit.capture import recorder
-    from cerkit.capture.replay import entry_point_callable, recorded_inputs
 
-    entry_point, args, kwargs = recorded_inputs(bundle)
-    if entry_point.partition(":")[0] == "__main__":
-        raise OperationalError(f"entry point {entry_point!r} cannot be imported for replay")
+    call = recorded_inputs(bundle)
+    if call.entry_point.partition(":")[0] == "__main__":
+        raise OperationalError(f"entry point {call.entry_point!r} cannot be imported for replay")
     if os.getcwd() not in sys.path:  # the recorded program's modules, as in the original run
         sys.path.insert(0, os.getcwd())
 
@@ -35,23 +237,28 @@ def run_once(bundle: Mapping[str, Any], out: str, *, store: bool) -> None:
             json.dump(new, handle)
 
     recorder.configure(store=None if store else False, hooks=[*recorder.DEFAULTS.hooks, keep])
-    target = entry_point_callable(entry_point, unwrap=False)
+    target = entry_point_callable(call.entry_point, unwrap=False)
     if getattr(target, "__cerkit_entry_point__", None) is None:
-        target = recorder.record(name=entry_point)(target)
+        target = recorder.record(name=call.entry_point)(target)
     with contextlib.suppress(Exception):  # the failure is in the new record (status error)
-        target(*args, **kwargs)
+        target(*call.args, **call.kwargs)
 
 
-def main() -> int:
-    from cerkit.errors import CerkitError
-
+def main(argv: Sequence[str] | None = None) -> int:
+    """The child: ``python -m cerkit.drift.rerun OUT [--no-store] [--path DIR]...``."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    overlay = [args[i + 1] for i, arg in enumerate(args[:-1]) if arg == "--path"]
+    sys.path[:0] = overlay  # before the entry point (or anything it needs) is imported
     try:
         bundle = json.loads(sys.stdin.read())
-        run_once(bundle, sys.argv[1], store="--no-store" not in sys.argv[2:])
+        _run_once(bundle, args[0], store="--no-store" not in args[1:])
     except CerkitError as exc:
         print(f"cerkit: {exc}", file=sys.stderr)
         return 3
     return 0
+
+
+__all__ = ["FreshRun", "Rerun", "entry_point_callable", "replay", "rerun", "run_fresh"]
 
 
 if __name__ == "__main__":

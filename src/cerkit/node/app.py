@@ -24,7 +24,13 @@ from starlette.types import Receive, Scope, Send
 
 from cerkit import __version__
 from cerkit.attestation import encode_hashes
-from cerkit.errors import CerkitError, InvalidRecordError, OperationalError, Reason
+from cerkit.errors import (
+    CerkitError,
+    InvalidRecordError,
+    OperationalError,
+    Reason,
+    RequestError,
+)
 from cerkit.node.batcher import Batcher
 from cerkit.node.bodies import BodyBudget, json_body
 from cerkit.node.limits import (
@@ -86,10 +92,10 @@ def _int_param(request: Request, name: str, default: int | None = None) -> int:
     value = request.query_params.get(name)
     if value is None:
         if default is None:
-            raise CerkitError(f"query parameter {name} is required", Reason.BAD_REQUEST)
+            raise RequestError(f"query parameter {name} is required", Reason.BAD_REQUEST)
         return default
     if not value.isdigit() or len(value) > 19:
-        raise CerkitError(f"{name} must be a non-negative integer", Reason.BAD_REQUEST)
+        raise RequestError(f"{name} must be a non-negative integer", Reason.BAD_REQUEST)
     return int(value)
 
 
@@ -113,12 +119,12 @@ class NodeApp:
     async def _authorize(self, request: Request) -> None:
         secret = bearer_secret(request.headers.get("authorization"))
         if secret is None:
-            raise CerkitError("a bearer token is required for writes", Reason.UNAUTHORIZED)
+            raise RequestError("a bearer token is required for writes", Reason.UNAUTHORIZED)
         valid = self.auth.cached(secret)
         if valid is None:
             valid = await asyncio.to_thread(self.auth.check, secret)
         if not valid:
-            raise CerkitError("the bearer token is not valid", Reason.UNAUTHORIZED)
+            raise RequestError("the bearer token is not valid", Reason.UNAUTHORIZED)
 
     async def attest(self, request: Request) -> Response:
         started = time.perf_counter()
@@ -143,7 +149,7 @@ class NodeApp:
         found = await asyncio.to_thread(self.service.attestation_of, cert)
         bundle = await asyncio.to_thread(self.service.store.bundle, cert)
         if found is None or bundle is None:
-            raise CerkitError(f"no record {cert[:80]} in this log", Reason.NOT_FOUND)
+            raise RequestError(f"no record {cert[:80]} in this log", Reason.NOT_FOUND)
         # The standard library parser: orjson would read integers beyond 64 bits as floats.
         return JSONBytes({**found.to_json(), "bundle": json.loads(bundle)})
 
@@ -166,7 +172,7 @@ class NodeApp:
         if cert is not None:
             entry = await asyncio.to_thread(self.service.store.entry, cert)
             if entry is None:
-                raise CerkitError(f"no record {cert[:80]} in this log", Reason.NOT_FOUND)
+                raise RequestError(f"no record {cert[:80]} in this log", Reason.NOT_FOUND)
             index = entry.index
         else:
             index = _int_param(request, "index")

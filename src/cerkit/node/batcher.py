@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from cerkit.node.limits import BATCH_WINDOW_SECONDS, MAX_BATCH
-from cerkit.node.service import Attestation, NodeService, Submission
+from cerkit.node.service import AttestedRecord, NodeService, Submission
 
 Observer = Callable[[int, float], None]
 
@@ -35,7 +35,7 @@ class Batcher:
         self._max = max_batch
         self._window = window
         self._observe = observe
-        self._queue: list[tuple[Submission, asyncio.Future[Attestation]]] = []
+        self._queue: list[tuple[Submission, asyncio.Future[AttestedRecord]]] = []
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._busy = False
@@ -57,9 +57,9 @@ class Batcher:
                 await self._task
             self._task = None
 
-    async def submit(self, submission: Submission) -> Attestation:
+    async def submit(self, submission: Submission) -> AttestedRecord:
         """Queue one validated record and wait until its batch is durable."""
-        future: asyncio.Future[Attestation] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[AttestedRecord] = asyncio.get_running_loop().create_future()
         self._queue.append((submission, future))
         self._wakeup.set()
         return await future
@@ -78,7 +78,7 @@ class Batcher:
             await self._commit(batch)
 
     async def _commit(
-        self, batch: Sequence[tuple[Submission, asyncio.Future[Attestation]]]
+        self, batch: Sequence[tuple[Submission, asyncio.Future[AttestedRecord]]]
     ) -> None:
         started = time.perf_counter()
         self._busy = True

@@ -18,7 +18,7 @@ from contextlib import asynccontextmanager
 
 from starlette.requests import ClientDisconnect, Request
 
-from cerkit.errors import CerkitError, Reason
+from cerkit.errors import OperationalError, Reason, RequestError
 from cerkit.node.limits import (
     BODY_TIMEOUT_SECONDS,
     JSON_MEDIA_TYPE,
@@ -39,7 +39,7 @@ class BodyBudget:
     def reserve(self, size: int) -> None:
         """Take ``size`` bytes, or raise 503 ``OVERLOADED`` without taking any."""
         if self.used + size > self.capacity:
-            raise CerkitError(
+            raise OperationalError(
                 f"too many large bodies in flight ({self.used} of {self.capacity} bytes);"
                 " retry later",
                 Reason.OVERLOADED,
@@ -58,14 +58,14 @@ def require_json(request: Request) -> None:
         media.startswith("application/") and media.endswith("+json")
     ):
         shown = media[:60] or "none"
-        raise CerkitError(
+        raise RequestError(
             f"the body must be {JSON_MEDIA_TYPE} (Content-Type was {shown})",
             Reason.UNSUPPORTED_MEDIA_TYPE,
         )
 
 
-def _too_large() -> CerkitError:
-    return CerkitError(f"body over {MAX_BODY_BYTES} bytes", Reason.INPUT_TOO_LARGE)
+def _too_large() -> RequestError:
+    return RequestError(f"body over {MAX_BODY_BYTES} bytes", Reason.INPUT_TOO_LARGE)
 
 
 def _declared_length(request: Request) -> int | None:
@@ -110,9 +110,9 @@ class _Reader:
             async with asyncio.timeout(self.timeout):
                 return await self._chunks()
         except ClientDisconnect:  # nobody is left to answer; the handler stops here
-            raise CerkitError("the client went away mid-body", Reason.BAD_REQUEST) from None
+            raise RequestError("the client went away mid-body", Reason.BAD_REQUEST) from None
         except TimeoutError:
-            raise CerkitError(
+            raise RequestError(
                 f"the body did not arrive within {self.timeout:g} s",
                 Reason.REQUEST_TIMEOUT,
             ) from None
@@ -125,8 +125,8 @@ async def json_body(
     """The request's JSON body, read under every bound (steps 1-5).
 
     Raises:
-        CerkitError: ``UNSUPPORTED_MEDIA_TYPE``, ``INPUT_TOO_LARGE``, ``OVERLOADED`` or
-            ``REQUEST_TIMEOUT``; the budget is released in every case.
+        RequestError: ``UNSUPPORTED_MEDIA_TYPE``, ``INPUT_TOO_LARGE`` or ``REQUEST_TIMEOUT``.
+        OperationalError: ``OVERLOADED``. The budget is released in every case.
     """
     require_json(request)
     reader = _Reader(request, budget, timeout)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Final
 import orjson
 
 from cerkit.attestation import decode_hashes
-from cerkit.errors import CerkitError, InvalidRecordError, OperationalError, Reason
+from cerkit.errors import CerkitError, InvalidRecordError, OperationalError, Reason, RequestError
 from cerkit.jsonio import loads
 from cerkit.keys import KeyDocument
 from cerkit.node.limits import MAX_ENTRIES_PAGE
@@ -122,7 +122,7 @@ def _node_error(response: httpx.Response) -> CerkitError:
     if response.status_code >= 500:
         return OperationalError(text, reason or Reason.NETWORK_ERROR)
     if response.status_code in (401, 403, 404, 413):
-        return CerkitError(text, reason)
+        return RequestError(text, reason)
     return InvalidRecordError(text, reason)
 
 

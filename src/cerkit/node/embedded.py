@@ -14,13 +14,9 @@ no server to start.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
-from cerkit.keys import ensure_private_key, public_key_bytes
-from cerkit.ledger.base import RecordStore
 from cerkit.node.config import load_identity, open_log_store
 from cerkit.node.service import NodeService, dump_json, parse_submission
 from cerkit.verify.trust import TrustStore
@@ -73,41 +69,3 @@ def open_embedded_node(
     (default ``.cerkit/node.key``, created on first use)."""
     identity = load_identity(key, None, node_id or "cerkit-local")
     return EmbeddedNode(NodeService(open_log_store(store), identity))
-
-
-def attest_demo_records(
-    bundles: Sequence[Mapping[str, Any]],
-    store: RecordStore,
-    url: str,
-    report: Callable[[str], None] = print,
-) -> bool:
-    """The demo's last step: sign each record as its producer, attest it to an embedded
-    node on the same store, keep the signed and attested record, and verify it offline
-    against the node's key document and the producer key alone.
-
-    Keys live beside a SQLite store (``producer.key`` and ``node.key`` in its folder), or in
-    ``.cerkit/`` for a PostgreSQL store. Returns True when every record reached ``logged``.
-    """
-    from cerkit.signing import sign_bundle
-    from cerkit.verify import verify_bundle
-
-    folder = Path(url).parent if "://" not in url else Path(".cerkit")
-    producer = ensure_private_key(folder / "producer.key")
-    ensure_private_key(folder / "node.key")
-    report("signed by a producer key, attested and logged by an in-process node:")
-    ok = True
-    with open_embedded_node(url, str(folder / "node.key")) as node:
-        trust = replace(node.trust(), producer_keys=(public_key_bytes(producer),))
-        for number, bundle in enumerate(bundles, 1):
-            record = node.attest(sign_bundle(bundle, producer))
-            store.put(record)  # the same record; its meta gains producer and attestation
-            result = verify_bundle(record, trust=trust)
-            index = record["meta"]["attestation"]["logIndex"]
-            report(
-                f"  {number}. {record['certificateHash'][:19]}  log index {index:<4}"
-                f" {result.verdict} {result.assurance.label}"
-            )
-            ok &= result.ok and result.assurance.label == "logged"
-        size = node.service.size
-        report(f"  transparency log: {size} entries, checkpoint signed by node key {node.kid}")
-    return ok

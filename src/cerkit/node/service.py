@@ -29,7 +29,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cerkit.attestation import attestation_meta, make_receipt, sign_receipt
 from cerkit.audit import hash_leaves
 from cerkit.checkpoint import Checkpoint, sign_checkpoint
-from cerkit.errors import CerkitError, InvalidRecordError, OperationalError, Reason, SchemaError
+from cerkit.errors import (
+    InvalidRecordError,
+    OperationalError,
+    Reason,
+    RequestError,
+    SchemaError,
+)
 from cerkit.jsonio import loads
 from cerkit.keys import KeyDocument, key_id
 from cerkit.ledger.base import LogEntry, LogStore
@@ -72,7 +78,7 @@ class Submission:
 
 
 @dataclass(frozen=True, slots=True)
-class Attestation:
+class AttestedRecord:
     """One record's answer: its log entry, the proof and the checkpoint it is proved under."""
 
     entry: LogEntry
@@ -167,7 +173,7 @@ class NodeService:
         signature = sign_receipt(receipt, ident.private_key)
         return LogEntry(index, certificate_hash, timestamp, ident.kid, signature)
 
-    def commit(self, submissions: Sequence[Submission]) -> list[Attestation]:
+    def commit(self, submissions: Sequence[Submission]) -> list[AttestedRecord]:
         """Step 3-4 for a batch: one durable append, one checkpoint, one proof each."""
         items = [(s.certificate_hash, s.bundle_json) for s in submissions]
         appended = self.store.append(items, self._stamp)
@@ -176,7 +182,7 @@ class NodeService:
             size = self._tree.size
             note = self._checkpoint_locked(size)
             return [
-                Attestation(
+                AttestedRecord(
                     entry,
                     created,
                     size,
@@ -270,7 +276,7 @@ class NodeService:
         if size > self._tree.size and self.sync() < size:
             raise _bad_request(f"tree size {size} is beyond the log size {self._tree.size}")
 
-    def attestation_of(self, certificate_hash: str) -> Attestation | None:
+    def attestation_of(self, certificate_hash: str) -> AttestedRecord | None:
         """The current answer for a logged record (proved under the latest checkpoint)."""
         entry = self.store.entry(certificate_hash)
         if entry is None:
@@ -280,7 +286,7 @@ class NodeService:
             size = self._tree.size
             note = self._checkpoint_locked(size)
             proof = self._tree.inclusion_proof(entry.index, size)
-        return Attestation(entry, False, size, proof, note, self.identity.node_id)
+        return AttestedRecord(entry, False, size, proof, note, self.identity.node_id)
 
     def verify(self, body: bytes) -> dict[str, Any]:
         """``POST /v1/verify``: the offline verifier's report, trusting this node's keys."""
@@ -292,5 +298,5 @@ class NodeService:
         return report.to_dict()
 
 
-def _bad_request(message: str) -> CerkitError:
-    return CerkitError(message, Reason.BAD_REQUEST)
+def _bad_request(message: str) -> RequestError:
+    return RequestError(message, Reason.BAD_REQUEST)

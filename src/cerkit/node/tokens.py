@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from cerkit.errors import CerkitError, Reason
+from cerkit.errors import Reason, RequestError
 from cerkit.ledger.base import LogStore, Token
 from cerkit.node.limits import MAX_TOKEN_CHARS, TOKEN_CACHE_SECONDS
 
@@ -51,10 +51,10 @@ def revoke_token(store: LogStore, token_id: str, revoked_at: str) -> None:
     """Revoke a token by id.
 
     Raises:
-        CerkitError: ``NOT_FOUND`` when no active token has that id.
+        RequestError: ``NOT_FOUND`` when no active token has that id.
     """
     if not store.revoke_token(token_id, revoked_at):
-        raise CerkitError(f"no active token with id {token_id}", Reason.NOT_FOUND)
+        raise RequestError(f"no active token with id {token_id}", Reason.NOT_FOUND)
 
 
 def bearer_secret(header: str | None) -> str | None:

@@ -33,11 +33,6 @@ _SCHEMA_PASSED: Final[Mapping[str, Check]] = {
 }
 
 
-def is_redacted(snapshot: Mapping[str, Any]) -> bool:
-    """A redacted record keeps ``inputHash``/``outputHash`` but drops ``input``/``output``."""
-    return "input" not in snapshot and "output" not in snapshot
-
-
 def check_integrity(bundle: Any, report: Report) -> bool:
     """Run every integrity step, adding one entry each; return True when all passed."""
     # (1) envelope. Digests are only typed here: a digest equal to its recomputation in (4)
@@ -62,7 +57,8 @@ def check_integrity(bundle: Any, report: Report) -> bool:
             report.add(_L, "protocol", Status.FAIL, exc.reason, exc.message)
             return False
     # (3) snapshot shape
-    redacted = "input" not in snapshot and "output" not in snapshot  # is_redacted, inlined
+    # a redacted record keeps inputHash/outputHash but drops input and output
+    redacted = "input" not in snapshot and "output" not in snapshot
     if not snapshot_is_valid(snapshot, redacted=redacted, digests=False):
         errors = snapshot_errors(snapshot, redacted=redacted)
         if errors:

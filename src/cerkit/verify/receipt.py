@@ -30,7 +30,7 @@ from cerkit.attestation import (
     parse_time,
     verify_receipt_signature,
 )
-from cerkit.errors import CerkitError, Reason
+from cerkit.errors import CerkitError, InvalidRecordError, Reason
 from cerkit.keys import KeyDocument, KeyEntry, KeyState, b64url_decode
 from cerkit.verify.report import Check, Layer, Report, Status
 from cerkit.verify.trust import TrustStore
@@ -106,7 +106,9 @@ def check_receipt(
     try:
         att = parse_attestation(block)
         if len(b64url_decode(att.signature)) != 64:
-            raise CerkitError("an Ed25519 signature is 64 bytes", Reason.RECEIPT_SIGNATURE_INVALID)
+            raise InvalidRecordError(
+                "an Ed25519 signature is 64 bytes", Reason.RECEIPT_SIGNATURE_INVALID
+            )
         _check_fields(att, nexart_compat)
         _check_binding(att, bundle)
     except CerkitError as exc:
@@ -126,22 +128,24 @@ def _check_fields(att: Attestation, nexart_compat: bool) -> None:
     names = ("certificateHash", "timestamp") if nexart_compat else RECEIPT_FIELDS
     for name in names:
         if not isinstance(receipt.get(name), str) or not receipt.get(name):
-            raise CerkitError(f"receipt.{name} is missing", Reason.RECEIPT_MALFORMED)
+            raise InvalidRecordError(f"receipt.{name} is missing", Reason.RECEIPT_MALFORMED)
     if parse_time(receipt["timestamp"]) is None:
-        raise CerkitError("receipt.timestamp is not ISO 8601 with a zone", Reason.RECEIPT_MALFORMED)
+        raise InvalidRecordError(
+            "receipt.timestamp is not ISO 8601 with a zone", Reason.RECEIPT_MALFORMED
+        )
 
 
 def _check_binding(att: Attestation, bundle: Mapping[str, Any]) -> None:
     receipt, block = att.receipt, att.raw
     if receipt["certificateHash"] != bundle.get("certificateHash"):
-        raise CerkitError("receipt is for another certificateHash", Reason.RECEIPT_MISMATCH)
+        raise InvalidRecordError("receipt is for another certificateHash", Reason.RECEIPT_MISMATCH)
     # The copies beside the receipt are unsigned: they must say what the receipt says.
     copies = [("attestorKeyId", att.kid), ("hash", receipt["certificateHash"])]
     copies += [(name, receipt[name]) for name in ("nodeId", "logIndex") if name in receipt]
     for name, signed in copies:
         if name in block and block[name] != signed:
             message = f"attestation.{name} disagrees with the signed receipt"
-            raise CerkitError(message, Reason.RECEIPT_MISMATCH)
+            raise InvalidRecordError(message, Reason.RECEIPT_MISMATCH)
 
 
 def _resolve(

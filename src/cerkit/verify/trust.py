@@ -23,7 +23,6 @@ from cerkit.errors import CerkitError, InvalidRecordError, OperationalError, Rea
 from cerkit.jsonio import load_file, loads
 from cerkit.keys import (
     KeyDocument,
-    KeyEntry,
     KeyState,
     b64url_decode,
     b64url_encode,
@@ -122,11 +121,6 @@ class TrustStore:
             if best is None or cp.size > best[0].size:
                 best = (cp, note)
         return best
-
-
-def resolve_key(doc: KeyDocument, kid: str) -> KeyEntry | None:
-    """Strict resolution: the entry whose kid is exactly ``kid``, else None (no fallback)."""
-    return doc.find(kid)
 
 
 def _invalid(message: str) -> InvalidRecordError:

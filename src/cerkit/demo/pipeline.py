@@ -1,4 +1,4 @@
-"""The demo behind ``cerkit demo``: real records of a real scikit-learn model.
+"""The demo's pipeline part: real records of a real scikit-learn model.
 
 It writes a small pipeline module (a random forest on scikit-learn's bundled breast-cancer
 data, with a ``classify`` function under ``@cerkit.record``) next to the store, and records
@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from cerkit.demo.base import Demo
 
 MODULE = "cerkit_demo_pipeline"
 _PIPELINE = '''"""Demo pipeline written by `cerkit demo`: a random forest on breast-cancer data."""
@@ -88,7 +90,7 @@ def _dataset() -> tuple[Any, Any, Any]:
     return features[~held_out], labels[~held_out], features[held_out]
 
 
-def run_demo(folder: Path, store: Any, report: Callable[[str], None] = print) -> list[Step]:
+def record_steps(folder: Path, store: Any, report: Callable[[str], None]) -> list[Step]:
     """Record, verify and explain the three executions; return them.
 
     Args:
@@ -120,6 +122,21 @@ def run_demo(folder: Path, store: Any, report: Callable[[str], None] = print) ->
     for number, (step, before) in enumerate(zip(steps, [None, *steps[:-1]], strict=True), 1):
         report(_line(number, step, before))
     return steps
+
+
+def run(demo: Demo) -> bool:
+    """The part: record the three executions, check a tampered copy fails; True when every
+    record verified."""
+    demo.report(
+        "cerkit demo: a random forest on scikit-learn's breast-cancer data classifies the same"
+    )
+    demo.report(
+        "12 patients three times; each call is recorded by @cerkit.record, sealed and verified."
+    )
+    steps = record_steps(demo.folder, demo.store, demo.report)
+    demo.report(f"  tamper check: one label edited in record 1 -> {tamper_check(steps[0].bundle)}")
+    demo.records.extend(step.bundle for step in steps)
+    return all(step.verdict == "VERIFIED" for step in steps)
 
 
 def tamper_check(bundle: Mapping[str, Any]) -> str:

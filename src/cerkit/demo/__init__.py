@@ -1,0 +1,55 @@
+"""The demo behind ``cerkit demo`` (``make demo``): real records on the embedded default store.
+
+A demo is a sequence of *parts*. Each part is a function taking the shared
+:class:`~cerkit.demo.base.Demo` (the store, its URL, a folder for the part's files, where to
+report lines, and the sealed records made so far) and returning whether everything it
+showed held. Parts run in :data:`PARTS` order:
+
+* :mod:`cerkit.demo.pipeline`: a real scikit-learn model recorded three times (baseline,
+  changed default, retrained), each record verified and compared; one tampered copy fails.
+* :mod:`cerkit.demo.attested`: every record made so far signed by a producer key, attested
+  and logged by an in-process node, kept in the store and verified offline.
+
+A new part is a module with a ``run(demo) -> bool`` function that appends its sealed records
+to ``demo.records`` (so the attestation part signs and logs them too), listed in
+:data:`PARTS` before :mod:`~cerkit.demo.attested`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Final
+
+from cerkit.demo import attested, pipeline
+from cerkit.demo.base import Demo, Part
+
+#: The parts ``cerkit demo`` runs, in order; the attestation part comes last.
+PARTS: Final[tuple[Part, ...]] = (pipeline.run, attested.run)
+
+
+def run_demo(
+    store: str | None, report: Callable[[str], None], parts: Sequence[Part] | None = None
+) -> bool:
+    """Run every part on the store ``store`` names; True when every part held.
+
+    Args:
+        store: a store path or URL (``None``: ``$CERKIT_STORE`` or ``.cerkit/``).
+        report: where the human-readable lines go (``print`` for the CLI).
+        parts: the parts to run (default :data:`PARTS`).
+    """
+    from cerkit.ledger import store_for, store_url
+
+    url = store_url(store)
+    demo = Demo(store_for(url), url, report)
+    ok = True
+    for part in PARTS if parts is None else parts:
+        ok = part(demo) and ok
+    flush = getattr(demo.store, "flush", None)
+    if flush is not None:
+        flush()
+    report(f"records: {url} ({demo.store.count()} stored); pipeline code: {demo.folder}")
+    report(f"next: cerkit records list --store {url}  |  cerkit fingerprint")
+    return ok
+
+
+__all__ = ["PARTS", "Demo", "Part", "run_demo"]
