@@ -292,7 +292,9 @@ def _model_identity(model: Any) -> dict[str, Any] | None:
 
 
 def _is_module(value: Any) -> bool:
-    return type(value).__module__.startswith("torch.") and hasattr(value, "state_dict")
+    # A model object that happens to be callable (a torch module, a transformers model or
+    # pipeline) names the model; only a plain function is called to get one.
+    return hasattr(value, "state_dict") or hasattr(value, "config") or hasattr(value, "task")
 
 
 def _model_name(identity: Mapping[str, Any] | None) -> str | None:

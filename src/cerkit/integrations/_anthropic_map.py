@@ -44,13 +44,14 @@ def messages_request(api: str, kwargs: Mapping[str, Any], client: Any) -> Reques
     if passed.get("tools"):
         defaults["tool_choice"] = {"type": "auto"}
         passed["tools"] = tools_summary(passed["tools"])
-    effective, sources = resolve({k: plain(v) for k, v in passed.items()}, defaults)
+    shaped = {k: plain(v) for k, v in passed.items()}
+    effective, sources = resolve(shaped, defaults)
     return Request(
         api=api,
         requested_model=model,
         prompt=text_of(system) if system is not None else "",
         input={"messages": plain(list(messages))},
-        parameters=nexart_parameters(effective, _NEXART),
+        parameters=nexart_parameters(effective, _NEXART, shaped),
         effective=effective,
         sources=sources,
         identity={

@@ -134,10 +134,10 @@ def chat_request(api: str, kwargs: Mapping[str, Any], client: Any) -> Request:
     defaults = dict(CHAT_DEFAULTS)
     if passed.get("tools"):
         defaults |= {"tool_choice": "auto", "parallel_tool_calls": True}
-    effective, sources = resolve(_shaping(passed, "response_format"), defaults)
-    parameters = nexart_parameters(
-        effective, {**_CHAT_NEXART, "maxTokens": "max_completion_tokens"}
-    )
+    shaped = _shaping(passed, "response_format")
+    effective, sources = resolve(shaped, defaults)
+    names = {**_CHAT_NEXART, "maxTokens": "max_completion_tokens"}
+    parameters = nexart_parameters(effective, names, shaped)
     return Request(
         api=api,
         requested_model=model,
@@ -274,13 +274,14 @@ def responses_request(api: str, kwargs: Mapping[str, Any], client: Any) -> Reque
     if "text_format" in passed:  # responses.parse(text_format=Model)
         fmt = passed.pop("text_format")
         passed["text"] = {"format": schema_format(fmt) if isinstance(fmt, type) else fmt}
-    effective, sources = resolve(_shaping(passed, "text"), RESPONSES_DEFAULTS)
+    shaped = _shaping(passed, "text")
+    effective, sources = resolve(shaped, RESPONSES_DEFAULTS)
     return Request(
         api=api,
         requested_model=model,
         prompt="\n\n".join(str(i) for i in instructions),
         input={"input": plain(items)},
-        parameters=nexart_parameters(effective, _RESPONSES_NEXART),
+        parameters=nexart_parameters(effective, _RESPONSES_NEXART, shaped),
         effective=effective,
         sources=sources,
         identity=_identity(client, "responses"),

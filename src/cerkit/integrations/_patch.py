@@ -87,6 +87,10 @@ class Instrumentation:
             setattr(owner, name, recorded)
         self._undo.append(lambda: setattr(owner, name, original))
 
+    def on_undo(self, undo: Callable[[], None]) -> None:
+        """Run ``undo`` when uninstrumented (after what was patched later)."""
+        self._undo.append(undo)
+
     def replace(self, owner: Any, name: str, replacement: Any) -> None:
         """Set ``owner.name`` (an object's or a class's attribute) until uninstrumented."""
         previous = vars(owner).get(name, _MISSING)

@@ -201,14 +201,26 @@ def resolve(
     return effective, sources
 
 
-def nexart_parameters(effective: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
-    """NexArt's four parameters from effective ones; ``names`` maps NexArt's name to the
-    provider's. ``maxTokens`` with no limit in effect is ``0`` (NexArt needs a number)."""
+def nexart_parameters(
+    effective: Mapping[str, Any], names: Mapping[str, str], passed: Mapping[str, Any]
+) -> dict[str, Any]:
+    """NexArt's ``parameters``: its four from the effective ones (``names`` maps NexArt's
+    name to the provider's; ``maxTokens`` with no limit in effect is ``0``, as NexArt needs
+    a number), then every other argument as passed, so two different requests never share
+    an execution key.
+
+    >>> nexart_parameters({"temperature": 1, "top_p": 1}, {"topP": "top_p"}, {"n": 2})
+    {'temperature': 1, 'maxTokens': 0, 'topP': 1, 'seed': None, 'n': 2}
+    """
     out: dict[str, Any] = {"temperature": 1, "maxTokens": 0, "topP": None, "seed": None}
     for nexart, provider in names.items():
         value = effective.get(provider)
         if isinstance(value, int | float) and not isinstance(value, bool):
             out[nexart] = value
+    mapped = set(names.values())
+    for name, value in passed.items():
+        if name not in mapped and name not in out:
+            out[name] = value
     return out
 
 

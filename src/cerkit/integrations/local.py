@@ -22,6 +22,7 @@ from cerkit.integrations.base import ContentPolicy, Encoder, ModelFamily, Sub, p
 FAMILIES: Final[tuple[tuple[str, str], ...]] = (
     ("numpy", "cerkit.integrations.numpy"),
     ("pandas", "cerkit.integrations.pandas"),
+    ("transformers", "cerkit.integrations.transformers"),  # before torch: its models are modules
     ("torch", "cerkit.integrations.torch"),
     ("pydantic", "cerkit.integrations.pydantic"),
     ("sklearn", "cerkit.integrations.sklearn"),
