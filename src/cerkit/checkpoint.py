@@ -13,6 +13,7 @@ import base64
 import binascii
 import hashlib
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
@@ -29,6 +30,9 @@ from cerkit.merkle import HASH_SIZE
 MAX_NOTE_BYTES: Final[int] = 64 * 1024
 #: c2sp.org/signed-note: verifiers may stop after 100 signature lines.
 MAX_SIGNATURES: Final[int] = 100
+#: Longest node id or log origin cerkit creates or loads. The specs set no bound; a name is
+#: repeated in every checkpoint and signature line, and real ones are a host and a path.
+MAX_KEY_NAME_CHARS: Final[int] = 256
 #: Signature type byte of plain Ed25519 in signed-note key hashes and verifier keys.
 ED25519_TYPE: Final[int] = 0x01
 
@@ -57,9 +61,39 @@ def _malformed(message: str) -> InvalidRecordError:
     return InvalidRecordError(f"checkpoint: {message}", Reason.CHECKPOINT_MALFORMED)
 
 
+def key_name_problem(name: object) -> str | None:
+    """Why ``name`` cannot name a signed-note key or a checkpoint origin, or None.
+
+    c2sp.org/signed-note: a key name is non-empty, well-formed UTF-8, with neither Unicode
+    spaces nor "+"; the note text it appears in holds no control characters
+    (c2sp.org/tlog-checkpoint puts the origin, the same name here, on the first line).
+    """
+    if not isinstance(name, str) or not name:
+        return "is empty"
+    if len(name) > MAX_KEY_NAME_CHARS:
+        return f"is longer than {MAX_KEY_NAME_CHARS} characters"
+    if "+" in name:
+        return 'contains "+"'
+    if any(c.isspace() or unicodedata.category(c) == "Zs" for c in name):
+        return "contains whitespace or a line break"
+    if any(unicodedata.category(c) in ("Cc", "Cs") for c in name):
+        return "contains a control character or a lone surrogate"
+    return None
+
+
+def check_key_name(name: object, what: str = "key name") -> None:
+    """Raise ``InvalidRecordError(KEY_NAME_INVALID)`` unless ``name`` is a valid key name
+    (:func:`key_name_problem`); ``what`` says which name, for the message."""
+    problem = key_name_problem(name)
+    if problem is not None:
+        shown = repr(name)[:80]
+        raise InvalidRecordError(
+            f"{what} {shown} {problem} (c2sp.org/signed-note key names)", Reason.KEY_NAME_INVALID
+        )
+
+
 def _check_name(name: str) -> None:
-    # c2sp.org/signed-note: a key name is non-empty, with no whitespace and no "+".
-    if not name or "+" in name or any(c.isspace() for c in name):
+    if key_name_problem(name) is not None:
         raise _malformed(f"invalid key name {name!r}")
 
 

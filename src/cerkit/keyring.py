@@ -18,7 +18,8 @@ from typing import Final
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from cerkit.errors import OperationalError, UsageError
+from cerkit.checkpoint import check_key_name
+from cerkit.errors import InvalidRecordError, OperationalError, UsageError
 from cerkit.jsonio import dumps, load_file
 from cerkit.keys import (
     KeyDocument,
@@ -39,6 +40,19 @@ DOCUMENT_NAME: Final[str] = "keys.json"
 def key_dir(path: str | None = None) -> Path:
     """``path``, else ``$CERKIT_KEY_DIR``, else ``.cerkit/keys``."""
     return Path(path or os.environ.get("CERKIT_KEY_DIR") or DEFAULT_KEY_DIR)
+
+
+def check_names(node_id: str, origin: str = "", *, where: str = "") -> None:
+    """The node id and the log origin (the node id when empty) must be valid signed-note key
+    names: they name the node's checkpoints (c2sp.org/tlog-checkpoint).
+
+    Raises:
+        InvalidRecordError: ``KEY_NAME_INVALID``.
+    """
+    suffix = f" in {where}" if where else ""
+    check_key_name(node_id, f"node id{suffix}")
+    if origin:
+        check_key_name(origin, f"log origin{suffix}")
 
 
 class KeyRing:
@@ -63,7 +77,9 @@ class KeyRing:
             raise OperationalError(
                 f"no key directory at {self.directory}; create one with cerkit keys generate"
             )
-        return KeyDocument.from_json(load_file(self.document_path))
+        document = KeyDocument.from_json(load_file(self.document_path))
+        check_names(document.node_id, document.origin, where=str(self.document_path))
+        return document
 
     def save(self, document: KeyDocument) -> None:
         """Replace the key document atomically."""
@@ -76,12 +92,26 @@ class KeyRing:
 
     def _new_entry(self) -> KeyEntry:
         key = generate_private_key()
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if self.directory.exists() and not self.directory.is_dir():
+            raise OperationalError(f"key directory {self.directory} is a file, not a directory")
+        try:
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OperationalError(f"cannot create {self.directory}: {exc.strerror}") from None
         save_private_key(key, self.private_key_path(key_id(key)))
         return KeyEntry(key_id(key), public_key_bytes(key), KeyState.ACTIVE, created_at=self.now())
 
     def generate(self, node_id: str, origin: str = "") -> KeyEntry:
-        """Create the first active key (and the directory). Use :meth:`rotate` afterwards."""
+        """Create the first active key (and the directory). Use :meth:`rotate` afterwards.
+
+        Raises:
+            UsageError: ``KEY_NAME_INVALID`` when ``node_id`` or ``origin`` cannot name a
+                log's checkpoints (nothing is created then).
+        """
+        try:
+            check_names(node_id, origin)
+        except InvalidRecordError as exc:
+            raise UsageError(exc.message, exc.reason) from None
         if self.exists():
             document = self.load()
             if document.active is not None:

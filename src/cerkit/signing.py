@@ -15,6 +15,7 @@ from typing import Any, Final
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from cerkit.digest import is_digest
 from cerkit.errors import CerkitError, InvalidRecordError, Reason, SchemaError
 from cerkit.keys import (
     KeyId,
@@ -78,9 +79,12 @@ def verify_producer(producer: Any, certificate_hash: str) -> tuple[KeyId, bytes]
         ``(kid, raw public key)``.
 
     Raises:
-        InvalidRecordError: ``PRODUCER_SIGNATURE_INVALID`` for any malformed field, a kid
+        InvalidRecordError: ``PRODUCER_SIGNATURE_INVALID`` for a certificateHash that is not
+            a ``sha256:<hex>`` digest, any malformed field, a kid
             that is not derived from the public key, or a signature that does not verify.
     """
+    if not is_digest(certificate_hash):  # e.g. a lone surrogate, which has no UTF-8 bytes
+        raise _invalid("the record's certificateHash is not a sha256 digest")
     if not isinstance(producer, Mapping):
         raise _invalid("meta.producer must be an object")
     if producer.get("alg") != ALGORITHM:

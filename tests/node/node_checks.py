@@ -125,7 +125,8 @@ def log_size(url: str) -> int:
 
 
 class Node:
-    """One ``cerkit node serve`` subprocess on a random loopback port."""
+    """One ``cerkit node serve`` subprocess on a random loopback port; ``key`` is a private
+    key file or a ``cerkit keys`` directory."""
 
     def __init__(self, tmp: Path, store: str, key: Path, name: str = "node") -> None:
         self.tmp, self.store, self.key, self.name = tmp, store, key, name
@@ -147,7 +148,7 @@ class Node:
                 "serve",
                 "--store",
                 self.store,
-                "--key",
+                "--key-dir" if self.key.is_dir() else "--key",
                 str(self.key),
                 "--port",
                 "0",
@@ -189,6 +190,10 @@ class Node:
     def token(self) -> str:
         return cli("node", "token", "create", "--store", self.store, cwd=self.tmp).stdout.strip()
 
+    def output(self) -> str:
+        """What the node printed on stdout and stderr so far."""
+        return (self.tmp / f"{self.name}.log").read_text()
+
 
 class InProcessNode:
     """A real uvicorn server on a loopback port, serving ``app`` from a thread of this
@@ -225,3 +230,14 @@ class InProcessNode:
         self.server.should_exit = True
         self.thread.join(30)
         self.sock.close()
+
+
+def assert_refuses(url: str, code: str) -> None:
+    """The node is up but signs nothing: readiness, checkpoint and attest answer 503 ``code``."""
+    with httpx.Client(base_url=url, timeout=10) as client:
+        assert client.get("/health").status_code == 200
+        for path in ("/ready", "/v1/checkpoint"):
+            answer = client.get(path)
+            assert answer.status_code == 503, (path, answer.text)
+            assert answer.json()["error"]["code"] == code, answer.text
+        assert "cerkit_node_signing 0.0" in client.get("/metrics").text

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from node_checks import cli, sealed
+from node_checks import assert_refuses, cli, sealed
 
 
 def _tamper(store: str, sql: str) -> None:
@@ -40,6 +40,14 @@ def _attest_files(node: Any, tmp: Path, count: int) -> list[Path]:
     return paths
 
 
+def _cert_of(paths: list[Path], index: int) -> str:
+    for path in paths:
+        record = json.loads(path.read_text())
+        if record["meta"]["attestation"]["logIndex"] == index:
+            return str(record["certificateHash"])
+    raise AssertionError(f"no record with index {index}")
+
+
 def _audit_detects_tampering(make_node: Any, tmp: Path, store: str | None) -> None:
     node = make_node(store)
     paths = _attest_files(node, tmp, 40)
@@ -59,16 +67,21 @@ def _audit_detects_tampering(make_node: Any, tmp: Path, store: str | None) -> No
         {k: p[k] for k in ("reason", "index")} for p in result["problems"]
     ]
 
-    # Restart: the node rebuilds its tree from the rewritten table and signs a checkpoint
-    # over it; the saved checkpoint and the receipts still expose the rewrite.
+    # Restart: the node proves the stored log against the checkpoint it saved and refuses
+    # to sign the rewritten tree; an auditor learns why instead of a fresh checkpoint.
     node.stop()
     node.start()
-    code, result = _audit(node, tmp, "--checkpoint", str(saved), "--skip-receipts")
-    assert code == 1
-    reasons = {p["reason"] for p in result["problems"]}
-    assert reasons >= {"LOG_ENTRY_MISMATCH", "CONSISTENCY_PROOF_INVALID"}, result
-    code, result = _audit(node, tmp)
-    assert code == 1 and [p["index"] for p in result["problems"]] == [7], result
+    assert_refuses(node.url, "LOG_INCONSISTENT")
+    done = cli("log", "audit", "--node", node.url, "--json", cwd=tmp, check=False)
+    assert done.returncode == 3 and "LOG_INCONSISTENT" in done.stderr, done.stderr
+
+    # Put the row back: the node signs again, and nothing was lost.
+    original = _cert_of(paths, 7)
+    _tamper(node.store, f"UPDATE log_entries SET certificate_hash = '{original}' WHERE idx = 7")
+    node.stop()
+    node.start()
+    code, result = _audit(node, tmp, "--checkpoint", str(saved))
+    assert code == 0 and result["treeSize"] == 40, result
 
     # Delete entry 3 while the node runs.
     _tamper(node.store, "DELETE FROM log_entries WHERE idx = 3")
@@ -127,3 +140,45 @@ def test_log_audit_trusts_only_the_saved_key_document(make_node: Any, tmp_path: 
         assert "CHECKPOINT_SIGNATURE_INVALID" in done.stderr
     finally:
         impostor.stop()
+
+
+def _rewritten_bundles_are_caught(make_node: Any, tmp: Path, store: str | None) -> None:
+    import httpx
+
+    node = make_node(store)
+    paths = _attest_files(node, tmp, 6)
+    code, result = _audit(node, tmp)
+    assert code == 0 and result["ok"], result
+    # Entry 2's stored bundle swapped for another valid record; entry 4's output edited.
+    other = json.dumps(sealed(1, "other")[0]).encode()
+    fourth = json.loads((tmp / "record-4.json").read_text())
+    fourth["snapshot"]["output"] = "edited after logging"
+    hexes = {2: other.hex(), 4: json.dumps(fourth).encode().hex()}
+    for index, value in hexes.items():
+        literal = f"'\\x{value}'" if store else f"X'{value}'"
+        _tamper(node.store, f"UPDATE log_entries SET bundle = {literal} WHERE idx = {index}")
+    for index in hexes:
+        cert = _cert_of(paths, index)
+        answer = httpx.get(f"{node.url}/v1/records/{cert}")
+        assert answer.status_code == 503, answer.text
+        assert answer.json()["error"]["code"] == "STORED_BUNDLE_MISMATCH"
+    code, result = _audit(node, tmp)
+    assert code == 1
+    found = {(p["reason"], p["index"]) for p in result["problems"]}
+    assert found == {("STORED_BUNDLE_MISMATCH", 2), ("STORED_BUNDLE_MISMATCH", 4)}, result
+    code, result = _audit(node, tmp, "--skip-bundles")
+    assert code == 0  # leaves and receipts alone do not cover the stored bundles
+    assert httpx.get(f"{node.url}/v1/records/{_cert_of(paths, 3)}").status_code == 200
+
+
+def test_log_audit_and_the_node_catch_a_rewritten_stored_bundle_on_sqlite(
+    make_node: Any, tmp_path: Path
+) -> None:
+    _rewritten_bundles_are_caught(make_node, tmp_path, None)
+
+
+@pytest.mark.postgres
+def test_log_audit_and_the_node_catch_a_rewritten_stored_bundle_on_postgres(
+    make_node: Any, tmp_path: Path, pg_url: str
+) -> None:
+    _rewritten_bundles_are_caught(make_node, tmp_path, pg_url)

@@ -17,7 +17,8 @@ from cerkit.merkle import record_leaf, verify_inclusion
 from cerkit.node.audit import open_with_document
 from cerkit.node.batcher import Batcher
 from cerkit.node.embedded import open_embedded_node
-from cerkit.node.service import NodeIdentity, NodeService, Submission, parse_submission
+from cerkit.node.service import NodeIdentity, NodeService
+from cerkit.node.submission import Submission, parse_submission
 from cerkit.node.tokens import Authenticator, bearer_secret, create_token, revoke_token
 from cerkit.verify import verify_bundle
 

@@ -23,6 +23,7 @@ from typing import IO, Any
 
 from cerkit.capture.builder import Capture, Hook
 from cerkit.capture.encode import EncodeOptions
+from cerkit.capture.secrets import scrub_argv, scrub_text
 from cerkit.errors import OperationalError, UsageError
 from cerkit.integrations.files import file_digest
 
@@ -111,11 +112,14 @@ def run_command(
     """
     if not argv:
         raise UsageError("no command given (cerkit record [options] -- CMD ARGS...)")
-    entry = name or os.path.basename(argv[0])
+    # What is recorded of the command line: secret option values, passwords and tokens cut
+    # out (the program itself runs with the real argv).
+    shown = scrub_argv(argv)
+    entry = scrub_text(name or os.path.basename(argv[0]))
     capture = _capture(entry, argv, store, hooks)
-    capture.input = {"argv": list(argv), "inputs": digest_files(inputs)}
-    capture.passed = {"argv": list(argv)}
-    capture.effective = {"argv": list(argv), "cwd": os.getcwd()}
+    capture.input = {"argv": shown, "inputs": digest_files(inputs)}
+    capture.passed = {"argv": shown}
+    capture.effective = {"argv": shown, "cwd": os.getcwd()}
     capture.start_clock()
     process = _spawn(argv)
     hashes = {"stdout": hashlib.sha256(), "stderr": hashlib.sha256()}
@@ -136,7 +140,7 @@ def run_command(
     stderr_digest = "sha256:" + hashes["stderr"].hexdigest()
     output_files = digest_files(outputs)
     capture.extra_execution = {
-        "argv": list(argv),
+        "argv": shown,
         "cwd": os.getcwd(),
         "exitCode": code,
         "files": {"inputs": capture.input["inputs"], "outputs": output_files},
@@ -175,7 +179,7 @@ def _capture(entry: str, argv: Sequence[str], store: Any, hooks: Sequence[Hook])
         kind="command",
         entry_point=entry,
         code_digest=digest,
-        code_source=source,
+        code_source=scrub_text(source),  # a script or executable path may hold a token
         provider="command",
         model=None,
         store=DEFAULTS.store if store is None else store,

@@ -21,7 +21,7 @@ from typing import Any, Final
 
 from cerkit.canonical import CanonicalFragment, canonicalize
 from cerkit.capture import _probes
-from cerkit.capture.secrets import REDACTED, is_secret_name, looks_like_secret
+from cerkit.capture.secrets import REDACTED, is_secret_name, looks_like_secret, scrub
 from cerkit.digest import hash_canonical
 
 SCHEMA: Final[str] = "cerkit.environment.v1"
@@ -69,7 +69,9 @@ def stable_parts() -> dict[str, Any]:
                 "hardware": _guarded("/proc/cpuinfo", _probes.read_hardware),
                 "gpus": _guarded("nvidia-smi", _probes.read_gpus),
                 "packages": _guarded("importlib.metadata", _probes.read_packages),
-                "git": _guarded("git", lambda: _probes.read_git(cwd)),
+                # its source names the working directory, which may hold a token or a URL
+                # password (a clone folder named after its URL)
+                "git": scrub(_guarded("git", lambda: _probes.read_git(cwd))),
             }
         return _stable
 

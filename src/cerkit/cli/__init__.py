@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import io
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -57,8 +58,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _tolerate_unencodable_output() -> None:
+    """Text that UTF-8 cannot carry (a lone surrogate in a record, an argument or a file name
+    that was not UTF-8) is printed as backslash escapes instead of raising mid-report."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``cerkit`` console script."""
+    _tolerate_unencodable_output()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -18,8 +18,20 @@ T = TypeVar("T")
 
 
 def error(message: str) -> None:
-    """One line on stderr, prefixed with the program name."""
-    print(f"cerkit: {message}", file=sys.stderr)
+    """One line on stderr, prefixed with the program name.
+
+    The message may quote hostile text (an argument that was not UTF-8, a lone surrogate):
+    what the terminal cannot take is written as backslash escapes, never an exception.
+    """
+    line = f"cerkit: {message}\n"
+    encoding = getattr(sys.stderr, "encoding", None) or "utf-8"
+    sys.stderr.write(line.encode(encoding, "backslashreplace").decode(encoding, "replace"))
+
+
+def os_error(exc: OSError) -> OperationalError:
+    """Ours, for a file that could not be read or written: ``IO_ERROR: PATH: why``."""
+    where = f"{exc.filename}: " if exc.filename is not None else ""
+    return OperationalError(f"{where}{exc.strerror or exc}")
 
 
 def exit_code_for(exc: CerkitError) -> int:
@@ -39,12 +51,19 @@ def guarded(run: Callable[[argparse.Namespace], int], args: argparse.Namespace) 
     import os
 
     try:
-        return run(args)
+        code = run(args)
+        sys.stdout.flush()  # a full disk or closed pipe is reported here, not at exit
+        return code
     except CerkitError as exc:
         error(str(exc))
         return exit_code_for(exc)
     except BrokenPipeError:
+        _silence_stdout()
         return EXIT_OK
+    except OSError as exc:  # a path that is a directory, a full disk, permissions
+        _silence_stdout()
+        error(str(os_error(exc)))
+        return EXIT_OPERATIONAL
     except RecursionError:
         error("INPUT_TOO_DEEP: value nests too deeply")
         return EXIT_FAILED
@@ -56,6 +75,19 @@ def guarded(run: Callable[[argparse.Namespace], int], args: argparse.Namespace) 
             raise
         error(f"internal error ({type(exc).__name__}): {exc}; set CERKIT_DEBUG=1 for details")
         return EXIT_OPERATIONAL
+
+
+def _silence_stdout() -> None:
+    """Drop what stdout still buffers: it cannot be written, and the interpreter would
+    otherwise fail again on it at exit."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # stdout is not a real file (tests)
+        pass
 
 
 def progress(items: Iterable[T], *, total: int | None, desc: str) -> Iterator[T]:
@@ -83,6 +115,7 @@ __all__ = [
     "OperationalError",
     "error",
     "guarded",
+    "os_error",
     "progress",
     "write_json_line",
 ]

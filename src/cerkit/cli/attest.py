@@ -66,13 +66,17 @@ def _attested(
     if answer.get("certificateHash") != bundle.get("certificateHash"):
         raise InvalidRecordError("the node answered for another record", Reason.RECEIPT_MISMATCH)
     bundle["meta"] = {**(bundle.get("meta") or {}), "attestation": answer["attestation"]}
-    if trust is not None:  # refuse an attestation that does not verify offline
-        report = verify_bundle(bundle, source=path, trust=trust)
-        if report.assurance.label != "logged":
-            report.raise_for_failure()
-            raise InvalidRecordError(
-                f"{path}: the attestation reached only {report.assurance.label}"
-            )
+    # Refuse an attestation that does not verify offline. Without --trust the signatures
+    # cannot be checked, but the rest can: the receipt's shape and binding to this record,
+    # and the inclusion proof's arithmetic up to the checkpoint's root.
+    report = verify_bundle(bundle, source=path, trust=trust)
+    if report.failures:
+        first = report.failures[0]
+        reason = Reason(first.reason) if first.reason in Reason.__members__ else None
+        message = f"{path}: the node's answer fails {first.layer}/{first.name}: {first.message}"
+        raise InvalidRecordError(message, reason)
+    if trust is not None and report.assurance.label != "logged":
+        raise InvalidRecordError(f"{path}: the attestation reached only {report.assurance.label}")
     return bundle, answer
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cerkit.cli._common import EXIT_OK, write_json_line
+from cerkit.cli._common import EXIT_FAILED, EXIT_OK, error, write_json_line
 
 NAME = "diff"
-HELP = "compare two records (files or certificate hashes) and explain what changed"
+HELP = (
+    "compare two records (files or certificate hashes) and explain what changed; "
+    "exit 1 when a record fails integrity"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cerkit.drift.attribution import explain
+    from cerkit.drift.attribution import Verdict, explain
     from cerkit.drift.render import explanation_text
     from cerkit.drift.sources import resolve
 
@@ -29,4 +32,7 @@ def run(args: argparse.Namespace) -> int:
         write_json_line(explanation.to_json())
     else:
         sys.stdout.write(explanation_text(explanation, details=not args.brief) + "\n")
+    if explanation.verdict is Verdict.INTEGRITY_FAILED:  # a record was changed after sealing
+        error(f"INTEGRITY_FAILED: {explanation.summary}")
+        return EXIT_FAILED
     return EXIT_OK

@@ -15,7 +15,7 @@ import sys
 
 from cerkit.attestation import parse_time
 from cerkit.cli._common import EXIT_OK, write_json_line
-from cerkit.errors import UsageError
+from cerkit.errors import OperationalError, UsageError
 from cerkit.jsonio import dumps
 from cerkit.keyring import KeyRing, key_dir
 from cerkit.keys import KeyEntry
@@ -67,8 +67,11 @@ def run(args: argparse.Namespace) -> int:
         value = document.to_nexart_wellknown() if args.format == "nexart" else document.to_json()
         text = dumps(value, pretty=True) + "\n"
         if args.output:
-            with open(args.output, "w", encoding="utf-8") as handle:
-                handle.write(text)
+            try:
+                with open(args.output, "w", encoding="utf-8") as handle:
+                    handle.write(text)
+            except OSError as exc:  # a directory, a full disk, no permission
+                raise OperationalError(f"cannot write {args.output}: {exc.strerror}") from None
         else:
             sys.stdout.write(text)
         return EXIT_OK

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from cerkit.cli._common import EXIT_FAILED, EXIT_OK, write_json_line
+from cerkit.errors import InvalidRecordError, Reason
 
 NAME = "log"
 HELP = "audit an attestation node's transparency log (log audit)"
@@ -15,7 +16,9 @@ HELP = "audit an attestation node's transparency log (log audit)"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="log_command", metavar="ACTION", required=True)
     audit = sub.add_parser(
-        "audit", help="download every entry, rebuild the tree, check checkpoints and receipts"
+        "audit",
+        help="download every entry, rebuild the tree, check checkpoints, receipts and"
+        " every stored record against its leaf",
     )
     audit.add_argument("--node", required=True, metavar="URL", help="the node's base URL")
     audit.add_argument(
@@ -30,22 +33,42 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     audit.add_argument(
         "--skip-receipts", action="store_true", help="do not check each entry's receipt"
     )
+    audit.add_argument(
+        "--skip-bundles",
+        action="store_true",
+        help="do not fetch each stored record to check it against its leaf",
+    )
     audit.add_argument("--json", action="store_true", help="one JSON object on stdout")
 
 
+def _saved_checkpoint(path: str) -> str:
+    """The text of a saved checkpoint; a file that is not UTF-8 text is not a signed note."""
+    from cerkit.jsonio import read_bytes
+
+    try:
+        return read_bytes(path).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        message = f"{path} is not a signed note (not UTF-8 text at byte {exc.start})"
+        raise InvalidRecordError(message, Reason.CHECKPOINT_MALFORMED) from None
+
+
 def run(args: argparse.Namespace) -> int:
-    from cerkit.jsonio import load_file, read_bytes
+    from cerkit.jsonio import load_file
     from cerkit.keys import KeyDocument
     from cerkit.node.audit import audit_node
     from cerkit.node.client import NodeClient
 
-    saved = read_bytes(args.checkpoint).decode("utf-8") if args.checkpoint else None
+    saved = _saved_checkpoint(args.checkpoint) if args.checkpoint else None
     with NodeClient(args.node) as client:
         document = (
             KeyDocument.from_json(load_file(args.trust)) if args.trust else client.key_document()
         )
         result = audit_node(
-            client, document, saved_note=saved, check_receipts=not args.skip_receipts
+            client,
+            document,
+            saved_note=saved,
+            check_receipts=not args.skip_receipts,
+            check_bundles=not args.skip_bundles,
         )
     if args.json:
         write_json_line(result.to_dict())

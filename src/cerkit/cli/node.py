@@ -24,6 +24,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     serve.add_argument("--key-document", help="saved key document listing retired keys too")
     serve.add_argument("--node-id", help="node id when no key document is given")
     serve.add_argument("--port-file", help="write the bound port to this file once listening")
+    serve.add_argument(
+        "--checkpoint-file",
+        metavar="FILE",
+        help="where the node keeps its last signed checkpoint"
+        " (default: checkpoint.note in the key directory, or KEY.checkpoint)",
+    )
     token = sub.add_parser("token", help="create, list or revoke write tokens")
     actions = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)
     create = actions.add_parser("create", help="create a token; its secret is printed once")
@@ -55,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
             key_document=args.key_document,
             node_id=args.node_id,
             port_file=args.port_file,
+            checkpoint_file=args.checkpoint_file,
         )
     return _token(args)
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
-from typing import Any
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any, Final
 
-from cerkit.cli._common import EXIT_FAILED, EXIT_OK, write_json_line
-from cerkit.errors import UsageError
+from cerkit.cli._common import EXIT_FAILED, EXIT_OK, error, write_json_line
+from cerkit.errors import OperationalError, Reason, UsageError
 
 NAME = "records"
 HELP = "list, show or export stored records (filters: entry point, model, time range)"
@@ -19,12 +22,48 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
 
 
+#: Largest ``--limit`` accepted: a SQLite or PostgreSQL LIMIT is a 64-bit integer, and no
+#: store holds more records than this.
+MAX_LIMIT: Final[int] = 2**62
+_HASH_REF: Final[re.Pattern[str]] = re.compile(r"(?:sha256:)?[0-9a-f]{1,64}")
+
+
+def iso_time(text: str) -> str:
+    """An argparse type: an ISO 8601 date or time, as createdAt writes it (UTC, ``...Z``).
+
+    A time without a zone is UTC. Normalizing makes the store's text comparison of
+    ``createdAt`` exact: ``--since 2026-03-01T02:00+02:00`` is ``2026-03-01T00:00:00.000Z``.
+    """
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO 8601 date or time (e.g. 2026-03-01 or 2026-03-01T12:00Z)"
+        ) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + (
+        f"{value.microsecond // 1000:03d}Z"
+    )
+
+
+def record_limit(text: str) -> int:
+    """An argparse type: a count of records, 0 to :data:`MAX_LIMIT`."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 19 or int(text) > MAX_LIMIT:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a count from 0 to {MAX_LIMIT}")
+    return int(text)
+
+
 def _filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--entry-point", help="only records of this entry point (module:qualname)")
     parser.add_argument("--model", help="only records of this model")
-    parser.add_argument("--since", help="only records created at or after this ISO 8601 time")
-    parser.add_argument("--until", help="only records created at or before this ISO 8601 time")
-    parser.add_argument("--limit", type=int, help="at most this many records")
+    parser.add_argument(
+        "--since", type=iso_time, help="only records created at or after this ISO 8601 time"
+    )
+    parser.add_argument(
+        "--until", type=iso_time, help="only records created at or before this ISO 8601 time"
+    )
+    parser.add_argument("--limit", type=record_limit, help="at most this many records")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -76,18 +115,36 @@ def _show(store: Any, refs: list[str], as_json: bool) -> int:
         raise UsageError("records show needs at least one certificate hash (or prefix)")
     missing = 0
     for ref in refs:
+        if _HASH_REF.fullmatch(ref) is None:
+            raise UsageError(f"{ref!r} is not a certificate hash or a prefix of one")
         matches = store.find(ref) if hasattr(store, "find") else [ref]
         if len(matches) > 1:
             raise UsageError(f"{ref!r} matches {len(matches)} records; give more digits")
         bundle = store.get(matches[0]) if matches else None
         if bundle is None:
-            print(f"cerkit: no record {ref}", file=sys.stderr)
+            error(f"{Reason.NOT_FOUND}: no record {ref}")
             missing += 1
         elif as_json:
             write_json_line(bundle)
         else:
             print(dumps(bundle, pretty=True))
     return EXIT_FAILED if missing else EXIT_OK
+
+
+def _export(records: Iterable[dict[str, Any]], path: str | None) -> int:
+    from cerkit.jsonio import dumps
+
+    if path is None:
+        for bundle in records:
+            sys.stdout.write(dumps(bundle) + "\n")
+        return EXIT_OK
+    try:
+        with open(path, "w", encoding="utf-8") as out:
+            for bundle in records:
+                out.write(dumps(bundle) + "\n")
+    except OSError as exc:  # a directory, a full disk, no permission
+        raise OperationalError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return EXIT_OK
 
 
 def run(args: argparse.Namespace) -> int:
@@ -100,16 +157,7 @@ def run(args: argparse.Namespace) -> int:
                         until=args.until, limit=args.limit)  # fmt: skip
     records = store.query(query)
     if args.action == "export":
-        from cerkit.jsonio import dumps
-
-        out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115
-        try:
-            for bundle in records:
-                out.write(dumps(bundle) + "\n")
-        finally:
-            if out is not sys.stdout:
-                out.close()
-        return EXIT_OK
+        return _export(records, args.out)
     for bundle in records:
         if args.json:
             write_json_line(_summary(bundle))

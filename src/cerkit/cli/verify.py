@@ -79,8 +79,11 @@ def trust_from_args(args: argparse.Namespace) -> TrustStore | None:
 def _documents(path: str) -> Iterator[tuple[str, Any]]:
     """``(source, bundle_or_error)`` for every record in a file."""
     if path.endswith(".jsonl"):
-        for number, item in iter_jsonl(path):
-            yield f"{path}:{number}", item
+        try:
+            for number, item in iter_jsonl(path):
+                yield f"{path}:{number}", item
+        except OperationalError as exc:  # a missing file: reported, and the others go on
+            yield path, exc
         return
     try:
         yield path, load_file(path)

@@ -18,12 +18,17 @@ from typing import Any
 from cerkit.drift.diff import Change, RecordDiff, diff_records, lookup
 from cerkit.drift.key import execution_key
 from cerkit.drift.rules import CATEGORY_ORDER, Finding, classify
+from cerkit.verify.integrity import check_integrity
+from cerkit.verify.report import Report
 
 
 class Verdict(StrEnum):
     """What the comparison of two records concludes."""
 
     IDENTICAL = "IDENTICAL"
+    #: A record's hashes do not recompute: its content is not what was sealed, so no
+    #: comparison of it means anything (never IDENTICAL, whatever the two contents say).
+    INTEGRITY_FAILED = "INTEGRITY_FAILED"
     EXPECTED_CHANGE = "EXPECTED_CHANGE"
     DRIFT_EXPLAINED = "DRIFT_EXPLAINED"
     DRIFT_UNEXPLAINED = "DRIFT_UNEXPLAINED"
@@ -109,6 +114,12 @@ def explain(a: Mapping[str, Any], b: Mapping[str, Any]) -> Explanation:
     causes = rank_causes(diff)
     output_moved = lookup(a, ("snapshot", "outputHash")) != lookup(b, ("snapshot", "outputHash"))
     requests = [c for c in diff.known if c.facet in _REQUEST_FACETS]
+    # Integrity first: outputHash is the record's own claim, and a record changed after
+    # sealing keeps it, so comparing claims alone would call a tampered output IDENTICAL.
+    broken = [f"{name}: {why}" for name, r in (("a", a), ("b", b)) if (why := integrity_failure(r))]
+    if broken:
+        summary = "not comparable: " + "; ".join(broken)
+        return Explanation(Verdict.INTEGRITY_FAILED, summary, diff, key_a, key_b, causes, ())
     if key_a != key_b or requests:
         verdict = Verdict.EXPECTED_CHANGE
     elif not output_moved:
@@ -118,6 +129,16 @@ def explain(a: Mapping[str, Any], b: Mapping[str, Any]) -> Explanation:
     notes = _notes(diff, verdict, requests)
     summary = _summary(verdict, causes, requests, len(diff.unknown))
     return Explanation(verdict, summary, diff, key_a, key_b, causes, notes)
+
+
+def integrity_failure(bundle: Mapping[str, Any]) -> str | None:
+    """Why ``bundle`` fails the integrity layer (``REASON message``), or None when its
+    hashes recompute (docs/spec.md §6, layer 1)."""
+    report = Report(certificate_hash="")
+    if check_integrity(bundle, report):
+        return None
+    first = report.failures[0] if report.failures else None
+    return f"{first.reason} ({first.name}: {first.message})" if first else "not checked"
 
 
 def rank_causes(diff: RecordDiff) -> tuple[Cause, ...]:
@@ -201,6 +222,7 @@ __all__ = [
     "Explanation",
     "Verdict",
     "explain",
+    "integrity_failure",
     "order_causes",
     "rank_causes",
     "with_causes",

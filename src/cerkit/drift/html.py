@@ -23,6 +23,7 @@ MAX_ROWS: Final[int] = 12
 _W, _LEFT, _RIGHT, _ROW, _TOP = 760, 70, 20, 22, 16
 _COLOURS: Final[dict[str, str]] = {
     "DRIFT_UNEXPLAINED": "#c62828",
+    "INTEGRITY_FAILED": "#b71c1c",
     "DRIFT_EXPLAINED": "#ef6c00",
     "STABLE_DESPITE_CHANGES": "#757575",
     "EXPECTED_CHANGE": "#1565c0",

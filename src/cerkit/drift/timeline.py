@@ -305,8 +305,9 @@ def _against(
 
 def failing(timeline: Timeline, fail_on: str) -> list[str]:
     """Verdicts that fail a gate: ``unexplained`` fails on DRIFT_UNEXPLAINED, ``any`` on
-    any drift (explained, unexplained, or a change point past the explanation limit)."""
-    bad = {str(Verdict.DRIFT_UNEXPLAINED)}
+    any drift (explained, unexplained, or a change point past the explanation limit). A
+    record that fails integrity fails both."""
+    bad = {str(Verdict.DRIFT_UNEXPLAINED), str(Verdict.INTEGRITY_FAILED)}
     if fail_on == "any":
         bad |= {str(Verdict.DRIFT_EXPLAINED), "NOT_EXPLAINED"}
     return [name for name in timeline.verdicts() if name in bad]

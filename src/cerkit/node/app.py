@@ -9,10 +9,10 @@ status and changes nothing. Endpoints are listed in docs/node.md.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.applications import Starlette
@@ -33,15 +33,21 @@ from cerkit.errors import (
 )
 from cerkit.node.batcher import Batcher
 from cerkit.node.bodies import BodyBudget, json_body
+from cerkit.node.config import KeySource
 from cerkit.node.limits import (
     BODY_TIMEOUT_SECONDS,
     INLINE_PARSE_BYTES,
+    KEY_RELOAD_SECONDS,
     LARGE_BODY_BUDGET_BYTES,
+    LOG_CHECK_SECONDS,
     MAX_ENTRIES_PAGE,
+    MAX_LOG_INDEX,
 )
+from cerkit.node.maintenance import Maintenance
 from cerkit.node.metrics import CONTENT_TYPE_LATEST, NodeMetrics
 from cerkit.node.openapi import openapi_document
-from cerkit.node.service import NodeService, dump_json, parse_submission
+from cerkit.node.service import NodeService
+from cerkit.node.submission import check_stored_bundle, dump_json, parse_submission
 from cerkit.node.tokens import Authenticator, bearer_secret
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -94,27 +100,33 @@ def _int_param(request: Request, name: str, default: int | None = None) -> int:
         if default is None:
             raise RequestError(f"query parameter {name} is required", Reason.BAD_REQUEST)
         return default
-    if not value.isdigit() or len(value) > 19:
-        raise RequestError(f"{name} must be a non-negative integer", Reason.BAD_REQUEST)
+    # ASCII digits only: str.isdigit() also accepts "²" and fullwidth digits, which int()
+    # then refuses or reads; and a bound, so start + a page stays a 64-bit database integer.
+    digits = value.isascii() and value.isdigit() and len(value) <= len(str(MAX_LOG_INDEX))
+    if not digits or int(value) > MAX_LOG_INDEX:
+        message = f"{name} must be an integer from 0 to {MAX_LOG_INDEX}"
+        raise RequestError(message, Reason.BAD_REQUEST)
     return int(value)
 
 
 class NodeApp:
     """Builds the Starlette app; one instance per running node."""
 
-    def __init__(
-        self,
-        service: NodeService,
-        *,
-        body_timeout: float = BODY_TIMEOUT_SECONDS,
-        body_budget: int = LARGE_BODY_BUDGET_BYTES,
-    ) -> None:
+    def __init__(self, service: NodeService, bounds: Bounds | None = None) -> None:
+        bounds = bounds or Bounds()
         self.service = service
-        self.body_timeout = body_timeout
+        self.body_timeout = bounds.body_timeout
         self.metrics = NodeMetrics()
+        self.maintenance = Maintenance(
+            service,
+            self.metrics,
+            bounds.keys,
+            log_check_seconds=bounds.log_check_seconds,
+            key_reload_seconds=bounds.key_reload_seconds,
+        )
         self.auth = Authenticator(service.store)
         self.batcher: Batcher | None = None
-        self.budget = BodyBudget(body_budget)
+        self.budget = BodyBudget(bounds.body_budget)
 
     async def _authorize(self, request: Request) -> None:
         secret = bearer_secret(request.headers.get("authorization"))
@@ -147,11 +159,17 @@ class NodeApp:
     async def record(self, request: Request) -> Response:
         cert = request.path_params["certificate_hash"]
         found = await asyncio.to_thread(self.service.attestation_of, cert)
-        bundle = await asyncio.to_thread(self.service.store.bundle, cert)
-        if found is None or bundle is None:
+        stored = await asyncio.to_thread(self.service.store.bundle, cert)
+        if found is None or stored is None:
             raise RequestError(f"no record {cert[:80]} in this log", Reason.NOT_FOUND)
-        # The standard library parser: orjson would read integers beyond 64 bits as floats.
-        return JSONBytes({**found.to_json(), "bundle": json.loads(bundle)})
+        try:  # never serve a rewritten copy as the logged record
+            bundle = await asyncio.to_thread(
+                check_stored_bundle, found.entry.certificate_hash, stored
+            )
+        except InvalidRecordError as exc:
+            self.metrics.bundle_mismatches.inc()
+            raise OperationalError(exc.message, exc.reason) from None
+        return JSONBytes({**found.to_json(), "bundle": bundle})
 
     async def verify(self, request: Request) -> Response:
         async with json_body(request, self.budget, self.body_timeout) as body:
@@ -209,6 +227,11 @@ class NodeApp:
 
     async def ready(self, request: Request) -> Response:
         await asyncio.to_thread(self.service.store.ping)
+        problem = self.service.problem()
+        if problem is not None:
+            raise problem
+        if self.service.save_error is not None:
+            raise OperationalError(self.service.save_error, Reason.IO_ERROR)
         return JSONBytes({"status": "ready", "treeSize": self.service.size})
 
     async def version(self, request: Request) -> Response:
@@ -217,6 +240,9 @@ class NodeApp:
 
     async def metrics_page(self, request: Request) -> Response:
         self.metrics.log_size.set(self.service.size)
+        problem = self.service.problem()
+        self.metrics.signing.set(problem is None)
+        self.metrics.log_consistent.set(problem is None or problem.reason != "LOG_INCONSISTENT")
         return Response(self.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     async def openapi(self, request: Request) -> Response:
@@ -259,9 +285,11 @@ class NodeApp:
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
         self.batcher = Batcher(self.service, observe=self.metrics.observe_batch)
         self.batcher.start()
+        self.maintenance.start()
         try:
             yield
         finally:
+            await self.maintenance.stop()
             await self.batcher.stop()
 
 
@@ -300,18 +328,24 @@ class AttestFirst:
         await self.app(scope, receive, send)
 
 
-def create_app(
-    service: NodeService,
-    *,
-    body_timeout: float = BODY_TIMEOUT_SECONDS,
-    body_budget: int = LARGE_BODY_BUDGET_BYTES,
-) -> AttestFirst:
-    """The ASGI app of a node serving ``service``; the bounds default to
-    :mod:`cerkit.node.limits` (tests lower them).
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """A running node's timing and budget knobs, defaulting to :mod:`cerkit.node.limits`
+    (tests lower them), and where its keys are re-read from (None: never)."""
+
+    body_timeout: float = BODY_TIMEOUT_SECONDS
+    body_budget: int = LARGE_BODY_BUDGET_BYTES
+    log_check_seconds: float = LOG_CHECK_SECONDS
+    key_reload_seconds: float = KEY_RELOAD_SECONDS
+    keys: KeySource | None = None
+
+
+def create_app(service: NodeService, bounds: Bounds | None = None) -> AttestFirst:
+    """The ASGI app of a node serving ``service``.
 
     >>> # uvicorn.run(create_app(NodeService(store, identity)), host="127.0.0.1", port=8080)
     """
-    node = NodeApp(service, body_timeout=body_timeout, body_budget=body_budget)
+    node = NodeApp(service, bounds)
     app = Starlette(
         routes=node.routes(),
         lifespan=node.lifespan,

@@ -9,7 +9,10 @@ Steps, numbered as in the code:
    (:func:`cerkit.audit.audit_log`);
 5. with a previously saved checkpoint: the log did not shrink, the rebuilt tree has the
    saved root at the saved size, and the node's consistency proof verifies (RFC 9162
-   §2.1.4.2), so nothing logged before was removed or rewritten.
+   §2.1.4.2), so nothing logged before was removed or rewritten;
+6. fetch every stored bundle and check it is still the record of its leaf: integrity
+   intact and its certificateHash the leaf's (a rewritten ``bundle`` column is caught
+   here: the leaves and receipts alone do not cover it).
 
 The checks themselves (:func:`audit_entries`) are pure; :func:`audit_node` fetches.
 """
@@ -17,8 +20,9 @@ The checks themselves (:func:`audit_entries`) are pure; :func:`audit_node` fetch
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from cerkit.attestation import make_receipt, verify_receipt_signature
 from cerkit.audit import audit_log
@@ -27,6 +31,11 @@ from cerkit.errors import CerkitError, InvalidRecordError, Reason
 from cerkit.keys import KeyDocument, KeyState
 from cerkit.merkle import verify_consistency
 from cerkit.node.client import NodeClient
+from cerkit.node.submission import check_stored_bundle, dump_json
+
+#: Records fetched at once while checking stored bundles (step 6): enough to hide the
+#: round trip, few enough not to load the node.
+BUNDLE_FETCHERS: Final[int] = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,12 +150,38 @@ def audit_entries(
     return problems
 
 
+def check_bundle(index: int, certificate_hash: str, bundle: Any) -> Problem | None:
+    # (6) the stored bundle is the record of its leaf
+    try:
+        check_stored_bundle(certificate_hash, dump_json(bundle))
+    except InvalidRecordError as exc:
+        return Problem(Reason.STORED_BUNDLE_MISMATCH, exc.message, index)
+    return None
+
+
+def _audit_bundles(client: NodeClient, entries: Sequence[Mapping[str, Any]]) -> list[Problem]:
+    def one(entry: Mapping[str, Any]) -> Problem | None:
+        index, cert = entry.get("index"), str(entry.get("certificateHash"))
+        where = index if isinstance(index, int) else None
+        try:
+            bundle = client.stored_bundle(cert)
+        except CerkitError as exc:
+            if exc.reason is not Reason.STORED_BUNDLE_MISMATCH:
+                raise  # the check could not run: not a finding about the log
+            return Problem(exc.reason, exc.message, where)  # the node refused its copy
+        return check_bundle(where if where is not None else -1, cert, bundle)
+
+    with ThreadPoolExecutor(BUNDLE_FETCHERS) as pool:
+        return [p for p in pool.map(one, entries) if p is not None]
+
+
 def audit_node(
     client: NodeClient,
     document: KeyDocument,
     *,
     saved_note: str | None = None,
     check_receipts: bool = True,
+    check_bundles: bool = True,
 ) -> AuditResult:
     """Run every step against a live node."""
     note = client.checkpoint()
@@ -168,4 +203,6 @@ def audit_node(
         consistency=consistency,
         check_receipts=check_receipts,
     )
+    if check_bundles:
+        problems += _audit_bundles(client, entries)
     return AuditResult(checkpoint, note, len(entries), problems)

@@ -15,7 +15,8 @@ import time
 from collections.abc import Callable, Sequence
 
 from cerkit.node.limits import BATCH_WINDOW_SECONDS, MAX_BATCH
-from cerkit.node.service import AttestedRecord, NodeService, Submission
+from cerkit.node.service import NodeService
+from cerkit.node.submission import AttestedRecord, Submission
 
 Observer = Callable[[int, float], None]
 

@@ -16,7 +16,7 @@ from cerkit.errors import CerkitError, InvalidRecordError, OperationalError, Rea
 from cerkit.jsonio import loads
 from cerkit.keys import KeyDocument
 from cerkit.node.limits import MAX_ENTRIES_PAGE
-from cerkit.node.service import dump_json
+from cerkit.node.submission import dump_json
 
 if TYPE_CHECKING:
     import httpx
@@ -79,6 +79,13 @@ class NodeClient:
 
     def checkpoint(self) -> str:
         return self._request("GET", "/v1/checkpoint").text
+
+    def stored_bundle(self, certificate_hash: str) -> Any:
+        """The bundle the node stored for a logged record (``GET /v1/records/{hash}``)."""
+        from urllib.parse import quote
+
+        answer = self._json("GET", f"/v1/records/{quote(certificate_hash, safe=':')}")
+        return answer.get("bundle") if isinstance(answer, dict) else None
 
     def consistency(self, old_size: int, size: int) -> list[bytes]:
         answer = self._json("GET", "/v1/proof/consistency", params={"from": old_size, "to": size})

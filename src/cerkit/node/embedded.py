@@ -18,7 +18,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from cerkit.node.config import load_identity, open_log_store
-from cerkit.node.service import NodeService, dump_json, parse_submission
+from cerkit.node.service import NodeService
+from cerkit.node.submission import dump_json, parse_submission
 from cerkit.verify.trust import TrustStore
 
 

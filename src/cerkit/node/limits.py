@@ -25,6 +25,11 @@ INLINE_PARSE_BYTES: Final[int] = 64 * 1024
 #: page stays near 200 KB and an auditor pulls a million entries in 1,000 requests.
 MAX_ENTRIES_PAGE: Final[int] = 1000
 
+#: Largest log index or tree size a query names (``index``, ``treeSize``, ``from``, ``to``,
+#: ``start``, ``end``): 2^53 - 1, the largest integer every JSON client reads exactly, and
+#: far below 2^63 so ``start`` plus a page never overflows the database's 64-bit integers.
+MAX_LOG_INDEX: Final[int] = (1 << 53) - 1
+
 #: Most attestations appended in one transaction (group commit). Larger batches amortize the
 #: fsync further but delay the first receipt in the batch; 256 keeps a batch under ~30 ms.
 MAX_BATCH: Final[int] = 256
@@ -59,3 +64,14 @@ LARGE_BODY_BUDGET_BYTES: Final[int] = 8 * MAX_BODY_BYTES
 #: ``/v1/verify``); anything else is 415 before the body is read. ``+json`` suffixes
 #: (RFC 6839) are accepted too.
 JSON_MEDIA_TYPE: Final[str] = "application/json"
+
+#: How often a running node proves its stored log consistent with what it signed, in
+#: seconds (docs/node.md, "What the node checks"). Each check reads every leaf (a million
+#: take about two seconds), so once a minute costs a few percent of one core at that size
+#: and bounds how long a rewritten row goes unnoticed by the node itself.
+LOG_CHECK_SECONDS: Final[float] = 60.0
+
+#: How often a running node looks at its key document for a rotation or a revocation, in
+#: seconds: the longest it keeps signing with a key revoked in its key directory. A look is
+#: one ``stat``; the document is re-read only when it changed.
+KEY_RELOAD_SECONDS: Final[float] = 1.0

@@ -54,6 +54,32 @@ class NodeMetrics:
         self.log_size = Gauge(
             "cerkit_node_log_size", "Leaves in the transparency log", registry=self.registry
         )
+        self.log_consistent = Gauge(
+            "cerkit_node_log_consistent",
+            "1 while the stored log is consistent with what the node signed, else 0",
+            registry=self.registry,
+        )
+        self.signing = Gauge(
+            "cerkit_node_signing",
+            "1 while the node signs (log consistent, an active key), else 0",
+            registry=self.registry,
+        )
+        self.log_checks = Counter(
+            "cerkit_node_log_checks",
+            "Self-checks of the stored log, by outcome (consistent, inconsistent, error)",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.bundle_mismatches = Counter(
+            "cerkit_node_stored_bundle_mismatches",
+            "Record reads refused because the stored bundle no longer matches its leaf",
+            registry=self.registry,
+        )
+        self.key_reloads = Counter(
+            "cerkit_node_key_reloads",
+            "Times the key document changed and was re-read",
+            registry=self.registry,
+        )
 
     def observe_batch(self, size: int, seconds: float) -> None:
         self.batch_size.observe(size)

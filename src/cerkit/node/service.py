@@ -9,7 +9,8 @@ groups concurrent attestations into one :meth:`NodeService.commit`.
 Attest, for one record (docs/node.md):
 
 1. parse the body with the limits of :mod:`cerkit.jsonio`;
-2. verify integrity (layer 1): the certificateHash and input/output hashes recompute;
+2. verify integrity (layer 1): the certificateHash and input/output hashes recompute
+   (1-2: :func:`cerkit.node.submission.parse_submission`);
 3. append the leaf durably (idempotent: a known certificateHash keeps its index);
 4. answer with the signed receipt, its inclusion proof and the signed checkpoint
    of the tree size the proof is against.
@@ -17,48 +18,50 @@ Attest, for one record (docs/node.md):
 
 from __future__ import annotations
 
-import json
+import logging
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from cerkit.attestation import attestation_meta, make_receipt, sign_receipt
+from cerkit.attestation import make_receipt, sign_receipt
 from cerkit.audit import hash_leaves
-from cerkit.checkpoint import Checkpoint, sign_checkpoint
-from cerkit.errors import (
-    InvalidRecordError,
-    OperationalError,
-    Reason,
-    RequestError,
-    SchemaError,
-)
+from cerkit.checkpoint import Checkpoint, open_checkpoint_with, sign_checkpoint
+from cerkit.errors import InvalidRecordError, OperationalError, Reason, RequestError
 from cerkit.jsonio import loads
+from cerkit.keyring import check_names
 from cerkit.keys import KeyDocument, key_id
 from cerkit.ledger.base import LogEntry, LogStore
-from cerkit.merkle import MerkleTree, record_leaf
+from cerkit.merkle import record_leaf
+from cerkit.node import selfcheck
 from cerkit.node.limits import MAX_BODY_BYTES
+from cerkit.node.state import CheckpointFile
+from cerkit.node.submission import AttestedRecord, Submission
 from cerkit.seal import iso_now
 from cerkit.verify import Report, verify_bundle
-from cerkit.verify.integrity import check_integrity
 
-#: Entries read per store query while rebuilding the tree.
-_REBUILD_PAGE = 100_000
+_log = logging.getLogger("cerkit.node")
 
 
 @dataclass(frozen=True, slots=True)
 class NodeIdentity:
-    """Who the node is: its signing key and the key document it publishes."""
+    """Who the node is: its signing key and the key document it publishes.
 
-    private_key: Ed25519PrivateKey
+    ``private_key`` is None when the document has no active key left (revoked, retired):
+    the node then publishes its document and signs nothing.
+    """
+
+    private_key: Ed25519PrivateKey | None
     document: KeyDocument
     kid: str = field(init=False)  # derived once: every receipt names it
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "kid", key_id(self.private_key))
+        # A name a checkpoint cannot carry would fail only after an append: refuse it here.
+        check_names(self.document.node_id, self.document.origin)
+        kid = key_id(self.private_key) if self.private_key is not None else ""
+        object.__setattr__(self, "kid", kid)
 
     @property
     def node_id(self) -> str:
@@ -69,119 +72,159 @@ class NodeIdentity:
         return self.document.log_origin
 
 
-@dataclass(frozen=True, slots=True)
-class Submission:
-    """A validated bundle ready to append."""
-
-    certificate_hash: str
-    bundle_json: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class AttestedRecord:
-    """One record's answer: its log entry, the proof and the checkpoint it is proved under."""
-
-    entry: LogEntry
-    created: bool
-    tree_size: int
-    proof: list[bytes]
-    checkpoint: str
-    node_id: str
-
-    @property
-    def receipt(self) -> dict[str, Any]:
-        e = self.entry
-        return make_receipt(e.certificate_hash, e.timestamp, self.node_id, e.kid, e.index)
-
-    def meta(self) -> dict[str, Any]:
-        """The ``meta.attestation`` object a client adds to the record."""
-        return attestation_meta(
-            self.receipt, self.entry.signature, self.proof, self.tree_size, self.checkpoint
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        """The HTTP answer: ``meta.attestation`` plus NexArt's top-level receipt fields."""
-        meta = self.meta()
-        return {
-            "certificateHash": self.entry.certificate_hash,
-            "logIndex": self.entry.index,
-            "created": self.created,
-            "receipt": meta["receipt"],
-            "signatureB64Url": self.entry.signature,
-            "attestorKeyId": self.entry.kid,
-            "nodeId": self.node_id,
-            "attestation": meta,
-        }
-
-
-def dump_json(value: Any) -> bytes:
-    """Compact JSON bytes; integers beyond 64 bits (which orjson refuses) are written
-    exactly by the standard library."""
-    try:
-        return orjson.dumps(value)
-    except TypeError:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def parse_submission(body: bytes) -> Submission:
-    """Steps 1-2: parse and verify one request body (a bundle, or ``{"bundle": ...}``).
-
-    Raises:
-        InvalidRecordError: with the reason of the first failed check (``MALFORMED_JSON``,
-            ``INPUT_TOO_DEEP``, ``SCHEMA_ERROR``, ``CERTIFICATE_HASH_MISMATCH``...).
-    """
-    document = loads(body, max_bytes=MAX_BODY_BYTES)
-    wrapped = isinstance(document, Mapping) and "bundleType" not in document
-    if wrapped and "bundle" in document:
-        document = document["bundle"]
-    if not isinstance(document, Mapping):
-        raise SchemaError("the request body must be a sealed bundle (a JSON object)")
-    report = Report(certificate_hash=str(document.get("certificateHash", "")))
-    if not check_integrity(document, report):
-        first = report.failures[0]
-        reason = Reason(first.reason) if first.reason in Reason.__members__ else None
-        raise InvalidRecordError(f"{first.name}: {first.message}", reason)
-    # Keep the bytes as sent (sigstore's habit: the record is its JSON).
-    stored = dump_json(document) if wrapped else body
-    return Submission(str(document["certificateHash"]), stored)
-
-
 class NodeService:
-    """The log, its tree and the node key, behind blocking, thread-safe methods."""
+    """The log, its tree and the node key, behind blocking, thread-safe methods.
+
+    Before anything is appended the node must be able to sign (an active key whose names a
+    checkpoint can carry) and must trust its stored log (:mod:`cerkit.node.selfcheck`); when
+    either fails it refuses every write and every proof with a reason code, and
+    :meth:`problem` says why (``GET /ready`` answers 503 with it).
+    """
 
     def __init__(
-        self, store: LogStore, identity: NodeIdentity, *, clock: Callable[[], str] = iso_now
+        self,
+        store: LogStore,
+        identity: NodeIdentity,
+        *,
+        clock: Callable[[], str] = iso_now,
+        saved: CheckpointFile | None = None,
     ) -> None:
         self.store = store
         self.identity = identity
+        self.saved = saved
         self._clock = clock
         self._lock = threading.Lock()
         self._checkpoint: tuple[int, str] = (-1, "")
-        self._tree = self._rebuild()
+        self._refusal: str | None = None
+        self.save_error: str | None = None
+        self._tree = selfcheck.rebuild(store)  # a gap refuses the start outright
+        self._refuse(selfcheck.inconsistency(self._tree, self._saved_references()))
+        if self._refusal is None and identity.private_key is not None:
+            self._remember(self.checkpoint(fresh=False))
 
     @property
     def size(self) -> int:
         return self._tree.size
 
+    # -- trust in its own state -----------------------------------------------------------
+
+    def problem(self) -> OperationalError | None:
+        """Why the node cannot sign now (``LOG_INCONSISTENT``, ``NO_SIGNING_KEY``), or None."""
+        if self._refusal is not None:
+            return OperationalError(
+                f"the node refuses to sign: {self._refusal}", Reason.LOG_INCONSISTENT
+            )
+        if self.identity.private_key is None:
+            return OperationalError(
+                "the node has no active signing key (revoked or retired): it signs nothing",
+                Reason.NO_SIGNING_KEY,
+            )
+        return None
+
+    def _require_trusted(self) -> None:
+        problem = self.problem()
+        if problem is not None:
+            raise problem
+
+    def _refuse(self, why: str | None) -> None:
+        if why is not None and why != self._refusal:
+            _log.error("LOG_INCONSISTENT: %s; the node signs nothing until this is fixed", why)
+        self._refusal = why
+
+    def _saved_references(self) -> list[selfcheck.Reference]:
+        """The node's last signed checkpoint from its file, opened with any of its keys."""
+        if self.saved is None:
+            return []
+        note = self.saved.load()
+        if note is None:
+            return []
+        where = f"the node's saved checkpoint {self.saved.path}"
+        document = self.identity.document
+        verifiers = [(document.log_origin, key.verifier()) for key in document.keys]
+        try:
+            cp = open_checkpoint_with(note, document.log_origin, verifiers)
+        except InvalidRecordError as exc:
+            raise OperationalError(f"{where}: {exc.message}", Reason.LOG_INCONSISTENT) from None
+        return [selfcheck.Reference(cp.size, cp.root, where)]
+
+    def check_log(self) -> str | None:
+        """Prove the stored log consistent with what this node signed (selfcheck steps 1-3);
+        on failure refuse to sign, on success after a failure resume. Returns the problem.
+
+        Raises:
+            OperationalError: the store could not be read (nothing is concluded then).
+        """
+        with self._lock:
+            size, trusted = self._tree.size, self._refusal is None
+            mine = selfcheck.Reference(size, self._tree.root(size), "the tree this node signed")
+        try:
+            stored = selfcheck.rebuild(self.store)
+            references = self._saved_references() + ([mine] if trusted else [])
+            why = selfcheck.inconsistency(stored, references)
+        except OperationalError as exc:
+            if exc.reason is not Reason.LOG_INCONSISTENT and "gap" not in exc.message:
+                raise
+            why = exc.message
+        with self._lock:
+            if why is None and self._refusal is not None:
+                _log.warning("the stored log is consistent again; the node signs again")
+                self._tree, self._checkpoint = stored, (-1, "")
+            self._refuse(why)
+        return why
+
+    def _remember(self, note: str) -> None:
+        """Save the checkpoint just signed; a failure is reported, never a lost receipt."""
+        if self.saved is None:
+            return
+        try:
+            self.saved.save(note)
+            self.save_error = None
+        except OperationalError as exc:
+            if self.save_error is None:
+                _log.error("%s", exc.message)
+            self.save_error = exc.message
+
+    def set_identity(self, identity: NodeIdentity) -> None:
+        """Sign with ``identity`` from now on and publish its document (keys reloaded)."""
+        with self._lock:
+            self.identity = identity
+            self._checkpoint = (-1, "")
+
     # -- writes ---------------------------------------------------------------------------
 
     def _stamp(self, index: int, certificate_hash: str) -> LogEntry:
-        """Date and sign the receipt for a new leaf (called inside the append transaction)."""
+        """Date and sign the receipt for a new leaf (called inside the append transaction,
+        so raising here rolls the append back)."""
+        if index < self._tree.size:  # the store lost entries this node had signed
+            self._refuse(
+                f"the store assigned index {index} but this node signed a tree of"
+                f" {self._tree.size} entries: entries were deleted (truncated log)"
+            )
+            self._require_trusted()
         ident = self.identity
+        if ident.private_key is None:
+            self._require_trusted()
+        assert ident.private_key is not None
         timestamp = self._clock()
         receipt = make_receipt(certificate_hash, timestamp, ident.node_id, ident.kid, index)
         signature = sign_receipt(receipt, ident.private_key)
         return LogEntry(index, certificate_hash, timestamp, ident.kid, signature)
 
     def commit(self, submissions: Sequence[Submission]) -> list[AttestedRecord]:
-        """Step 3-4 for a batch: one durable append, one checkpoint, one proof each."""
+        """Step 3-4 for a batch: one durable append, one checkpoint, one proof each.
+
+        Raises:
+            OperationalError: ``LOG_INCONSISTENT`` or ``NO_SIGNING_KEY`` before anything is
+                appended; ``STORE_ERROR`` when the append failed (nothing was appended).
+        """
+        self._require_trusted()
         items = [(s.certificate_hash, s.bundle_json) for s in submissions]
         appended = self.store.append(items, self._stamp)
         with self._lock:
             self._sync_locked(appended.size, appended.entries)
             size = self._tree.size
             note = self._checkpoint_locked(size)
-            return [
+            results = [
                 AttestedRecord(
                     entry,
                     created,
@@ -192,27 +235,10 @@ class NodeService:
                 )
                 for entry, created in zip(appended.entries, appended.created, strict=True)
             ]
+        self._remember(note)  # before any receipt is answered
+        return results
 
     # -- the tree -------------------------------------------------------------------------
-
-    def _rebuild(self) -> MerkleTree:
-        """The whole tree from the store, in bulk (a million leaves in about two seconds)."""
-        size = self.store.size()
-        leaves: list[bytes] = []
-        for start in range(0, size, _REBUILD_PAGE):
-            leaves.extend(self._leaf_data(start, min(size, start + _REBUILD_PAGE)))
-        return MerkleTree.from_leaf_hashes(hash_leaves(leaves))
-
-    def _leaf_data(self, start: int, stop: int) -> list[bytes]:
-        """Leaf data of entries ``[start, stop)``, refusing a log with a gap."""
-        rows = self.store.hashes(start, stop)
-        if len(rows) != stop - start:
-            missing = next((start + i for i, (idx, _) in enumerate(rows) if idx != start + i), None)
-            index = missing if missing is not None else start + len(rows)
-            raise OperationalError(
-                f"log store has no entry {index}: the log has a gap", Reason.STORE_ERROR
-            )
-        return [cert.encode("utf-8") for _, cert in rows]
 
     def _sync_locked(self, target: int, known: Sequence[LogEntry] = ()) -> None:
         """Extend the tree to ``target`` leaves, using ``known`` entries and reading the
@@ -224,8 +250,9 @@ class NodeService:
             if entry is not None:
                 tree.append(record_leaf(entry.certificate_hash))
                 continue
-            stop = min([target, tree.size + _REBUILD_PAGE, *(i for i in by_index if i > tree.size)])
-            for leaf in hash_leaves(self._leaf_data(tree.size, stop)):
+            page = tree.size + selfcheck.REBUILD_PAGE
+            stop = min([target, page, *(i for i in by_index if i > tree.size)])
+            for leaf in hash_leaves(selfcheck.leaf_data(self.store, tree.size, stop)):
                 tree.append(leaf)
 
     def sync(self, target: int | None = None) -> int:
@@ -239,6 +266,9 @@ class NodeService:
     def _checkpoint_locked(self, size: int) -> str:
         if self._checkpoint[0] != size:
             ident = self.identity
+            if ident.private_key is None:
+                self._require_trusted()
+            assert ident.private_key is not None
             cp = Checkpoint(ident.origin, size, self._tree.root(size))
             self._checkpoint = (size, sign_checkpoint(cp, ident.origin, ident.private_key))
         return self._checkpoint[1]
@@ -247,6 +277,7 @@ class NodeService:
 
     def checkpoint(self, *, fresh: bool = True) -> str:
         """The signed checkpoint of the latest tree (after catching up when ``fresh``)."""
+        self._require_trusted()
         if fresh:
             self.sync()
         with self._lock:
@@ -273,6 +304,7 @@ class NodeService:
             return self._tree.root(size)
 
     def _require_size(self, size: int) -> None:
+        self._require_trusted()  # proofs from a tree the node does not trust prove nothing
         if size > self._tree.size and self.sync() < size:
             raise _bad_request(f"tree size {size} is beyond the log size {self._tree.size}")
 

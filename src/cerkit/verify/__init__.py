@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from cerkit.digest import is_digest
 from cerkit.verify import log, producer, receipt
 from cerkit.verify.integrity import check_integrity
 from cerkit.verify.log import check_log
@@ -43,7 +44,9 @@ def verify_bundle(
     """
     is_mapping = type(bundle) is dict or isinstance(bundle, Mapping)
     cert = bundle.get("certificateHash", "") if is_mapping else ""
-    report = Report(certificate_hash=cert if isinstance(cert, str) else "", source=source)
+    # Only a well-formed digest becomes the report's identity and reaches layers 2-4: a
+    # hostile value (a lone surrogate, terminal escapes) is named by the schema check alone.
+    report = Report(certificate_hash=cert if is_digest(cert) else "", source=source)
     check_integrity(bundle, report)
     if not is_mapping or not report.certificate_hash:
         return report

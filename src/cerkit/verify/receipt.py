@@ -143,7 +143,9 @@ def _check_binding(att: Attestation, bundle: Mapping[str, Any]) -> None:
     copies = [("attestorKeyId", att.kid), ("hash", receipt["certificateHash"])]
     copies += [(name, receipt[name]) for name in ("nodeId", "logIndex") if name in receipt]
     for name, signed in copies:
-        if name in block and block[name] != signed:
+        # Same type as well as equal: in Python False == 0 and 1.0 == 1, so an unsigned
+        # ``logIndex: false`` would otherwise agree with a signed index 0.
+        if name in block and (type(block[name]) is not type(signed) or block[name] != signed):
             message = f"attestation.{name} disagrees with the signed receipt"
             raise InvalidRecordError(message, Reason.RECEIPT_MISMATCH)
 

@@ -18,7 +18,7 @@ from typing import Any, Final
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from cerkit.checkpoint import Checkpoint, open_checkpoint_with
+from cerkit.checkpoint import Checkpoint, open_checkpoint_with, peek_checkpoint
 from cerkit.errors import CerkitError, InvalidRecordError, OperationalError, Reason
 from cerkit.jsonio import load_file, loads
 from cerkit.keys import (
@@ -62,9 +62,7 @@ class TrustStore:
         if isinstance(value, dict) and value.get("format") == TRUST_BUNDLE_FORMAT:
             nodes = tuple(KeyDocument.from_json(doc) for doc in _list(value, "nodes"))
             producers = tuple(_producer_key(item) for item in _list(value, "producers"))
-            notes = tuple(_list(value, "checkpoints"))
-            if not all(isinstance(note, str) for note in notes):
-                raise _invalid("checkpoints must be signed-note strings")
+            notes = tuple(_checkpoint_note(note) for note in _list(value, "checkpoints"))
             return cls(node_documents=nodes, producer_keys=producers, checkpoints=notes)
         return cls.from_key_document(value)
 
@@ -132,6 +130,19 @@ def _list(value: dict[str, Any], name: str) -> list[Any]:
     if not isinstance(items, list):
         raise _invalid(f"{name} must be an array")
     return items
+
+
+def _checkpoint_note(note: Any) -> str:
+    """A trusted checkpoint must at least parse: a garbage entry would otherwise be skipped
+    silently at verification, and the consistency check it was meant for would never run.
+    Its signature is checked at use, against the key document of its log."""
+    if not isinstance(note, str):
+        raise _invalid("checkpoints must be signed-note strings")
+    try:
+        peek_checkpoint(note)
+    except CerkitError as exc:
+        raise _invalid(f"checkpoint {note[:40]!r} is not a signed note: {exc.message}") from None
+    return note
 
 
 def _producer_key(item: Any) -> bytes:

@@ -1,0 +1,127 @@
+"""What one attestation request carries in and out: the validated submission and the answer.
+
+:func:`parse_submission` is attest steps 1-2 (docs/node.md): parse under the limits of
+:mod:`cerkit.jsonio` and verify integrity, before anything is queued or written.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from cerkit.attestation import attestation_meta, make_receipt
+from cerkit.errors import InvalidRecordError, Reason, SchemaError
+from cerkit.jsonio import loads
+from cerkit.ledger.base import LogEntry
+from cerkit.node.limits import MAX_BODY_BYTES
+from cerkit.verify import Report
+from cerkit.verify.integrity import check_integrity
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """A validated bundle ready to append."""
+
+    certificate_hash: str
+    bundle_json: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class AttestedRecord:
+    """One record's answer: its log entry, the proof and the checkpoint it is proved under."""
+
+    entry: LogEntry
+    created: bool
+    tree_size: int
+    proof: list[bytes]
+    checkpoint: str
+    node_id: str
+
+    @property
+    def receipt(self) -> dict[str, Any]:
+        e = self.entry
+        return make_receipt(e.certificate_hash, e.timestamp, self.node_id, e.kid, e.index)
+
+    def meta(self) -> dict[str, Any]:
+        """The ``meta.attestation`` object a client adds to the record."""
+        return attestation_meta(
+            self.receipt, self.entry.signature, self.proof, self.tree_size, self.checkpoint
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The HTTP answer: ``meta.attestation`` plus NexArt's top-level receipt fields."""
+        meta = self.meta()
+        return {
+            "certificateHash": self.entry.certificate_hash,
+            "logIndex": self.entry.index,
+            "created": self.created,
+            "receipt": meta["receipt"],
+            "signatureB64Url": self.entry.signature,
+            "attestorKeyId": self.entry.kid,
+            "nodeId": self.node_id,
+            "attestation": meta,
+        }
+
+
+def dump_json(value: Any) -> bytes:
+    """Compact JSON bytes; integers beyond 64 bits and lone surrogates (which orjson
+    refuses) are written by the standard library, the surrogates as ``\\uXXXX`` escapes."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate from a hostile request: escape it
+        return json.dumps(value, separators=(",", ":")).encode("ascii")
+
+
+def parse_submission(body: bytes) -> Submission:
+    """Steps 1-2: parse and verify one request body (a bundle, or ``{"bundle": ...}``).
+
+    Raises:
+        InvalidRecordError: with the reason of the first failed check (``MALFORMED_JSON``,
+            ``INPUT_TOO_DEEP``, ``SCHEMA_ERROR``, ``CERTIFICATE_HASH_MISMATCH``...).
+    """
+    document = loads(body, max_bytes=MAX_BODY_BYTES)
+    wrapped = isinstance(document, Mapping) and "bundleType" not in document
+    if wrapped and "bundle" in document:
+        document = document["bundle"]
+    if not isinstance(document, Mapping):
+        raise SchemaError("the request body must be a sealed bundle (a JSON object)")
+    report = Report(certificate_hash=str(document.get("certificateHash", "")))
+    if not check_integrity(document, report):
+        first = report.failures[0]
+        reason = Reason(first.reason) if first.reason in Reason.__members__ else None
+        raise InvalidRecordError(f"{first.name}: {first.message}", reason)
+    # Keep the bytes as sent (sigstore's habit: the record is its JSON).
+    stored = dump_json(document) if wrapped else body
+    return Submission(str(document["certificateHash"]), stored)
+
+
+def check_stored_bundle(certificate_hash: str, stored: bytes) -> Any:
+    """The stored bundle of the leaf ``certificate_hash``, parsed, when it still is that
+    record: well-formed, its integrity intact and its certificateHash the leaf's.
+
+    Raises:
+        InvalidRecordError: ``STORED_BUNDLE_MISMATCH``, saying what no longer holds.
+    """
+    try:
+        submission = parse_submission(stored)
+    except InvalidRecordError as exc:
+        raise _mismatch(certificate_hash, f"it fails its own check ({exc})") from None
+    if submission.certificate_hash != certificate_hash:
+        raise _mismatch(certificate_hash, f"it is record {submission.certificate_hash[:80]}")
+    # The standard library parser: orjson would read integers beyond 64 bits as floats.
+    return json.loads(stored)
+
+
+def _mismatch(certificate_hash: str, why: str) -> InvalidRecordError:
+    return InvalidRecordError(
+        f"the stored bundle of leaf {certificate_hash[:80]} no longer matches it: {why}",
+        Reason.STORED_BUNDLE_MISMATCH,
+    )

@@ -1,0 +1,160 @@
+"""The node keeps its last signed checkpoint and refuses to sign a log that does not extend it."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from node_checks import InProcessNode, assert_refuses, log_size, sealed
+
+from cerkit.checkpoint import Checkpoint, peek_checkpoint, sign_checkpoint
+from cerkit.errors import OperationalError
+from cerkit.keys import KeyDocument, KeyEntry, generate_private_key, key_id, public_key_bytes
+from cerkit.ledger.sqlite_log import SqliteLogStore
+from cerkit.node.app import Bounds, create_app
+from cerkit.node.service import NodeIdentity, NodeService
+from cerkit.node.state import CheckpointFile
+from cerkit.node.submission import Submission, parse_submission
+
+
+def _identity() -> NodeIdentity:
+    key = generate_private_key()
+    entry = KeyEntry(kid=key_id(key), public_key=public_key_bytes(key))
+    return NodeIdentity(key, KeyDocument(node_id="selfcheck", keys=(entry,)))
+
+
+def _submissions(count: int, prefix: str = "sc") -> list[Submission]:
+    return [parse_submission(orjson.dumps(b)) for b in sealed(count, prefix)]
+
+
+def _sql(store: str, *statements: str) -> None:
+    """Change the node's database behind its back, as an insider with DB access could."""
+    if store.startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(store, autocommit=True) as conn:
+            for sql in statements:
+                conn.execute(sql)
+        return
+    with sqlite3.connect(store) as conn:
+        for sql in statements:
+            conn.execute(sql)
+
+
+def _truncate(store: str, size: int) -> list[str]:
+    """Delete the newest entry (and lower PostgreSQL's head): the SQL that does it."""
+    statements = [f"DELETE FROM log_entries WHERE idx = {size - 1}"]
+    if store.startswith("postgresql://"):
+        statements.append(f"UPDATE log_head SET size = {size - 1} WHERE id = 1")
+    return statements
+
+
+def _attest(url: str, token: str, bundles: list[dict[str, Any]]) -> list[httpx.Response]:
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
+        return [client.post("/v1/attest", json=b) for b in bundles]
+
+
+def _truncation_and_rewrite_are_refused_at_restart(make_node: Any, store: str | None) -> None:
+    node = make_node(store)
+    token = node.token()
+    assert all(r.status_code == 201 for r in _attest(node.url, token, sealed(10, "t")))
+    node.stop()
+
+    # (1) the newest entry deleted, the head lowered: the shrunk tree is refused.
+    _sql(node.store, *_truncate(node.store, 10))
+    node.start()
+    assert_refuses(node.url, "LOG_INCONSISTENT")
+    answer = _attest(node.url, token, sealed(1, "late"))[0]
+    assert (answer.status_code, answer.json()["error"]["code"]) == (503, "LOG_INCONSISTENT")
+    assert "truncated" in node.output()
+    metrics = httpx.get(node.url + "/metrics").text
+    assert "cerkit_node_log_consistent 0.0" in metrics
+    entries = httpx.get(node.url + "/v1/entries").json()["entries"]
+    assert len(entries) == 9  # the refused attestation wrote nothing
+    node.stop()
+
+    # (2) a rewritten entry, the size unchanged: refused as well.
+    forged = "sha256:" + "cd" * 32
+    _sql(node.store, f"UPDATE log_entries SET certificate_hash = '{forged}' WHERE idx = 4")
+    node.start()
+    assert_refuses(node.url, "LOG_INCONSISTENT")
+    assert "rewritten" in node.output()
+
+
+def test_a_truncated_or_rewritten_log_is_refused_at_restart_on_sqlite(make_node: Any) -> None:
+    _truncation_and_rewrite_are_refused_at_restart(make_node, None)
+
+
+@pytest.mark.postgres
+def test_a_truncated_or_rewritten_log_is_refused_at_restart_on_postgres(
+    make_node: Any, pg_url: str
+) -> None:
+    _truncation_and_rewrite_are_refused_at_restart(make_node, pg_url)
+
+
+def test_the_saved_checkpoint_is_a_private_file_that_never_goes_back(tmp_path: Path) -> None:
+    key = generate_private_key()
+    saved = CheckpointFile(tmp_path / "keys" / "checkpoint.note")
+    saved.path.parent.mkdir()
+    assert saved.load() is None
+    notes = [sign_checkpoint(Checkpoint("o", n, bytes(32)), "o", key) for n in (5, 3, 8)]
+    assert [saved.save(note) for note in notes] == [True, False, True]
+    assert peek_checkpoint(saved.load() or "").size == 8
+    assert stat.S_IMODE(saved.path.stat().st_mode) == 0o600
+    saved.path.write_bytes(b"\xff garbage")
+    with pytest.raises(OperationalError, match="unreadable"):
+        saved.load()
+
+
+def test_an_append_after_entries_vanished_under_a_running_node_is_rolled_back(
+    tmp_path: Path,
+) -> None:
+    store_path = tmp_path / "log.db"
+    service = NodeService(SqliteLogStore(store_path), _identity())
+    service.commit(_submissions(5))
+    _sql(str(store_path), *_truncate(str(store_path), 5))
+    with pytest.raises(OperationalError) as caught:
+        service.commit(_submissions(1, "after"))
+    assert caught.value.reason == "LOG_INCONSISTENT"
+    assert SqliteLogStore(store_path).size() == 4  # nothing was appended
+    assert service.problem() is not None
+
+
+def test_a_running_node_notices_a_rewrite_stops_signing_and_resumes_once_repaired(
+    tmp_path: Path,
+) -> None:
+    store_path = tmp_path / "log.db"
+    saved = CheckpointFile(tmp_path / "checkpoint.note")
+    service = NodeService(SqliteLogStore(store_path), _identity(), saved=saved)
+    service.commit(_submissions(6))
+    original = service.store.entries(2, 3)[0].certificate_hash
+    with InProcessNode(create_app(service, Bounds(log_check_seconds=0.1))) as node:
+        forged = "sha256:" + "ef" * 32
+        _sql(str(store_path), f"UPDATE log_entries SET certificate_hash = '{forged}' WHERE idx = 2")
+        deadline = time.monotonic() + 10
+        while httpx.get(node.url + "/ready").status_code == 200:
+            assert time.monotonic() < deadline, "the rewrite went unnoticed"
+            time.sleep(0.05)
+        assert_refuses(node.url, "LOG_INCONSISTENT")
+        assert (
+            'cerkit_node_log_checks_total{outcome="inconsistent"}'
+            in httpx.get(node.url + "/metrics").text
+        )
+        with pytest.raises(OperationalError):
+            service.commit(_submissions(1, "refused"))
+        assert service.store.size() == 6
+        _sql(
+            str(store_path), f"UPDATE log_entries SET certificate_hash = '{original}' WHERE idx = 2"
+        )
+        while httpx.get(node.url + "/ready").status_code != 200:
+            assert time.monotonic() < deadline + 10, "the node did not resume"
+            time.sleep(0.05)
+        assert log_size(node.url) == 6
+    assert peek_checkpoint(saved.load() or "").size == 6
