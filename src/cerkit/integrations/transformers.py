@@ -26,11 +26,9 @@ import os
 import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from cerkit.digest import hash_canonical
-from cerkit.integrations._calls import Recorder, record_options
-from cerkit.integrations._patch import Instrumentation
 from cerkit.integrations.base import (
     NO_PROMPT,
     PASSED,
@@ -43,6 +41,9 @@ from cerkit.integrations.base import (
     qualified_name,
 )
 from cerkit.integrations.files import weights_manifest
+
+if TYPE_CHECKING:
+    from cerkit.integrations._patch import Instrumentation
 
 PROVIDER: Final[str] = "transformers"
 #: Files that hold weights (the manifest lists these; configs are digested separately).
@@ -309,6 +310,11 @@ def instrument(target: Any, *, tokenizer: Any = None, **options: Any) -> Instrum
             used when not given).
         **options: record options, as for :func:`cerkit.integrations.openai.instrument`.
     """
+    # Imported here: the model family above must not import the recorder (which imports
+    # the encoder that consults the families).
+    from cerkit.integrations._calls import Recorder, record_options
+    from cerkit.integrations._patch import Instrumentation
+
     recorder = Recorder(TransformersIntegration(tokenizer), record_options(**options))
     handle = Instrumentation(recorder)
     if _is_pipeline(target):
