@@ -258,11 +258,10 @@ def seal_record(
         except Exception as exc:  # a failed signature or attestation keeps the record
             warnings.warn(f"cerkit post-seal hook failed: {exc}", RuntimeWarning, stacklevel=4)
     if store is not False:
-        from cerkit.ledger import store_for
+        from cerkit.ledger.factory import shared_record_store
 
-        opened = store_for(store)
-        # Queue the write when the store can (the SQLite store's background writer).
-        getattr(opened, "put_later", opened.put)(bundle)
+        # Queued: the SQLite store's background writer commits it in a group.
+        shared_record_store(store).put_later(bundle)
     return bundle
 
 
