@@ -245,4 +245,4 @@ def _hashable(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
-__all__ = ["DEFAULT_OPTIONS", "EncodeOptions", "NotDecodable", "decode", "encode", "qualified_name"]
+__all__ = ["DEFAULT_OPTIONS", "EncodeOptions", "decode", "encode", "encoder", "qualified_name"]
