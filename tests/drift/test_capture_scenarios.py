@@ -19,12 +19,17 @@ from test_scenarios import record as _record
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 
+#: No bytecode cache: a helper rewritten within the same second at the same size would run
+#: from its stale .pyc (CPython checks mtime in seconds and size), not from its new source.
+NO_PYC = {"PYTHONPATH": SRC, "PYTHONDONTWRITEBYTECODE": "1"}
+
+
 def record(folder: Path, name: str, source: str, function: str, args: list[Any]) -> Path:
-    return _record(folder, name, source, function, args, PYTHONPATH=SRC)
+    return _record(folder, name, source, function, args, **NO_PYC)
 
 
 def env() -> dict[str, str]:
-    return _env(PYTHONPATH=SRC)
+    return _env(**NO_PYC)
 
 
 HELPER_APP = """
