@@ -55,10 +55,10 @@ def _recorded(store: Any) -> Callable[..., Any]:
 
 
 def measure_calls(folder: Path) -> dict[str, float]:
-    from cerkit.ledger.sqlite import SQLiteStore
+    from cerkit.ledger.sqlite import SQLiteRecordStore
 
     plain = _median_us(lambda: trivial(1), CALLS)
-    queued_store = SQLiteStore(folder / "queued.db")
+    queued_store = SQLiteRecordStore(folder / "queued.db")
     recorded = _recorded(queued_store)
     for _ in range(200):  # warm: fingerprint, code digest, store connection
         recorded(1)
@@ -72,12 +72,12 @@ def measure_calls(folder: Path) -> dict[str, float]:
     stored = queued_store.count()
     queued_store.close()
 
-    class SyncOnly:  # hides put_later: every record is written on the calling thread
-        def __init__(self, store: SQLiteStore) -> None:
-            self.put = store.put
+    class SyncOnly(SQLiteRecordStore):  # every record is written on the calling thread
+        def put_later(self, bundle: Any) -> None:
+            self.put(bundle)
 
-    sync_store = SQLiteStore(folder / "sync.db")
-    sync = _recorded(SyncOnly(sync_store))
+    sync_store = SyncOnly(folder / "sync.db")
+    sync = _recorded(sync_store)
     for _ in range(200):
         sync(1)
     sync_median = _median_us(lambda: sync(1), CALLS)

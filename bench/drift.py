@@ -16,7 +16,7 @@
    same four columns over the same covering index. Target: <= 10 s.
 
    The store is built once (``--records`` sealed records bulk-loaded with
-   ``SQLiteStore.put_many`` in transactions of 50,000) and cached in ``.cache/bench/``
+   ``SQLiteRecordStore.put_many`` in transactions of 50,000) and cached in ``.cache/bench/``
    (git-ignored); it is rebuilt when absent, or when the store schema, this generator or
    the record count changed. The build time is reported when it happens.
 
@@ -42,10 +42,11 @@ from typing import Any
 
 from cerkit.drift.attribution import explain
 from cerkit.drift.render import timeline_text
-from cerkit.drift.sources import ledger_from_store
+from cerkit.drift.sources import rows_from_store
 from cerkit.drift.timeline import Timeline, analyze
 from cerkit.ledger import _sqlite_rows
-from cerkit.ledger.sqlite import MMAP_BYTES, SQLiteStore
+from cerkit.ledger._sqlite_index import MMAP_BYTES
+from cerkit.ledger.sqlite import SQLiteRecordStore
 from cerkit.seal import seal_args
 
 PACKAGES = 500
@@ -179,7 +180,7 @@ def cached_store(count: int) -> tuple[Path, float | None]:
     start = time.perf_counter()
     per_key = count // KEYS
     envs = [small_environment("1.0"), small_environment("2.0")]
-    store = SQLiteStore(path)
+    store = SQLiteRecordStore(path)
     try:
         batch: list[Any] = []
         for index in range(per_key):
@@ -198,7 +199,7 @@ def cached_store(count: int) -> tuple[Path, float | None]:
 def end_to_end(path: Path) -> tuple[dict[str, float], Timeline]:
     """``cerkit drift --store PATH`` in process, timed as a whole and by phase."""
     start = time.perf_counter()
-    ledger = ledger_from_store(str(path))
+    ledger = rows_from_store(str(path))
     try:
         read = time.perf_counter()
         timeline = analyze(ledger.rows, ledger.load)

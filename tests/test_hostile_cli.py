@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 import pytest
 
 from cerkit.jsonio import MAX_DOCUMENT_BYTES, dumps
-from cerkit.ledger import open_store
+from cerkit.ledger import open_record_store
 from trust_fixtures import OfflineNode, record
 
 CLI = [sys.executable, "-c", "from cerkit.cli import run; run()"]
@@ -54,7 +54,7 @@ def clean_error(result: subprocess.CompletedProcess[str], code: int, reason: str
 @pytest.fixture
 def store(tmp_path: Path) -> Path:
     path = tmp_path / "store"
-    opened = open_store(str(path))
+    opened = open_record_store(str(path))
     try:
         for n in range(3):
             opened.put(record(n, f"2026-01-0{n + 1}T00:00:00.000Z"))

@@ -52,9 +52,9 @@ def _record(i: int, model: str = "gpt-4o", created: str = "2026-01-01T00:00:00.0
 
 
 def test_open_store_gives_a_postgres_record_store_that_round_trips(pg_url: str) -> None:
-    from cerkit.ledger import open_store
+    from cerkit.ledger import open_record_store
 
-    store = open_store(pg_url)
+    store = open_record_store(pg_url)
     try:
         a, b = _record(1), _record(2, "gpt-4o-mini", "2026-02-01T00:00:00.000Z")
         assert store.put(a) is True
@@ -100,7 +100,7 @@ def test_storing_again_merges_meta_and_set_meta_replaces_it(pg_url: str) -> None
 
 
 def _index_row(bundle: dict) -> tuple[str, str, str, str]:
-    from cerkit.drift.key import execution_key
+    from cerkit.execution_key import execution_key
 
     snapshot = bundle["snapshot"]
     return (bundle["certificateHash"], execution_key(bundle), bundle["createdAt"],
@@ -108,9 +108,9 @@ def _index_row(bundle: dict) -> tuple[str, str, str, str]:
 
 
 def test_index_rows_stream_each_key_in_time_order(pg_url: str) -> None:
-    from cerkit.ledger import open_store
+    from cerkit.ledger import open_record_store
 
-    store = open_store(pg_url)
+    store = open_record_store(pg_url)
     try:
         bundles = [_record(i % 3, created=f"2026-01-0{1 + i}T00:00:00.000Z") for i in range(6)]
         for bundle in bundles:
@@ -130,7 +130,7 @@ def test_index_rows_stream_each_key_in_time_order(pg_url: str) -> None:
 def test_an_older_postgres_table_is_migrated_on_open(pg_url: str) -> None:
     import psycopg
 
-    from cerkit.ledger import open_store
+    from cerkit.ledger import open_record_store
 
     bundles = [_record(i, created=f"2026-03-0{1 + i}T00:00:00.000Z") for i in range(4)]
     with psycopg.connect(pg_url, autocommit=True) as conn:  # the table before output_hash
@@ -145,7 +145,7 @@ def test_an_older_postgres_table_is_migrated_on_open(pg_url: str) -> None:
                 "INSERT INTO records VALUES (%s, %s, %s, %s, %s, %s)",
                 (row[0], row[2], "pkg.mod:fn", "gpt-4o", row[1], json.dumps(b).encode()),
             )
-    store = open_store(pg_url)
+    store = open_record_store(pg_url)
     try:
         expected = sorted((_index_row(b) for b in bundles), key=lambda r: (r[1], r[2]))
         assert list(store.index_rows()) == expected
@@ -196,10 +196,10 @@ def test_log_store_sequences_concurrent_appenders_without_gaps(pg_url: str) -> N
             s.close()
 
 
-def test_log_store_keeps_tokens_hashed_and_revocable(pg_url: str) -> None:
-    from cerkit.ledger.postgres_log import PostgresLogStore
+def test_token_store_keeps_tokens_hashed_and_revocable(pg_url: str) -> None:
+    from cerkit.ledger.postgres_tokens import PostgresTokenStore
 
-    store = PostgresLogStore(pg_url)
+    store = PostgresTokenStore(pg_url)
     try:
         store.add_token(Token("id1", "ci", "2026-01-01T00:00:00.000Z"), "hash1")
         assert store.token_for_hash("hash1") == Token("id1", "ci", "2026-01-01T00:00:00.000Z")

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from cerkit.errors import OperationalError, SchemaError, UsageError
-from cerkit.ledger import RecordQuery, open_store, store_url
-from cerkit.ledger.sqlite import SQLiteStore
+from cerkit.ledger import RecordQuery, open_record_store, store_url
+from cerkit.ledger.sqlite import SQLiteRecordStore
 from cerkit.seal import seal_args
 from cerkit.verify import verify_bundle
 
@@ -47,13 +47,13 @@ def make(
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> SQLiteStore:
-    opened = SQLiteStore(tmp_path / "ledger.db")
+def store(tmp_path: Path) -> SQLiteRecordStore:
+    opened = SQLiteRecordStore(tmp_path / "ledger.db")
     yield opened
     opened.close()
 
 
-def test_a_record_comes_back_whole_and_verifies(store: SQLiteStore) -> None:
+def test_a_record_comes_back_whole_and_verifies(store: SQLiteRecordStore) -> None:
     bundle = make(1)
     assert store.put(bundle) is True
     back = store.get(bundle["certificateHash"])
@@ -61,7 +61,7 @@ def test_a_record_comes_back_whole_and_verifies(store: SQLiteStore) -> None:
     assert store.get("sha256:" + "0" * 64) is None
 
 
-def test_storing_twice_keeps_one_record_and_merges_meta(store: SQLiteStore) -> None:
+def test_storing_twice_keeps_one_record_and_merges_meta(store: SQLiteRecordStore) -> None:
     bundle = make(2)
     assert store.put(bundle) is True
     assert store.put({**bundle, "meta": {"producer": {"kid": "k1"}}}) is False
@@ -76,14 +76,14 @@ def test_storing_twice_keeps_one_record_and_merges_meta(store: SQLiteStore) -> N
         store.set_meta("sha256:" + "1" * 64, {})
 
 
-def test_unsealed_documents_are_refused(store: SQLiteStore) -> None:
+def test_unsealed_documents_are_refused(store: SQLiteRecordStore) -> None:
     with pytest.raises(SchemaError):
         store.put({"snapshot": {}})
     with pytest.raises(SchemaError):
         store.put_later({"certificateHash": "sha256:x"})
 
 
-def test_queries_filter_by_entry_point_model_and_time(store: SQLiteStore) -> None:
+def test_queries_filter_by_entry_point_model_and_time(store: SQLiteRecordStore) -> None:
     for n in range(6):
         store.put(make(n, entry="app:a" if n % 2 else "app:b", model=f"m{n % 3}"))
     assert [r["snapshot"]["output"] for r in store.query(RecordQuery(entry_point="app:a"))] == [
@@ -100,8 +100,8 @@ def test_queries_filter_by_entry_point_model_and_time(store: SQLiteStore) -> Non
     assert store.find(cert[7:20]) == [cert]
 
 
-def test_the_execution_key_column_is_filled_by_the_drift_key(store: SQLiteStore) -> None:
-    from cerkit.drift.key import execution_key
+def test_the_execution_key_column_is_filled_by_the_execution_key(store: SQLiteRecordStore) -> None:
+    from cerkit.execution_key import execution_key
 
     bundle = make(7)
     store.put(bundle)
@@ -111,7 +111,7 @@ def test_the_execution_key_column_is_filled_by_the_drift_key(store: SQLiteStore)
 
 def test_queued_writes_are_read_back_and_flushed_by_close(tmp_path: Path) -> None:
     path = tmp_path / "ledger.db"
-    store = SQLiteStore(path)
+    store = SQLiteRecordStore(path)
     bundles = [make(n) for n in range(50)]
     for bundle in bundles:
         store.put_later(bundle)
@@ -119,12 +119,12 @@ def test_queued_writes_are_read_back_and_flushed_by_close(tmp_path: Path) -> Non
     more = make(99)
     store.put_later(more)
     store.close()
-    reopened = SQLiteStore(path)
+    reopened = SQLiteRecordStore(path)
     assert reopened.get(more["certificateHash"]) == more
     reopened.close()
 
 
-def test_environments_are_stored_once(store: SQLiteStore) -> None:
+def test_environments_are_stored_once(store: SQLiteRecordStore) -> None:
     for n in range(20):
         store.put(make(n))
     db = sqlite3.connect(store.path)
@@ -132,7 +132,7 @@ def test_environments_are_stored_once(store: SQLiteStore) -> None:
     assert b"3.11" not in db.execute("SELECT bundle FROM records LIMIT 1").fetchone()[0]
 
 
-def test_threads_can_write_at_once(store: SQLiteStore) -> None:
+def test_threads_can_write_at_once(store: SQLiteRecordStore) -> None:
     def writer(base: int) -> None:
         for n in range(base, base + 25):
             store.put(make(n, when=f"2026-01-02T00:00:00.{n:03d}Z"))
@@ -148,9 +148,9 @@ def test_threads_can_write_at_once(store: SQLiteStore) -> None:
 WRITER = textwrap.dedent(
     """
     import sys
-    from cerkit.ledger.sqlite import SQLiteStore
+    from cerkit.ledger.sqlite import SQLiteRecordStore
     from cerkit.seal import seal_args
-    store = SQLiteStore(sys.argv[1])
+    store = SQLiteRecordStore(sys.argv[1])
     big = "x" * 200_000  # records spanning many pages: a torn write would show
     n = 0
     while True:
@@ -177,7 +177,7 @@ def test_a_killed_writer_never_leaves_a_half_written_record(tmp_path: Path) -> N
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     db.close()
-    store = SQLiteStore(path)
+    store = SQLiteRecordStore(path)
     records = list(store.query())
     assert len(records) >= 5
     assert all(verify_bundle(r).ok for r in records)
@@ -194,8 +194,8 @@ def test_store_urls_name_sqlite_files(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.chdir(tmp_path)
     assert store_url(None) == str(tmp_path / ".cerkit" / "ledger.db")
     with pytest.raises(UsageError):
-        open_store("ftp://example/x")
-    opened = open_store(f"sqlite:///{tmp_path}/z.db")
+        open_record_store("ftp://example/x")
+    opened = open_record_store(f"sqlite:///{tmp_path}/z.db")
     assert opened.count() == 0
     opened.close()
 
@@ -204,14 +204,14 @@ def test_a_store_that_cannot_be_opened_is_an_operational_error(tmp_path: Path) -
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     with pytest.raises(OperationalError):
-        SQLiteStore(blocker / "ledger.db")
+        SQLiteRecordStore(blocker / "ledger.db")
     json.dumps(make(1))
 
 
 def test_a_forked_child_writes_through_its_own_connection(tmp_path: Path) -> None:
     import multiprocessing
 
-    store = SQLiteStore(tmp_path / "ledger.db")
+    store = SQLiteRecordStore(tmp_path / "ledger.db")
     store.put_later(make(1))
     assert store.count() == 1
     context = multiprocessing.get_context("fork")
@@ -224,12 +224,12 @@ def test_a_forked_child_writes_through_its_own_connection(tmp_path: Path) -> Non
     store.close()
 
 
-def _child_writes(store: SQLiteStore) -> None:
+def _child_writes(store: SQLiteRecordStore) -> None:
     store.put_later(make(2))
     store.flush()
 
 
-def test_records_with_different_environments_keep_their_own(store: SQLiteStore) -> None:
+def test_records_with_different_environments_keep_their_own(store: SQLiteRecordStore) -> None:
     first = make(1)
     other = seal_args(
         {**{k: v for k, v in first["snapshot"].items() if k not in ("inputHash", "outputHash")},
@@ -244,7 +244,7 @@ def test_records_with_different_environments_keep_their_own(store: SQLiteStore) 
 
 
 def _expected_rows(bundles: list[dict[str, Any]]) -> list[tuple[str, str, str, str]]:
-    from cerkit.drift.key import execution_key
+    from cerkit.execution_key import execution_key
 
     rows = [
         (b["certificateHash"], execution_key(b), b["createdAt"], b["snapshot"]["outputHash"])
@@ -254,7 +254,7 @@ def _expected_rows(bundles: list[dict[str, Any]]) -> list[tuple[str, str, str, s
 
 
 def test_index_rows_give_each_key_in_time_order_from_the_covering_index(
-    store: SQLiteStore,
+    store: SQLiteRecordStore,
 ) -> None:
     bundles = [make(n % 3, when=f"2026-01-0{1 + n % 5}T00:00:00.000Z") for n in range(15)]
     bundles = list({b["certificateHash"]: b for b in bundles}.values())
@@ -272,7 +272,7 @@ def test_index_rows_give_each_key_in_time_order_from_the_covering_index(
 
 
 def test_index_rows_commit_this_store_objects_queued_records_first(tmp_path: Path) -> None:
-    store = SQLiteStore(tmp_path / "ledger.db")
+    store = SQLiteRecordStore(tmp_path / "ledger.db")
     try:
         queued = [make(n) for n in range(10)]
         for bundle in queued:
@@ -282,7 +282,7 @@ def test_index_rows_commit_this_store_objects_queued_records_first(tmp_path: Pat
         store.close()
 
 
-def test_put_many_is_all_or_nothing(store: SQLiteStore) -> None:
+def test_put_many_is_all_or_nothing(store: SQLiteRecordStore) -> None:
     good = make(1)
     with pytest.raises(SchemaError):
         store.put_many([good, {"snapshot": {}}])
@@ -291,7 +291,9 @@ def test_put_many_is_all_or_nothing(store: SQLiteStore) -> None:
     assert store.put_many([good]) == 0
 
 
-def test_a_row_with_unknown_compact_columns_is_read_from_its_record(store: SQLiteStore) -> None:
+def test_a_row_with_unknown_compact_columns_is_read_from_its_record(
+    store: SQLiteRecordStore,
+) -> None:
     bundles = [make(n) for n in range(4)]
     store.put_many(bundles)
     store._db.execute("UPDATE records SET output_hash = NULL WHERE rowid = 1")
@@ -314,7 +316,7 @@ PRAGMA user_version=1;
 
 def write_old_store(path: Path, bundles: list[dict[str, Any]]) -> None:
     """A version-1 store: full records inline, the first one without its execution key."""
-    from cerkit.drift.key import execution_key
+    from cerkit.execution_key import execution_key
 
     db = sqlite3.connect(path)
     db.executescript(OLD_SCHEMA)
@@ -333,7 +335,7 @@ def test_a_store_of_the_previous_schema_is_migrated_on_open(tmp_path: Path) -> N
     path = tmp_path / "old.db"
     bundles = [make(n) for n in range(6)]
     write_old_store(path, bundles)
-    store = SQLiteStore(path)
+    store = SQLiteRecordStore(path)
     try:
         assert list(store.index_rows()) == _expected_rows(bundles)
         assert store.get(bundles[0]["certificateHash"]) == bundles[0]

@@ -11,7 +11,9 @@ Public modules:
 * :mod:`cerkit.jsonio`: reading untrusted JSON with size and depth limits.
 * :mod:`cerkit.capture`: the recorder (``cerkit.record``, ``cerkit.recording``), runtime
   fingerprint, value encoding, model identity and the command wrapper.
-* :mod:`cerkit.ledger`: record stores (``open_store``): SQLite by default, PostgreSQL.
+* :mod:`cerkit.execution_key`: the execution key, the digest of what "same inputs" means.
+* :mod:`cerkit.ledger`: record, log and token stores (:mod:`cerkit.ledger.factory`): SQLite
+  by default, PostgreSQL.
 * :mod:`cerkit.drift`: execution keys, record diffs with verdicts and ranked causes
   (``explain``), change points over a ledger, replay.
 * :mod:`cerkit.keys`, :mod:`cerkit.keyring`: Ed25519 keys, key ids, key documents with

@@ -16,6 +16,7 @@ MODULES = (
     "cerkit.drift.rerun",
     "cerkit.drift.replay",
     "cerkit.ledger.sqlite",
+    "cerkit.ledger.factory",
 )
 
 

@@ -21,7 +21,7 @@ from sklearn.tree import DecisionTreeClassifier
 import cerkit
 from cerkit.capture.encode import decode
 from cerkit.capture.recorder import record, recording
-from cerkit.ledger import store_for
+from cerkit.ledger import shared_record_store
 from cerkit.verify import verify_bundle
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,7 +93,9 @@ def test_an_exception_is_recorded_and_reraised_unchanged(store_path: Path) -> No
     assert snapshot["execution"]["error"] == expected
     assert snapshot["output"] == {"error": expected}
     assert verify_bundle(fails.last_record).ok
-    assert store_for(str(store_path)).get(fails.last_record["certificateHash"]) is not None
+    assert (
+        shared_record_store(str(store_path)).get(fails.last_record["certificateHash"]) is not None
+    )
 
 
 def test_a_block_is_recorded_and_its_exception_passes_through(store_path: Path) -> None:
@@ -159,7 +161,7 @@ def test_hooks_run_after_sealing_and_a_failing_hook_does_not_break_the_call(
         return 2 * x
 
     assert double(4) == 8
-    stored = store_for(str(store_path)).get(double.last_record["certificateHash"])
+    stored = shared_record_store(str(store_path)).get(double.last_record["certificateHash"])
     assert stored is not None and stored["meta"] == {"producer": {"note": "signed later"}}
 
     def broken(bundle: dict[str, Any]) -> None:
@@ -169,7 +171,10 @@ def test_hooks_run_after_sealing_and_a_failing_hook_does_not_break_the_call(
     with pytest.warns(RuntimeWarning, match="hook failed"):
         assert flaky(5) == 10
     kept = flaky.last_record  # the record is kept and stored without the hook's addition
-    assert kept is not None and store_for(str(store_path)).get(kept["certificateHash"]) == kept
+    assert (
+        kept is not None
+        and shared_record_store(str(store_path)).get(kept["certificateHash"]) == kept
+    )
 
 
 def test_a_call_with_wrong_arguments_is_recorded_as_failed(store_path: Path) -> None:

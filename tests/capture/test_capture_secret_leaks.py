@@ -150,7 +150,7 @@ def test_cerkit_record_keeps_argv_paths_and_cwd_secrets_out_of_the_store(tmp_pat
 DECORATED = textwrap.dedent(
     """
     import cerkit
-    from cerkit.ledger import store_for
+    from cerkit.ledger import shared_record_store
 
     @cerkit.record
     def call(prompt, pwd=None, auth=None, **options):
@@ -158,7 +158,7 @@ DECORATED = textwrap.dedent(
 
     call({{{token!r}: "token as an input key", "path": {path!r}}},
          pwd="pw-Alpha1", auth=("admin", "pw-Bravo2"), **{{"pass": "pw-Charlie3"}})
-    store_for(None).flush()
+    shared_record_store(None).flush()
     """
 )
 

@@ -69,7 +69,7 @@ PROGRAM = textwrap.dedent(
     """
     import sys
     import cerkit
-    from cerkit.ledger import store_for
+    from cerkit.ledger import shared_record_store
 
     TOKENS = {tokens!r}
 
@@ -84,7 +84,7 @@ PROGRAM = textwrap.dedent(
         call("fail")
     except RuntimeError:
         pass
-    store_for(None).flush()
+    shared_record_store(None).flush()
     """
 )
 

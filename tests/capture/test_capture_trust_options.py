@@ -9,7 +9,7 @@ import pytest
 from cerkit.capture import recorder
 from cerkit.errors import UsageError
 from cerkit.keys import generate_private_key, public_key_bytes, save_private_key
-from cerkit.ledger import store_for
+from cerkit.ledger import shared_record_store
 from cerkit.node.embedded import open_embedded_node
 from cerkit.verify import Assurance, verify_bundle
 from cerkit.verify.trust import TrustStore
@@ -42,7 +42,7 @@ def test_recorded_call_is_signed_attested_and_logged(store_path: Path, tmp_path:
     assert bundle["meta"]["producer"]["kid"]
     assert bundle["meta"]["attestation"]["receipt"]["certificateHash"] == bundle["certificateHash"]
     assert not untrusted_producer.ok  # a producer key nobody trusts does not pass
-    stored = store_for(str(store_path))
+    stored = shared_record_store(str(store_path))
     stored.flush()  # the recorder queues writes; flush makes them visible
     saved = stored.get(bundle["certificateHash"])
     assert saved is not None and saved["meta"]["attestation"] == bundle["meta"]["attestation"]

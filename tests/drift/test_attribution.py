@@ -6,7 +6,7 @@ from drift_records import DROP, make
 
 from cerkit.drift.attribution import Verdict, explain
 from cerkit.drift.diff import diff_records
-from cerkit.drift.key import execution_key
+from cerkit.execution_key import execution_key
 
 ENV = "environment"
 

@@ -7,7 +7,7 @@ import hashlib
 from drift_records import DROP, make
 
 from cerkit.canonical import canonicalize
-from cerkit.drift.key import execution_key, key_material
+from cerkit.execution_key import execution_key, key_material
 
 
 def test_key_is_the_sha256_of_the_canonical_documented_material() -> None:

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from test_timeline import _cerkit, _write, ledger
 
-from cerkit.drift.sources import ledger_from_store
+from cerkit.drift.sources import rows_from_store
 from cerkit.drift.timeline import analyze, row_of
-from cerkit.ledger import _writer, close_shared_stores, open_store, store_for
+from cerkit.ledger import _writer, close_shared_stores, open_record_store, shared_record_store
 
 
 def _rows(path: Path, **options: str) -> list[tuple[str, ...]]:
-    read = ledger_from_store(str(path), **options)
+    read = rows_from_store(str(path), **options)
     try:
         return sorted(tuple(r) for r in read.rows)
     finally:
@@ -28,7 +28,7 @@ def test_a_read_in_the_recording_process_sees_its_queued_records(
     monkeypatch.setattr(_writer, "LINGER_SECONDS", 60.0)  # the background flusher sleeps on
     path = tmp_path / "ledger.db"
     records = ledger()
-    shared = store_for(str(path))
+    shared = shared_record_store(str(path))
     try:
         for bundle in records:
             shared.put_later(bundle)  # type: ignore[attr-defined]
@@ -40,7 +40,7 @@ def test_a_read_in_the_recording_process_sees_its_queued_records(
 def test_a_key_prefix_reads_one_key_range_of_the_store(tmp_path: Path) -> None:
     path = tmp_path / "ledger.db"
     records = ledger()
-    store = open_store(str(path))
+    store = open_record_store(str(path))
     for bundle in records:
         store.put(bundle)
     store.close()
@@ -66,7 +66,7 @@ def _downgrade_to_version_1(path: Path) -> None:
 def test_drift_over_a_store_of_the_previous_schema_matches_the_files(tmp_path: Path) -> None:
     path = tmp_path / "ledger.db"
     records = ledger()
-    store = open_store(str(path))
+    store = open_record_store(str(path))
     for bundle in records:
         store.put(bundle)
     store.close()
@@ -82,11 +82,11 @@ def test_drift_over_a_store_of_the_previous_schema_matches_the_files(tmp_path: P
 def test_the_store_rows_give_the_same_timeline_as_the_records(tmp_path: Path) -> None:
     path = tmp_path / "ledger.db"
     records = ledger()
-    store = open_store(str(path))
+    store = open_record_store(str(path))
     store.put_many(records)  # type: ignore[attr-defined]
     store.close()
     by_hash = {r["certificateHash"]: r for r in records}
-    read = ledger_from_store(str(path))
+    read = rows_from_store(str(path))
     try:
         timeline = analyze(read.rows, read.load)
     finally:

@@ -213,15 +213,15 @@ def test_html_escapes_what_records_say() -> None:
 
 
 def test_rows_read_from_a_sqlite_store_match_the_records(tmp_path: Path) -> None:
-    from cerkit.drift.sources import ledger_from_store
-    from cerkit.ledger import open_store
+    from cerkit.drift.sources import rows_from_store
+    from cerkit.ledger import open_record_store
 
     records = ledger()
-    store = open_store(str(tmp_path / "ledger.db"))
+    store = open_record_store(str(tmp_path / "ledger.db"))
     for bundle in records:
         store.put(bundle)
     store.close()
-    read = ledger_from_store(str(tmp_path / "ledger.db"), since=_at(2, 0))
+    read = rows_from_store(str(tmp_path / "ledger.db"), since=_at(2, 0))
     try:
         expected = sorted(row_of(r) for r in records if r["createdAt"] >= _at(2, 0))
         assert sorted(read.rows) == expected

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from node_checks import cli, sealed
 
-from cerkit.ledger import open_store
+from cerkit.ledger import open_record_store
 
 
 def _write(tmp: Path, bundles: list[dict[str, Any]]) -> list[str]:
@@ -36,7 +36,7 @@ def test_attest_adds_meta_attestation_keeps_it_in_the_store_and_verifies_with_no
     cli("attest", "--node", node.url, "--token", token, "--store", str(local), *paths)
     attested = [json.loads(Path(p).read_text()) for p in paths]
     assert [b["meta"]["attestation"]["logIndex"] for b in attested] == [0, 1, 2]
-    store = open_store(str(local))
+    store = open_record_store(str(local))
     try:
         kept = store.get(attested[1]["certificateHash"])
         assert kept is not None

@@ -6,14 +6,14 @@ from pathlib import Path
 
 from node_checks import cli
 
-from cerkit.ledger import open_store
+from cerkit.ledger import open_record_store
 
 
 def test_demo_attests_and_logs_every_record_on_the_local_store(tmp_path: Path) -> None:
     done = cli("demo", cwd=tmp_path)
     assert done.stdout.count("VERIFIED logged") == 3, done.stdout
     assert "transparency log: 3 entries" in done.stdout
-    store = open_store(str(tmp_path / ".cerkit" / "ledger.db"))
+    store = open_record_store(str(tmp_path / ".cerkit" / "ledger.db"))
     try:
         metas = [r.get("meta") or {} for r in store.query()]
     finally:

@@ -10,7 +10,8 @@ import schemathesis
 from starlette.routing import Route
 
 from cerkit.keys import KeyDocument, KeyEntry, generate_private_key, key_id, public_key_bytes
-from cerkit.ledger.sqlite_log import SqliteLogStore
+from cerkit.ledger.sqlite_log import SQLiteLogStore
+from cerkit.ledger.sqlite_tokens import SQLiteTokenStore
 from cerkit.node.app import ATTEST_PATHS, create_app
 from cerkit.node.openapi import openapi_document
 from cerkit.node.service import NodeIdentity, NodeService
@@ -23,7 +24,8 @@ def _served(tmp: Path) -> set[tuple[str, str]]:
     key = generate_private_key()
     entry = KeyEntry(kid=key_id(key), public_key=public_key_bytes(key))
     identity = NodeIdentity(key, KeyDocument(node_id="doc", keys=(entry,)))
-    app = create_app(NodeService(SqliteLogStore(tmp / "log.db"), identity))
+    store = tmp / "log.db"
+    app = create_app(NodeService(SQLiteLogStore(store), identity), SQLiteTokenStore(store))
     served = {(path, "post") for path in ATTEST_PATHS}
     for route in app.app.routes:
         assert isinstance(route, Route)

@@ -16,7 +16,8 @@ from node_checks import InProcessNode, assert_refuses, log_size, sealed
 from cerkit.checkpoint import Checkpoint, peek_checkpoint, sign_checkpoint
 from cerkit.errors import OperationalError
 from cerkit.keys import KeyDocument, KeyEntry, generate_private_key, key_id, public_key_bytes
-from cerkit.ledger.sqlite_log import SqliteLogStore
+from cerkit.ledger.sqlite_log import SQLiteLogStore
+from cerkit.ledger.sqlite_tokens import SQLiteTokenStore
 from cerkit.node.app import Bounds, create_app
 from cerkit.node.service import NodeIdentity, NodeService
 from cerkit.node.state import CheckpointFile
@@ -117,13 +118,13 @@ def test_an_append_after_entries_vanished_under_a_running_node_is_rolled_back(
     tmp_path: Path,
 ) -> None:
     store_path = tmp_path / "log.db"
-    service = NodeService(SqliteLogStore(store_path), _identity())
+    service = NodeService(SQLiteLogStore(store_path), _identity())
     service.commit(_submissions(5))
     _sql(str(store_path), *_truncate(str(store_path), 5))
     with pytest.raises(OperationalError) as caught:
         service.commit(_submissions(1, "after"))
     assert caught.value.reason == "LOG_INCONSISTENT"
-    assert SqliteLogStore(store_path).size() == 4  # nothing was appended
+    assert SQLiteLogStore(store_path).size() == 4  # nothing was appended
     assert service.problem() is not None
 
 
@@ -132,10 +133,12 @@ def test_a_running_node_notices_a_rewrite_stops_signing_and_resumes_once_repaire
 ) -> None:
     store_path = tmp_path / "log.db"
     saved = CheckpointFile(tmp_path / "checkpoint.note")
-    service = NodeService(SqliteLogStore(store_path), _identity(), saved=saved)
+    service = NodeService(SQLiteLogStore(store_path), _identity(), saved=saved)
     service.commit(_submissions(6))
     original = service.store.entries(2, 3)[0].certificate_hash
-    with InProcessNode(create_app(service, Bounds(log_check_seconds=0.1))) as node:
+    with InProcessNode(
+        create_app(service, SQLiteTokenStore(store_path), Bounds(log_check_seconds=0.1))
+    ) as node:
         forged = "sha256:" + "ef" * 32
         _sql(str(store_path), f"UPDATE log_entries SET certificate_hash = '{forged}' WHERE idx = 2")
         deadline = time.monotonic() + 10

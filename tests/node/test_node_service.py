@@ -12,7 +12,8 @@ from node_checks import sealed
 
 from cerkit.errors import CerkitError, InvalidRecordError, OperationalError
 from cerkit.keys import KeyDocument, KeyEntry, generate_private_key, key_id, public_key_bytes
-from cerkit.ledger.sqlite_log import SqliteLogStore
+from cerkit.ledger.sqlite_log import SQLiteLogStore
+from cerkit.ledger.sqlite_tokens import SQLiteTokenStore
 from cerkit.merkle import record_leaf, verify_inclusion
 from cerkit.node.audit import open_with_document
 from cerkit.node.batcher import Batcher
@@ -45,7 +46,7 @@ def test_parse_submission_accepts_a_bundle_or_a_wrapped_one_and_names_the_failur
 
 
 def test_a_batch_with_duplicates_gets_one_index_per_record(tmp_path: Path) -> None:
-    service = NodeService(SqliteLogStore(tmp_path / "log.db"), _identity())
+    service = NodeService(SQLiteLogStore(tmp_path / "log.db"), _identity())
     first, second = _submissions(2)
     results = service.commit([first, second, first])
     assert [r.entry.index for r in results] == [0, 1, 0]
@@ -57,8 +58,8 @@ def test_a_batch_with_duplicates_gets_one_index_per_record(tmp_path: Path) -> No
 
 def test_two_services_on_one_store_share_one_log_like_replicas(tmp_path: Path) -> None:
     identity = _identity()
-    a = NodeService(SqliteLogStore(tmp_path / "log.db"), identity)
-    b = NodeService(SqliteLogStore(tmp_path / "log.db"), identity)
+    a = NodeService(SQLiteLogStore(tmp_path / "log.db"), identity)
+    b = NodeService(SQLiteLogStore(tmp_path / "log.db"), identity)
     subs = _submissions(30)
     a.commit(subs[:10])
     b_results = b.commit(subs[10:20])  # b catches up on a's 10 entries first
@@ -71,14 +72,14 @@ def test_two_services_on_one_store_share_one_log_like_replicas(tmp_path: Path) -
         leaf = record_leaf(subs[index].certificate_hash)
         verify_inclusion(leaf, index, 30, b.inclusion(index, 30), checkpoint.root)
     # A fresh start rebuilds the same tree from the store.
-    c = NodeService(SqliteLogStore(tmp_path / "log.db"), identity)
+    c = NodeService(SQLiteLogStore(tmp_path / "log.db"), identity)
     assert c.root(30) == checkpoint.root
     with pytest.raises(CerkitError):
         c.inclusion(0, 31)
 
 
 def test_group_commit_batches_concurrent_submissions(tmp_path: Path) -> None:
-    service = NodeService(SqliteLogStore(tmp_path / "log.db"), _identity())
+    service = NodeService(SQLiteLogStore(tmp_path / "log.db"), _identity())
     batches: list[int] = []
 
     async def main() -> list[int]:
@@ -98,7 +99,7 @@ def test_group_commit_batches_concurrent_submissions(tmp_path: Path) -> None:
 
 
 def test_a_failing_store_fails_every_waiter_and_hands_out_no_receipt(tmp_path: Path) -> None:
-    store = SqliteLogStore(tmp_path / "log.db")
+    store = SQLiteLogStore(tmp_path / "log.db")
     service = NodeService(store, _identity())
     store.close()
 
@@ -115,7 +116,7 @@ def test_a_failing_store_fails_every_waiter_and_hands_out_no_receipt(tmp_path: P
 
 
 def test_tokens_are_stored_hashed_and_cached_briefly(tmp_path: Path) -> None:
-    store = SqliteLogStore(tmp_path / "log.db")
+    store = SQLiteTokenStore(tmp_path / "log.db")
     new = create_token(store, "ci", "2026-01-01T00:00:00.000Z")
     raw = (tmp_path / "log.db").read_bytes() + (tmp_path / "log.db-wal").read_bytes()
     assert new.secret.encode() not in raw
@@ -155,7 +156,7 @@ def test_the_embedded_node_attests_to_logged_on_the_local_store(
 
 
 def test_stopping_the_batcher_answers_what_is_already_queued(tmp_path: Path) -> None:
-    service = NodeService(SqliteLogStore(tmp_path / "log.db"), _identity())
+    service = NodeService(SQLiteLogStore(tmp_path / "log.db"), _identity())
 
     async def main() -> list[int]:
         batcher = Batcher(service, max_batch=8)
@@ -174,8 +175,8 @@ def test_ready_answers_503_with_a_json_error_when_the_store_is_gone(tmp_path: Pa
 
     from cerkit.node.app import create_app
 
-    store = SqliteLogStore(tmp_path / "log.db")
-    app = create_app(NodeService(store, _identity()))
+    store = SQLiteLogStore(tmp_path / "log.db")
+    app = create_app(NodeService(store, _identity()), SQLiteTokenStore(tmp_path / "log.db"))
 
     async def get(path: str) -> httpx.Response:
         transport = httpx.ASGITransport(app=app)

@@ -197,11 +197,10 @@ class Capture:
             except Exception as exc:  # a failed signature or attestation keeps the record
                 warnings.warn(f"cerkit post-seal hook failed: {exc}", RuntimeWarning, stacklevel=4)
         if self.store is not False:
-            from cerkit.ledger import store_for
+            from cerkit.ledger.factory import shared_record_store
 
-            store = store_for(self.store)
-            # Queue the write when the store can (the SQLite store's background writer).
-            getattr(store, "put_later", store.put)(bundle)
+            # Queued: the SQLite store's background writer commits it in a group.
+            shared_record_store(self.store).put_later(bundle)
         return bundle
 
     def _snapshot_args(

@@ -39,7 +39,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 class Defaults:
     """Process-wide recorder settings; change them with :func:`configure`."""
 
-    store: Any = None  # None: cerkit.ledger.open_store(None); False: keep records in memory
+    store: Any = (
+        None  # None: cerkit.ledger.shared_record_store(None); False: keep records in memory
+    )
     content: bool | None = None
     hooks: list[Hook] = field(default_factory=list)
 

@@ -17,6 +17,19 @@ EXIT_OPERATIONAL: Final[int] = 3
 T = TypeVar("T")
 
 
+#: What ``--store`` takes, the same in every verb.
+STORE_HELP: Final[str] = (
+    "store path or URL (sqlite:///PATH, postgresql://...; default: $CERKIT_STORE or .cerkit/)"
+)
+
+
+def add_store_option(parser: argparse.ArgumentParser, purpose: str | None = None) -> None:
+    """Add ``--store URL`` (read as :func:`cerkit.ledger.store_url` does), ``purpose``
+    saying what the verb keeps or reads there."""
+    text = f"{purpose}; {STORE_HELP}" if purpose else STORE_HELP
+    parser.add_argument("--store", metavar="URL", help=text)
+
+
 def error(message: str) -> None:
     """One line on stderr, prefixed with the program name.
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cerkit.cli._common import EXIT_OK, progress, write_json_line
+from cerkit.cli._common import EXIT_OK, add_store_option, progress, write_json_line
 from cerkit.errors import InvalidRecordError, Reason, SchemaError, UsageError
 from cerkit.ledger.base import RecordStore
 
@@ -24,9 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--node", required=True, metavar="URL", help="the node's base URL")
     parser.add_argument("--token", help="write token (default $CERKIT_TOKEN)")
     parser.add_argument("-o", "--output", help="write the attested record here (one FILE only)")
-    parser.add_argument(
-        "--store", help="local store path or URL to keep attested records ($CERKIT_STORE)"
-    )
+    add_store_option(parser, "where to keep the attested records")
     parser.add_argument("--no-store", action="store_true", help="do not keep them in a store")
     parser.add_argument(
         "--trust", metavar="FILE", help="saved node key document: verify each attestation first"
@@ -46,9 +44,9 @@ def _write(path: str, bundle: dict[str, Any]) -> None:
 
 
 def _store(url: str | None) -> RecordStore:
-    from cerkit.ledger import open_store
+    from cerkit.ledger.factory import open_record_store
 
-    return open_store(url)
+    return open_record_store(url)
 
 
 def _attested(

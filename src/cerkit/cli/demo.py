@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import argparse
 
-from cerkit.cli._common import EXIT_FAILED, EXIT_OK
+from cerkit.cli._common import EXIT_FAILED, EXIT_OK, add_store_option
 
 NAME = "demo"
 HELP = "record a real scikit-learn model's predictions, verify the records, detect tampering"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--store", help="record store path or URL (default: $CERKIT_STORE or .cerkit/)"
-    )
+    add_store_option(parser, "the record store the demo fills")
 
 
 def run(args: argparse.Namespace) -> int:

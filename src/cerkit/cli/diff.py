@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cerkit.cli._common import EXIT_FAILED, EXIT_OK, error, write_json_line
+from cerkit.cli._common import EXIT_FAILED, EXIT_OK, add_store_option, error, write_json_line
 
 NAME = "diff"
 HELP = (
@@ -17,7 +17,7 @@ HELP = (
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("a", help="the earlier or golden record: a file or a certificate hash")
     parser.add_argument("b", help="the later record: a file or a certificate hash")
-    parser.add_argument("--store", metavar="URL", help="record store for certificate hashes")
+    add_store_option(parser, "the record store certificate hashes are looked up in")
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
     parser.add_argument("--brief", action="store_true", help="summary and causes only")
 

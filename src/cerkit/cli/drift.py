@@ -7,7 +7,14 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
-from cerkit.cli._common import EXIT_FAILED, EXIT_OK, error, progress, write_json_line
+from cerkit.cli._common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    add_store_option,
+    error,
+    progress,
+    write_json_line,
+)
 from cerkit.errors import OperationalError, UsageError
 
 NAME = "drift"
@@ -16,7 +23,7 @@ HELP = "find and explain output changes over time for records with the same inpu
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="*", metavar="FILE", help="bundle files (.json/.jsonl)")
-    parser.add_argument("--store", metavar="URL", help="read the record store (default)")
+    add_store_option(parser, "the record store to read (the default source)")
     parser.add_argument("--key", metavar="K", help="only the execution key K (a prefix works)")
     parser.add_argument("--since", metavar="T", help="only records created at or after T (ISO)")
     parser.add_argument("--baseline", metavar="DIR", help="golden records to compare against")
@@ -40,7 +47,7 @@ def _explaining(groups: list[Any], total: int) -> Iterable[Any]:
 def run(args: argparse.Namespace) -> int:
     from cerkit.drift.html import render
     from cerkit.drift.render import timeline_text
-    from cerkit.drift.sources import baseline_bundles, ledger_from_files, ledger_from_store
+    from cerkit.drift.sources import baseline_bundles, rows_from_files, rows_from_store
     from cerkit.drift.timeline import analyze, failing
 
     if args.files and args.store:
@@ -50,16 +57,16 @@ def run(args: argparse.Namespace) -> int:
     if args.key:
         key = args.key if args.key.startswith("sha256:") else "sha256:" + args.key
     if args.files:
-        ledger = ledger_from_files(args.files, args.since)
+        source = rows_from_files(args.files, args.since)
     else:
-        ledger = ledger_from_store(args.store, args.since, key=key, watch=_watch)
+        source = rows_from_store(args.store, args.since, key=key, watch=_watch)
     try:
-        rows = ledger.rows
+        rows = source.rows
         if key:
             rows = [r for r in rows if r[1].startswith(key)]
-        timeline = analyze(rows, ledger.load, baseline=golden, watch=_explaining)
+        timeline = analyze(rows, source.load, baseline=golden, watch=_explaining)
     finally:
-        ledger.close()
+        source.close()
     if args.html:
         try:
             with open(args.html, "w", encoding="utf-8") as handle:

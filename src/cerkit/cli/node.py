@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cerkit.cli._common import EXIT_OK, write_json_line
+from cerkit.cli._common import EXIT_OK, add_store_option, write_json_line
 
 NAME = "node"
 HELP = "run the attestation node (serve) and manage its write tokens (token create|list|revoke)"
@@ -14,7 +14,7 @@ HELP = "run the attestation node (serve) and manage its write tokens (token crea
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="node_command", metavar="ACTION", required=True)
     serve = sub.add_parser("serve", help="serve the node over HTTP (uvicorn)")
-    _store_option(serve)
+    add_store_option(serve, "the node's log, tokens and records")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port to bind, 0 for any (8080)")
     serve.add_argument(
@@ -38,14 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     revoke = actions.add_parser("revoke", help="revoke a token by id")
     revoke.add_argument("token_id", metavar="ID")
     for action in (create, listing, revoke):
-        _store_option(action)
+        add_store_option(action, "the node's log, tokens and records")
         action.add_argument("--json", action="store_true", help="JSON output")
-
-
-def _store_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--store", help="store path or URL (sqlite:///..., postgresql://...); $CERKIT_STORE"
-    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,11 +61,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _token(args: argparse.Namespace) -> int:
-    from cerkit.node.config import open_log_store
+    from cerkit.ledger.factory import open_token_store
     from cerkit.node.tokens import create_token, revoke_token
     from cerkit.seal import iso_now
 
-    store = open_log_store(args.store)
+    store = open_token_store(args.store)
     try:
         if args.token_command == "create":
             new = create_token(store, args.name, iso_now())

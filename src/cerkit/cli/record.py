@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from cerkit.cli._common import add_store_option
 from cerkit.errors import UsageError
 
 NAME = "record"
@@ -24,9 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--output", action="append", default=[], metavar="PATH", help="a file the command writes"
     )
     parser.add_argument("--name", help="entry point to record (default: the program name)")
-    parser.add_argument(
-        "--store", help="record store path or URL (default: $CERKIT_STORE or .cerkit/)"
-    )
+    add_store_option(parser, "the record store to keep the record in")
     parser.add_argument(
         "--print-hash", action="store_true", help="print the record's certificateHash on stderr"
     )
@@ -35,20 +34,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from cerkit.capture.command import run_command
-    from cerkit.ledger import store_for
+    from cerkit.ledger.factory import shared_record_store
 
     command = list(args.command)
     if command and command[0] == "--":
         command = command[1:]
     if not command:
         raise UsageError("no command given: cerkit record [options] -- CMD ARGS...")
-    store = store_for(args.store)
+    store = shared_record_store(args.store)
     result = run_command(
         command, inputs=args.input, outputs=args.output, name=args.name, store=store
     )
-    flush = getattr(store, "flush", None)
-    if flush is not None:
-        flush()
+    store.flush()
     if args.print_hash:
         print(result.bundle["certificateHash"], file=sys.stderr)
     return result.exit_code

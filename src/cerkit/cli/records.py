@@ -7,19 +7,16 @@ import re
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from cerkit.cli._common import EXIT_FAILED, EXIT_OK, error, write_json_line
+from cerkit.cli._common import EXIT_FAILED, EXIT_OK, add_store_option, error, write_json_line
 from cerkit.errors import OperationalError, Reason, UsageError
+
+if TYPE_CHECKING:
+    from cerkit.ledger.base import RecordStore
 
 NAME = "records"
 HELP = "list, show or export stored records (filters: entry point, model, time range)"
-
-
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--store", help="record store path or URL (default: $CERKIT_STORE or .cerkit/)"
-    )
 
 
 #: Largest ``--limit`` accepted: a SQLite or PostgreSQL LIMIT is a 64-bit integer, and no
@@ -69,17 +66,17 @@ def _filters(parser: argparse.ArgumentParser) -> None:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="one line per record, oldest first")
-    _common(listing)
+    add_store_option(listing)
     _filters(listing)
     listing.add_argument("--json", action="store_true", help="one JSON summary per line")
     show = actions.add_parser("show", help="print whole records")
-    _common(show)
+    add_store_option(show)
     show.add_argument("hashes", nargs="+", metavar="HASH", help="certificate hashes or prefixes")
     show.add_argument("--json", action="store_true", help="one compact JSON record per line")
     export = actions.add_parser(
         "export", help="write records as JSON Lines (cerkit verify reads it)"
     )
-    _common(export)
+    add_store_option(export)
     _filters(export)
     export.add_argument("-o", "--out", help="write here instead of stdout")
 
@@ -108,8 +105,9 @@ def _summary(bundle: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _show(store: Any, refs: list[str], as_json: bool) -> int:
+def _show(store: RecordStore, refs: list[str], as_json: bool) -> int:
     from cerkit.jsonio import dumps
+    from cerkit.ledger.base import resolve_certificate_hash
 
     if not refs:
         raise UsageError("records show needs at least one certificate hash (or prefix)")
@@ -117,10 +115,8 @@ def _show(store: Any, refs: list[str], as_json: bool) -> int:
     for ref in refs:
         if _HASH_REF.fullmatch(ref) is None:
             raise UsageError(f"{ref!r} is not a certificate hash or a prefix of one")
-        matches = store.find(ref) if hasattr(store, "find") else [ref]
-        if len(matches) > 1:
-            raise UsageError(f"{ref!r} matches {len(matches)} records; give more digits")
-        bundle = store.get(matches[0]) if matches else None
+        found = resolve_certificate_hash(store, ref)
+        bundle = store.get(found) if found is not None else None
         if bundle is None:
             error(f"{Reason.NOT_FOUND}: no record {ref}")
             missing += 1
@@ -148,9 +144,10 @@ def _export(records: Iterable[dict[str, Any]], path: str | None) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cerkit.ledger import RecordQuery, store_for
+    from cerkit.ledger.base import RecordQuery
+    from cerkit.ledger.factory import shared_record_store
 
-    store = store_for(args.store)
+    store = shared_record_store(args.store)
     if args.action == "show":
         return _show(store, args.hashes, args.json)
     query = RecordQuery(entry_point=args.entry_point, model=args.model, since=args.since,

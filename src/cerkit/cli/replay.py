@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from cerkit.cli._common import EXIT_OK, write_json_line
+from cerkit.cli._common import EXIT_OK, add_store_option, write_json_line
 
 NAME = "replay"
 HELP = "re-run a recorded Python entry point N times; label it deterministic or not"
@@ -13,7 +13,7 @@ HELP = "re-run a recorded Python entry point N times; label it deterministic or 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("record", metavar="RECORD", help="a record file or certificate hash")
     parser.add_argument("-n", type=int, default=3, metavar="N", help="runs (default 3)")
-    parser.add_argument("--store", metavar="URL", help="record store (read and write)")
+    add_store_option(parser, "the record store to read and write")
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
 
 

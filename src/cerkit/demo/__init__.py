@@ -37,16 +37,14 @@ def run_demo(
         report: where the human-readable lines go (``print`` for the CLI).
         parts: the parts to run (default :data:`PARTS`).
     """
-    from cerkit.ledger import store_for, store_url
+    from cerkit.ledger.factory import shared_record_store, store_url
 
     url = store_url(store)
-    demo = Demo(store_for(url), url, report)
+    demo = Demo(shared_record_store(url), url, report)
     ok = True
     for part in PARTS if parts is None else parts:
         ok = part(demo) and ok
-    flush = getattr(demo.store, "flush", None)
-    if flush is not None:
-        flush()
+    demo.store.flush()
     report(f"records: {url} ({demo.store.count()} stored); pipeline code: {demo.folder}")
     report(f"next: cerkit records list --store {url}  |  cerkit fingerprint")
     return ok

@@ -1,6 +1,7 @@
 """cerkit.drift: why did the same inputs give a different output? (docs/drift.md)
 
-* :mod:`cerkit.drift.key`: the execution key, the digest of what "same inputs" means.
+* :func:`execution_key` (from :mod:`cerkit.execution_key`): the digest of what "same inputs"
+  means.
 * :mod:`cerkit.drift.diff`: every change between two records, by facet; unknown stays unknown.
 * :mod:`cerkit.drift.rules` and :mod:`cerkit.drift.attribution`: the verdict and the ranked
   candidate causes with their evidence (:func:`explain`).
@@ -16,8 +17,8 @@ from __future__ import annotations
 
 from cerkit.drift.attribution import Cause, Explanation, Verdict, explain
 from cerkit.drift.diff import Change, RecordDiff, diff_records
-from cerkit.drift.key import execution_key
 from cerkit.drift.timeline import Timeline, analyze
+from cerkit.execution_key import execution_key
 
 __all__ = [
     "Cause",

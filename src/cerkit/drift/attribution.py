@@ -16,8 +16,8 @@ from enum import StrEnum
 from typing import Any
 
 from cerkit.drift.diff import Change, RecordDiff, diff_records, lookup
-from cerkit.drift.key import execution_key
 from cerkit.drift.rules import CATEGORY_ORDER, Finding, classify
+from cerkit.execution_key import execution_key
 from cerkit.verify.integrity import check_integrity
 from cerkit.verify.report import Report
 

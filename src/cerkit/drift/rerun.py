@@ -181,7 +181,7 @@ def run_fresh(
 
 def _store_available(store_url: str | None) -> bool:
     """Whether new records can go to a store (no store backend: they are only returned)."""
-    from cerkit.drift.sources import open_record_store
+    from cerkit.ledger.factory import open_record_store
 
     try:
         store = open_record_store(store_url)

@@ -8,7 +8,7 @@ looked up in the store (``--store``, else ``CERKIT_STORE``, else ``.cerkit/ledge
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -16,29 +16,13 @@ from typing import Any, Final
 from cerkit.drift.timeline import row_of
 from cerkit.errors import CerkitError, OperationalError, Reason, SchemaError, UsageError
 from cerkit.jsonio import iter_jsonl, load_file
-from cerkit.ledger.base import IndexRow, RecordQuery, RecordStore
+from cerkit.ledger.base import IndexRow, RecordStore, resolve_certificate_hash
+from cerkit.ledger.factory import open_record_store
 
 #: Wraps an iterable of rows given the expected count (a progress bar on a terminal).
 Watch = Callable[[Iterable[IndexRow], int], Iterable[IndexRow]]
 
 _HASH: Final[re.Pattern[str]] = re.compile(r"(?:sha256:)?([0-9a-f]{6,64})")
-
-
-def open_record_store(url: str | None) -> RecordStore:
-    """The record store at ``url`` (``None``: ``CERKIT_STORE``, else the local default).
-
-    Records this process queued for a write (the recorder's group commit) are committed
-    first, so a read in the same process sees every record recorded before it.
-    """
-    from cerkit import ledger
-
-    ledger.flush_shared_stores()
-    # The contract names the factory open_store; the recorder also knows it as store_for.
-    factory = getattr(ledger, "open_store", None) or getattr(ledger, "store_for", None)
-    if factory is None:
-        raise OperationalError("no record store backend is installed", Reason.STORE_ERROR)
-    store: RecordStore = factory(url)
-    return store
 
 
 def read_bundles(path: str | Path) -> list[dict[str, Any]]:
@@ -86,19 +70,17 @@ def resolve(ref: str, store_url: str | None) -> dict[str, Any]:
 
 
 def _expand(store: RecordStore, hex_digits: str) -> str:
-    """A full certificate hash from a unique prefix (stores that offer ``find``)."""
+    """A full certificate hash from a unique prefix."""
     if len(hex_digits) == 64:
         return "sha256:" + hex_digits
-    find = getattr(store, "find", None)
-    matches = list(find(hex_digits)) if callable(find) else []
-    if len(matches) != 1:
-        found = "no record" if not matches else f"{len(matches)} records"
-        raise UsageError(f"certificate hash prefix {hex_digits} matches {found}")
-    return str(matches[0])
+    found = resolve_certificate_hash(store, hex_digits)
+    if found is None:
+        raise UsageError(f"certificate hash prefix {hex_digits} matches no record")
+    return found
 
 
 @dataclass
-class Ledger:
+class RecordRows:
     """Rows for the timeline pass and a loader for the full records behind them.
 
     ``rows`` are ``(certificateHash, executionKey, time, outputHash)``: :class:`Row` from
@@ -123,7 +105,7 @@ class Ledger:
             self.store.close()
 
 
-def ledger_from_files(paths: Iterable[str], since: str | None = None) -> Ledger:
+def rows_from_files(paths: Iterable[str], since: str | None = None) -> RecordRows:
     """Load bundles from files; rows sorted by time."""
     bundles: dict[str, Mapping[str, Any]] = {}
     for path in paths:
@@ -132,44 +114,34 @@ def ledger_from_files(paths: Iterable[str], since: str | None = None) -> Ledger:
     rows = sorted((row_of(b) for b in bundles.values()), key=lambda r: r.time)
     if since:
         rows = [r for r in rows if r.time >= since]
-    return Ledger(rows, bundles)
+    return RecordRows(rows, bundles)
 
 
-def ledger_from_store(
+def rows_from_store(
     url: str | None,
     since: str | None = None,
     *,
     key: str | None = None,
     watch: Watch | None = None,
-) -> Ledger:
+) -> RecordRows:
     """Read the rows of every record in the store (each key oldest first), keeping no full
     record.
 
     The rows come from the store's :meth:`~cerkit.ledger.base.RecordStore.index_rows`
-    (compact columns kept at write time, no record parsed); a store without it is read
-    record by record. ``key`` keeps the execution keys starting with it (a range of the
-    store's index). ``watch`` wraps the row iterator (given the record count), e.g. in a
-    progress bar.
+    (compact columns kept at write time, no record parsed). ``key`` keeps the execution
+    keys starting with it (a range of the store's index). ``watch`` wraps the row iterator
+    (given the record count), e.g. in a progress bar.
     """
     store = open_record_store(url)
     try:
-        rows_iter: Iterable[IndexRow] = _store_rows(store, since, key)
+        rows_iter: Iterable[IndexRow] = store.index_rows(since, key=key)
         if watch is not None:
             rows_iter = watch(rows_iter, store.count())
         rows = list(rows_iter)
     except BaseException:
         store.close()
         raise
-    return Ledger(rows, store=store)
-
-
-def _store_rows(store: RecordStore, since: str | None, key: str | None) -> Iterator[IndexRow]:
-    index_rows = getattr(store, "index_rows", None)
-    if callable(index_rows):
-        rows: Iterator[IndexRow] = index_rows(since, key=key)
-        return rows
-    every = (row_of(bundle) for bundle in store.query(RecordQuery(since=since)))
-    return (r for r in every if key is None or r.key.startswith(key))
+    return RecordRows(rows, store=store)
 
 
 def baseline_bundles(directory: str) -> list[dict[str, Any]]:

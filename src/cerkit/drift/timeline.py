@@ -16,7 +16,7 @@ from typing import Any, Final, NamedTuple
 
 from cerkit.drift.attribution import Explanation, Verdict, explain
 from cerkit.drift.history import History, from_runs, weigh
-from cerkit.drift.key import execution_key
+from cerkit.execution_key import execution_key
 
 #: Change points explained per group; beyond it a flapping group (nondeterminism) is
 #: counted, not explained again and again: its first explanations already say why.

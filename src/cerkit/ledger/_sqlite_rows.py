@@ -72,15 +72,6 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def execution_key_function() -> Callable[[Mapping[str, Any]], Any] | None:
-    """``cerkit.drift.key.execution_key`` when the drift package provides it, else None."""
-    try:
-        from cerkit.drift.key import execution_key
-    except ImportError:
-        return None
-    return execution_key
-
-
 def output_hash(bundle: Mapping[str, Any]) -> str:
     """``snapshot.outputHash`` as the drift pass reads it (``""`` when absent)."""
     snapshot = bundle.get("snapshot")

@@ -1,6 +1,6 @@
 """Group commit for queued records: a bounded batch written in one transaction.
 
-Used by :meth:`cerkit.ledger.sqlite.SQLiteStore.put_later`. A submitted record joins the
+Used by :meth:`cerkit.ledger.sqlite.SQLiteRecordStore.put_later`. A submitted record joins the
 pending batch and the call returns. The batch is written, as one transaction, by whichever
 comes first: the submitter whose record fills it (:data:`MAX_BATCH`), a background flusher
 that wakes every :data:`LINGER_SECONDS`, an explicit :meth:`Writer.drain` (``flush``,

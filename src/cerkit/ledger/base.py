@@ -1,8 +1,18 @@
-"""The ``Ledger`` interface: where records and the transparency log live.
+"""The ledger interfaces: where records, the transparency log and node tokens live.
 
-Two backends implement it: :mod:`cerkit.ledger.sqlite` (the embedded default, one file in
-``.cerkit/``) and :mod:`cerkit.ledger.postgres` (the scale-out engine shared by node
-replicas). The local recorder, the CLI and the attestation node all talk to this interface.
+Three protocols, each with a SQLite implementation (the embedded default, one file in
+``.cerkit/``) and a PostgreSQL one (the scale-out engine shared by node replicas), all
+opened by :mod:`cerkit.ledger.factory`:
+
+* :class:`RecordStore`: :class:`~cerkit.ledger.sqlite.SQLiteRecordStore`,
+  :class:`~cerkit.ledger.postgres.PostgresRecordStore`.
+* :class:`LogStore`: :class:`~cerkit.ledger.sqlite_log.SQLiteLogStore`,
+  :class:`~cerkit.ledger.postgres_log.PostgresLogStore`.
+* :class:`TokenStore`: :class:`~cerkit.ledger.sqlite_tokens.SQLiteTokenStore`,
+  :class:`~cerkit.ledger.postgres_tokens.PostgresTokenStore`.
+
+The three can share one database (their tables do not collide). The local recorder, the
+CLI and the attestation node talk to these interfaces only.
 """
 
 from __future__ import annotations
@@ -10,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from cerkit.errors import UsageError
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +49,19 @@ class RecordStore(Protocol):
         Storing the same certificateHash twice keeps one record (meta is merged)."""
         ...
 
+    def put_later(self, bundle: Mapping[str, Any]) -> None:
+        """Store a sealed bundle, possibly later (a group commit): the recorder's write.
+
+        A queued record is committed by :meth:`flush`, :meth:`close` and any read on this
+        store object; a store with no queue writes it at once."""
+        ...
+
     def get(self, certificate_hash: str) -> dict[str, Any] | None: ...
+
+    def find(self, prefix: str) -> list[str]:
+        """Up to 10 stored certificateHashes starting with ``prefix`` (``sha256:`` may be
+        omitted), in order; see :func:`resolve_certificate_hash`."""
+        ...
 
     def query(self, query: RecordQuery = RecordQuery()) -> Iterator[dict[str, Any]]:
         """Records matching ``query``, oldest ``createdAt`` first."""
@@ -59,7 +83,27 @@ class RecordStore(Protocol):
 
     def count(self) -> int: ...
 
-    def close(self) -> None: ...
+    def flush(self) -> None:
+        """Commit every queued record and make the store durable up to here."""
+        ...
+
+    def close(self) -> None:
+        """Commit every queued record and release the store's connections."""
+        ...
+
+
+def resolve_certificate_hash(store: RecordStore, ref: str) -> str | None:
+    """The one stored certificateHash that ``ref`` names, or None when none does.
+
+    ``ref`` is a certificateHash (``sha256:<hex>``), its bare hex, or a prefix of either.
+
+    Raises:
+        UsageError: the prefix matches more than one record.
+    """
+    matches = store.find(ref)
+    if len(matches) > 1:
+        raise UsageError(f"{ref!r} matches {len(matches)} records; give more digits")
+    return matches[0] if matches else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,11 +186,22 @@ class LogStore(Protocol):
         """Raise :class:`~cerkit.errors.OperationalError` when the store is unreachable."""
         ...
 
+    def close(self) -> None: ...
+
+
+class TokenStore(Protocol):
+    """The node's bearer tokens (:mod:`cerkit.node.tokens`), stored by the SHA-256 of the
+    secret, never the secret itself."""
+
     def add_token(self, token: Token, token_hash: str) -> None: ...
 
-    def tokens(self) -> list[Token]: ...
+    def tokens(self) -> list[Token]:
+        """Every token, oldest first."""
+        ...
 
-    def revoke_token(self, token_id: str, revoked_at: str) -> bool: ...
+    def revoke_token(self, token_id: str, revoked_at: str) -> bool:
+        """Revoke an active token; False when no active token has that id."""
+        ...
 
     def token_for_hash(self, token_hash: str) -> Token | None: ...
 

@@ -10,16 +10,16 @@ added, nothing already stored is lost).
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from typing import Any, Final
 
 import orjson
 
 from cerkit.errors import OperationalError, Reason, SchemaError
+from cerkit.execution_key import execution_key
+from cerkit.ledger._postgres import Connections, connect
+from cerkit.ledger._sql import POSTGRES, find_query, index_query, record_query
 from cerkit.ledger.base import IndexRow, RecordQuery
-from cerkit.ledger.postgres_log import connect
 
 _SCHEMA: Final[str] = """CREATE TABLE IF NOT EXISTS records (
     certificate_hash TEXT PRIMARY KEY,
@@ -62,7 +62,6 @@ def _loads(data: bytes) -> dict[str, Any]:
 
 
 def _key(bundle: Mapping[str, Any]) -> str | None:
-    from cerkit.drift.key import execution_key
 
     try:
         return execution_key(bundle)
@@ -129,23 +128,16 @@ class PostgresRecordStore:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._conn = connect(url)
-        self._lock = threading.Lock()
-        with self._errors("create schema"), self._conn.transaction():
-            self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-            _migrate(self._conn)
-            self._conn.execute(_SCHEMA)
+        self._db = Connections(url, "record store")
+        self._lock = self._db.lock
+        self._errors = self._db.errors
+        conn = self._conn = self._db.writer()
+        with self._errors("create schema"), conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+            _migrate(conn)
+            conn.execute(_SCHEMA)
             for statement in _INDEXES:
-                self._conn.execute(statement)
-
-    @contextmanager
-    def _errors(self, what: str) -> Iterator[None]:
-        import psycopg
-
-        try:
-            yield
-        except psycopg.Error as exc:
-            raise OperationalError(f"record store: {what}: {exc}", Reason.STORE_ERROR) from None
+                conn.execute(statement)
 
     def put(self, bundle: Mapping[str, Any]) -> bool:
         row = _columns(bundle)
@@ -158,6 +150,10 @@ class PostgresRecordStore:
             if isinstance(meta, Mapping) and meta:
                 self._merge_meta_locked(str(row[0]), meta)
             return False
+
+    def put_later(self, bundle: Mapping[str, Any]) -> None:
+        """Store at once: PostgreSQL has no write queue (each commit is one round trip)."""
+        self.put(bundle)
 
     def _merge_meta_locked(self, cert: str, meta: Mapping[str, Any]) -> None:
         found = self._conn.execute(
@@ -187,38 +183,16 @@ class PostgresRecordStore:
 
     def find(self, prefix: str) -> list[str]:
         """certificateHashes starting with ``prefix`` (``sha256:`` may be omitted)."""
-        if not prefix.startswith("sha256:"):
-            prefix = "sha256:" + prefix
+        sql, params = find_query(POSTGRES, prefix)
         with self._lock, self._errors("find"):
-            rows = self._conn.execute(
-                "SELECT certificate_hash FROM records WHERE starts_with(certificate_hash, %s)"
-                " ORDER BY certificate_hash LIMIT 10",
-                (prefix,),
-            ).fetchall()
+            rows = self._conn.execute(sql, params).fetchall()
         return [r[0] for r in rows]
 
     def flush(self) -> None:
         """A durability point; every PostgreSQL commit already is one."""
 
     def query(self, query: RecordQuery | None = None) -> Iterator[dict[str, Any]]:
-        query = query or RecordQuery()
-        where, params = [], []
-        for column, value, op in (
-            ("entry_point", query.entry_point, "="),
-            ("model", query.model, "="),
-            ("execution_key", query.execution_key, "="),
-            ("created_at", query.since, ">="),
-            ("created_at", query.until, "<="),
-        ):
-            if value is not None:
-                where.append(f"{column} {op} %s")
-                params.append(value)
-        sql = "SELECT bundle FROM records"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY created_at, certificate_hash"
-        if query.limit is not None:
-            sql += f" LIMIT {int(query.limit)}"
+        sql, params = record_query("SELECT bundle FROM records", query or RecordQuery(), POSTGRES)
         with self._lock, self._errors("query"):
             rows = self._conn.execute(sql, params).fetchall()
         for (data,) in rows:
@@ -230,19 +204,10 @@ class PostgresRecordStore:
         """The drift pass's compact rows (see :meth:`RecordStore.index_rows`), streamed
         from a server-side cursor on a connection of its own (an index-only scan of
         ``records_drift`` once the table is vacuumed); no record is read or parsed."""
-        where, params = [], []
-        for clause, value in (
-            ("starts_with(execution_key, %s)", key or None),
-            ("created_at >= %s", since),
-            ("created_at <= %s", until),
-        ):
-            if value is not None:
-                where.append(clause)
-                params.append(value)
-        sql = _INDEX_ROWS + (" WHERE " + " AND ".join(where) if where else "")
-        return self._stream(sql + " ORDER BY execution_key, created_at", params)
+        sql, params = index_query(_INDEX_ROWS, POSTGRES, since, until, key)
+        return self._stream(sql, params)
 
-    def _stream(self, sql: str, params: list[str]) -> Iterator[IndexRow]:
+    def _stream(self, sql: str, params: list[Any]) -> Iterator[IndexRow]:
         conn = connect(self.url)
         try:
             with (
@@ -284,10 +249,4 @@ class PostgresRecordStore:
         return int(row[0]) if row else 0
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
-
-
-def open_postgres_store(url: str) -> PostgresRecordStore:
-    """The factory :func:`cerkit.ledger.open_store` calls for ``postgresql://`` URLs."""
-    return PostgresRecordStore(url)
+        self._db.close()

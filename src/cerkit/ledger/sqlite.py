@@ -1,6 +1,6 @@
 """The embedded record store: one SQLite file in WAL mode (``.cerkit/ledger.db``).
 
-Durability trade-off (docs/capture.md, "Record store"): every :meth:`SQLiteStore.put` is one
+Durability trade-off (docs/capture.md, "Record store"): every :meth:`SQLiteRecordStore.put` is one
 transaction on one long-lived connection, in WAL mode with ``synchronous=NORMAL``. A record is
 therefore either wholly in the database or absent, after any crash of the process; a power
 loss or kernel crash may lose the last transactions committed before it (they are in the
@@ -19,31 +19,23 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
 
+import cerkit.ledger._sqlite_rows as rows
 from cerkit.errors import OperationalError, Reason, SchemaError
-from cerkit.ledger import _sqlite_rows as rows
+from cerkit.execution_key import execution_key
+from cerkit.ledger._sql import SQLITE, find_query, index_query, record_query
+from cerkit.ledger._sqlite_files import create_private
+from cerkit.ledger._sqlite_index import stream_index_rows
 from cerkit.ledger.base import IndexRow, RecordQuery
 
 #: How long a writer waits for another process's transaction before failing.
 BUSY_TIMEOUT_MS: Final[int] = 10_000
-#: Rows fetched per step by :meth:`SQLiteStore.index_rows`: enough to amortize the calls,
-#: few enough to keep memory flat.
-_STREAM_BATCH: Final[int] = 4096
-#: Memory-mapped reads for :meth:`SQLiteStore.index_rows` (SQLite caps this at 2 GiB): the
-#: kernel reads ahead around each page fault, where ``read()`` fetches one page at a time.
-#: The index of a store filled over time is scattered through the file; reading that of a
-#: 1,000,000-record store from disk took 6.1 s with ``read()`` and 3.3 s mapped
-#: (``bench/drift.py --cold``); from the page cache both take 0.7 s. Read-only connection.
-#: The mapped pages count in the process's RSS (2.3 GB for ``cerkit drift`` over that
-#: store, against 0.7 GB with ``read()``), but they are the page cache's clean pages,
-#: which the kernel reclaims as with any read.
-MMAP_BYTES: Final[int] = 1 << 31
 
 
-class SQLiteStore:
+class SQLiteRecordStore:
     """A :class:`~cerkit.ledger.base.RecordStore` in one SQLite file.
 
     >>> import tempfile, os
-    >>> store = SQLiteStore(os.path.join(tempfile.mkdtemp(), "ledger.db"))
+    >>> store = SQLiteRecordStore(os.path.join(tempfile.mkdtemp(), "ledger.db"))
     >>> store.count()
     0
     """
@@ -51,7 +43,6 @@ class SQLiteStore:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
-        self._key_function = rows.execution_key_function()
         self._environments = rows.Environments()
         self._writer: Any = None
         self._pid = os.getpid()
@@ -59,7 +50,7 @@ class SQLiteStore:
 
     def _connect(self) -> sqlite3.Connection:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            create_private(self.path)
             self._db = sqlite3.connect(
                 self.path,
                 isolation_level=None,
@@ -200,11 +191,9 @@ class SQLiteStore:
         return created_row
 
     def _execution_key(self, bundle: Mapping[str, Any]) -> str | None:
-        if self._key_function is None:
-            return None
         try:
-            key = self._key_function(bundle)
-        except Exception:  # a record the drift key cannot describe is stored without one
+            key = execution_key(bundle)
+        except Exception:  # a record the execution key cannot describe is stored without one
             return None
         return key if isinstance(key, str) else None
 
@@ -226,37 +215,13 @@ class SQLiteStore:
 
     def find(self, prefix: str) -> list[str]:
         """certificateHashes starting with ``prefix`` (``sha256:`` may be omitted)."""
-        if not prefix.startswith("sha256:"):
-            prefix = "sha256:" + prefix
-        rows = self._read_all(
-            "SELECT certificate_hash FROM records"
-            " WHERE certificate_hash >= ? AND certificate_hash < ?"
-            " ORDER BY certificate_hash LIMIT 10",
-            (prefix, prefix + "\uffff"),
-        )
-        return [r[0] for r in rows]
+        sql, params = find_query(SQLITE, prefix)
+        return [r[0] for r in self._read_all(sql, tuple(params))]
 
     def query(self, query: RecordQuery | None = None) -> Iterator[dict[str, Any]]:
         """Records matching ``query``, oldest ``createdAt`` first."""
-        query = query or RecordQuery()
-        clauses, params = [], []
-        for column, value in (("entry_point", query.entry_point), ("model", query.model),
-                              ("execution_key", query.execution_key)):  # fmt: skip
-            if value is not None:
-                clauses.append(f"{column} = ?")
-                params.append(value)
-        if query.since is not None:
-            clauses.append("created_at >= ?")
-            params.append(query.since)
-        if query.until is not None:
-            clauses.append("created_at <= ?")
-            params.append(query.until)
-        sql = "SELECT bundle, meta FROM records"
-        if clauses:
-            sql += " WHERE " + " AND ".join(clauses)
-        sql += " ORDER BY created_at, rowid"
-        if query.limit is not None:
-            sql += f" LIMIT {int(query.limit)}"
+        select = "SELECT bundle, meta FROM records"
+        sql, params = record_query(select, query or RecordQuery(), SQLITE)
         for row in self._read_all(sql, tuple(params)):
             yield self._bundle(row)
 
@@ -274,40 +239,8 @@ class SQLiteStore:
         """
         self._own()
         self._wait_for_writer()
-        clauses, params = [], []
-        if key:
-            # A prefix range on the index; keys are ASCII, so U+FFFF sorts after them.
-            clauses.append("execution_key >= ? AND execution_key < ?")
-            params += [key, key + "\uffff"]
-        if since is not None:
-            clauses.append("created_at >= ?")
-            params.append(since)
-        if until is not None:
-            clauses.append("created_at <= ?")
-            params.append(until)
-        sql = rows.INDEX_ROWS
-        if clauses:
-            sql += " WHERE " + " AND ".join(clauses)
-        return self._stream(sql + " ORDER BY execution_key, created_at", tuple(params))
-
-    def _stream(self, sql: str, params: tuple[str, ...]) -> Iterator[IndexRow]:
-        try:
-            db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
-            db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
-        except sqlite3.Error as exc:
-            raise OperationalError(f"cannot read {self.path}: {exc}", Reason.STORE_ERROR) from None
-        try:
-            cursor = db.execute(sql, params)
-            while batch := cursor.fetchmany(_STREAM_BATCH):
-                for row in batch:
-                    if row[1] is not None and row[3] is not None:
-                        yield row
-                    elif (computed := self._computed_row(row[0])) is not None:
-                        yield computed
-        except sqlite3.Error as exc:
-            raise OperationalError(f"cannot read {self.path}: {exc}", Reason.STORE_ERROR) from None
-        finally:
-            db.close()
+        sql, params = index_query(rows.INDEX_ROWS, SQLITE, since, until, key)
+        return stream_index_rows(self.path, sql, params, self._computed_row)
 
     def _computed_row(self, certificate_hash: str) -> IndexRow | None:
         bundle = self.get(certificate_hash)
@@ -395,4 +328,4 @@ class SQLiteStore:
         return row[0] if row else None
 
 
-__all__ = ["SQLiteStore"]
+__all__ = ["SQLiteRecordStore"]

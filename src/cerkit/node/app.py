@@ -31,6 +31,7 @@ from cerkit.errors import (
     Reason,
     RequestError,
 )
+from cerkit.ledger.base import TokenStore
 from cerkit.node.batcher import Batcher
 from cerkit.node.bodies import BodyBudget, json_body
 from cerkit.node.config import KeySource
@@ -112,7 +113,9 @@ def _int_param(request: Request, name: str, default: int | None = None) -> int:
 class NodeApp:
     """Builds the Starlette app; one instance per running node."""
 
-    def __init__(self, service: NodeService, bounds: Bounds | None = None) -> None:
+    def __init__(
+        self, service: NodeService, tokens: TokenStore, bounds: Bounds | None = None
+    ) -> None:
         bounds = bounds or Bounds()
         self.service = service
         self.body_timeout = bounds.body_timeout
@@ -124,7 +127,7 @@ class NodeApp:
             log_check_seconds=bounds.log_check_seconds,
             key_reload_seconds=bounds.key_reload_seconds,
         )
-        self.auth = Authenticator(service.store)
+        self.auth = Authenticator(tokens)
         self.batcher: Batcher | None = None
         self.budget = BodyBudget(bounds.body_budget)
 
@@ -340,12 +343,15 @@ class Bounds:
     keys: KeySource | None = None
 
 
-def create_app(service: NodeService, bounds: Bounds | None = None) -> AttestFirst:
-    """The ASGI app of a node serving ``service``.
+def create_app(
+    service: NodeService, tokens: TokenStore, bounds: Bounds | None = None
+) -> AttestFirst:
+    """The ASGI app of a node serving ``service``, its writes authorized by ``tokens``.
 
-    >>> # uvicorn.run(create_app(NodeService(store, identity)), host="127.0.0.1", port=8080)
+    >>> # app = create_app(NodeService(open_log_store(url), identity), open_token_store(url))
+    >>> # uvicorn.run(app, host="127.0.0.1", port=8080)
     """
-    node = NodeApp(service, bounds)
+    node = NodeApp(service, tokens, bounds)
     app = Starlette(
         routes=node.routes(),
         lifespan=node.lifespan,

@@ -1,8 +1,7 @@
-"""Opening what a node runs on: its log store (from a URL) and its identity (key files).
+"""Opening what a node runs on besides its stores: its identity (key files).
 
-Store URLs follow the local store's rules (:func:`cerkit.ledger.store_url`): a plain path or
-``sqlite:///path`` for SQLite, ``postgresql://...`` for PostgreSQL; no URL means
-``$CERKIT_STORE`` or ``.cerkit/ledger.db``. The log tables sit beside the record table.
+The node's log and token stores open through :mod:`cerkit.ledger.factory`
+(:func:`~cerkit.ledger.factory.open_log_store`, :func:`~cerkit.ledger.factory.open_token_store`).
 """
 
 from __future__ import annotations
@@ -23,26 +22,11 @@ from cerkit.keys import (
     load_private_key,
     public_key_bytes,
 )
-from cerkit.ledger import store_url
-from cerkit.ledger.base import LogStore
 from cerkit.node.service import NodeIdentity
 from cerkit.node.state import checkpoint_path
 
 DEFAULT_KEY: Final[str] = ".cerkit/node.key"
 DEFAULT_NODE_ID: Final[str] = "cerkit-node"
-
-
-def open_log_store(url: str | None) -> LogStore:
-    """The log store behind ``url``, resolved as :func:`cerkit.ledger.store_url` does, so
-    the log lives beside the records of the same store."""
-    resolved = store_url(url)
-    if resolved.startswith(("postgresql://", "postgres://")):
-        from cerkit.ledger.postgres_log import PostgresLogStore
-
-        return PostgresLogStore(resolved)
-    from cerkit.ledger.sqlite_log import SqliteLogStore
-
-    return SqliteLogStore(resolved)
 
 
 class KeySource:

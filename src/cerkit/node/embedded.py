@@ -17,7 +17,8 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from cerkit.node.config import load_identity, open_log_store
+from cerkit.ledger.factory import open_log_store
+from cerkit.node.config import load_identity
 from cerkit.node.service import NodeService
 from cerkit.node.submission import dump_json, parse_submission
 from cerkit.verify.trust import TrustStore

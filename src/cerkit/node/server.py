@@ -9,8 +9,9 @@ import sys
 from pathlib import Path
 
 from cerkit.cli._common import EXIT_OK
+from cerkit.ledger.factory import open_log_store, open_token_store
 from cerkit.node.app import Bounds, create_app
-from cerkit.node.config import KeySource, open_log_store
+from cerkit.node.config import KeySource
 from cerkit.node.service import NodeService
 from cerkit.node.state import CheckpointFile
 
@@ -52,8 +53,9 @@ def serve(
     identity = keys.load()
     saved = CheckpointFile(checkpoint_file or keys.checkpoint_path)
     log = open_log_store(store)
+    tokens = open_token_store(store)
     service = NodeService(log, identity, saved=saved)
-    app = create_app(service, Bounds(keys=keys))
+    app = create_app(service, tokens, Bounds(keys=keys))
     # Bind first, so port 0 works and the port is known before the first request.
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -86,5 +88,6 @@ def serve(
     try:
         server.run(sockets=[sock])
     finally:
+        tokens.close()
         log.close()
     return EXIT_OK

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from cerkit.errors import Reason, RequestError
-from cerkit.ledger.base import LogStore, Token
+from cerkit.ledger.base import Token, TokenStore
 from cerkit.node.limits import MAX_TOKEN_CHARS, TOKEN_CACHE_SECONDS
 
 _PREFIX = "cerkit_"
@@ -35,7 +35,7 @@ def token_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def create_token(store: LogStore, name: str, created_at: str) -> NewToken:
+def create_token(store: TokenStore, name: str, created_at: str) -> NewToken:
     """Create, store (hashed) and return a new token.
 
     >>> # secret = create_token(store, "ci", "2026-01-01T00:00:00.000Z").secret
@@ -47,7 +47,7 @@ def create_token(store: LogStore, name: str, created_at: str) -> NewToken:
     return NewToken(token, secret)
 
 
-def revoke_token(store: LogStore, token_id: str, revoked_at: str) -> None:
+def revoke_token(store: TokenStore, token_id: str, revoked_at: str) -> None:
     """Revoke a token by id.
 
     Raises:
@@ -76,7 +76,7 @@ class Authenticator:
     within that time on every replica.
     """
 
-    def __init__(self, store: LogStore, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, store: TokenStore, clock: Callable[[], float] = time.monotonic) -> None:
         self._store = store
         self._clock = clock
         self._cache: dict[str, tuple[bool, float]] = {}

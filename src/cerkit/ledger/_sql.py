@@ -1,0 +1,180 @@
+"""What the SQLite and PostgreSQL backends share: the record-query SQL, the mapping of a
+driver's errors to ``STORE_ERROR``, per-thread read connections, and URL redaction.
+
+The two dialects differ in three places only: the parameter mark (``?`` or ``%s``), the
+tie-break of equal ``createdAt`` (SQLite's ``rowid``, PostgreSQL's primary key) and how a
+prefix is matched (a range SQLite answers from its index, PostgreSQL's ``starts_with``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Final, Generic, TypeVar
+from urllib.parse import parse_qsl, unquote
+
+from cerkit.errors import OperationalError, Reason
+from cerkit.ledger.base import RecordQuery
+
+#: How many certificateHashes :meth:`~cerkit.ledger.base.RecordStore.find` returns at most:
+#: enough to say "ambiguous", few enough for a short error message.
+FIND_LIMIT: Final[int] = 10
+#: Sorts after every character of a hash or key (they are ASCII), closing a prefix range.
+_LAST: Final[str] = "\uffff"
+#: What stands for a password in a redacted URL or message.
+_HIDDEN: Final[str] = "***"
+
+C = TypeVar("C")
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """The few ways the two backends' SQL differs (see the module docstring)."""
+
+    mark: str
+    tiebreak: str
+    range_prefix: bool
+
+    def prefix(self, column: str, value: str) -> tuple[str, list[Any]]:
+        """A clause keeping the rows whose ``column`` starts with ``value``."""
+        if self.range_prefix:
+            return f"{column} >= {self.mark} AND {column} < {self.mark}", [value, value + _LAST]
+        return f"starts_with({column}, {self.mark})", [value]
+
+
+SQLITE: Final[Dialect] = Dialect(mark="?", tiebreak="rowid", range_prefix=True)
+POSTGRES: Final[Dialect] = Dialect(mark="%s", tiebreak="certificate_hash", range_prefix=False)
+
+
+def _where(clauses: list[tuple[str, list[Any]]]) -> tuple[str, list[Any]]:
+    params = [p for _, values in clauses for p in values]
+    return (" WHERE " + " AND ".join(c for c, _ in clauses) if clauses else ""), params
+
+
+def _time_range(
+    dialect: Dialect, since: str | None, until: str | None
+) -> list[tuple[str, list[Any]]]:
+    bounds = (("created_at >=", since), ("created_at <=", until))
+    return [(f"{op} {dialect.mark}", [value]) for op, value in bounds if value is not None]
+
+
+def record_query(select: str, query: RecordQuery, dialect: Dialect) -> tuple[str, list[Any]]:
+    """``select`` filtered by ``query``, oldest ``createdAt`` first: SQL and parameters."""
+    equal = (
+        ("entry_point", query.entry_point),
+        ("model", query.model),
+        ("execution_key", query.execution_key),
+    )
+    clauses = [(f"{c} = {dialect.mark}", [v]) for c, v in equal if v is not None]
+    where, params = _where(clauses + _time_range(dialect, query.since, query.until))
+    sql = f"{select}{where} ORDER BY created_at, {dialect.tiebreak}"
+    if query.limit is not None:
+        sql += f" LIMIT {int(query.limit)}"
+    return sql, params
+
+
+def index_query(
+    select: str, dialect: Dialect, since: str | None, until: str | None, key: str | None
+) -> tuple[str, list[Any]]:
+    """The drift pass's rows (:meth:`~cerkit.ledger.base.RecordStore.index_rows`): each
+    execution key's rows in time order, ``key`` a prefix of the keys kept."""
+    clauses = [dialect.prefix("execution_key", key)] if key else []
+    where, params = _where(clauses + _time_range(dialect, since, until))
+    return f"{select}{where} ORDER BY execution_key, created_at", params
+
+
+def find_query(dialect: Dialect, prefix: str) -> tuple[str, list[Any]]:
+    """The certificateHashes starting with ``prefix`` (``sha256:`` added when missing)."""
+    if not prefix.startswith("sha256:"):
+        prefix = "sha256:" + prefix
+    where, params = _where([dialect.prefix("certificate_hash", prefix)])
+    sql = f"SELECT certificate_hash FROM records{where} ORDER BY certificate_hash"
+    return f"{sql} LIMIT {FIND_LIMIT}", params
+
+
+@contextmanager
+def store_errors(
+    label: str,
+    what: str,
+    errors: type[Exception] | tuple[type[Exception], ...],
+    scrub: Callable[[str], str] = str,
+) -> Iterator[None]:
+    """Re-raise a driver's ``errors`` as ``STORE_ERROR``: ``"<label>: <what>: <reason>"``,
+    the reason passed through ``scrub`` (which hides a URL's password)."""
+    try:
+        yield
+    except errors as exc:
+        raise OperationalError(f"{label}: {what}: {scrub(str(exc))}", Reason.STORE_ERROR) from None
+
+
+class _Slot(threading.local):
+    conn: Any = None
+
+
+class Readers(Generic[C]):
+    """One read connection per thread, opened on first use and closed together.
+
+    ``usable`` says whether a thread's connection can still serve (a PostgreSQL connection
+    the server dropped is replaced)."""
+
+    def __init__(self, connect: Callable[[], C], usable: Callable[[C], bool]) -> None:
+        self._connect = connect
+        self._usable = usable
+        self._slot = _Slot()
+        self._lock = threading.Lock()
+        self._all: list[C] = []
+
+    def get(self) -> C:
+        conn: C | None = self._slot.conn
+        if conn is None or not self._usable(conn):
+            conn = self._connect()
+            self._slot.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def close(self, close: Callable[[C], None]) -> None:
+        with self._lock:
+            for conn in self._all:
+                close(conn)
+            self._all.clear()
+
+
+def _passwords(url: str) -> list[str]:
+    """The password of a store URL, from ``user:password@`` and ``?password=``, as written
+    and percent-decoded, longest first."""
+    rest = url.partition("://")[2]
+    head, _, query = rest.partition("?")
+    found = []
+    if "@" in head:
+        userinfo = head.rpartition("@")[0]
+        if ":" in userinfo:
+            found.append(userinfo.partition(":")[2])
+    for name, value in parse_qsl(query, keep_blank_values=False):
+        if name.lower() == "password":
+            found.append(value)
+    for raw in query.split("&"):
+        name, _, value = raw.partition("=")
+        if name.lower() == "password":
+            found.append(value)
+    found += [unquote(value) for value in found]
+    return sorted({v for v in found if v}, key=len, reverse=True)
+
+
+def redactor(url: str) -> Callable[[str], str]:
+    """A function that replaces ``url``'s password, wherever it appears in a text."""
+    passwords = _passwords(url)
+
+    def scrub(text: str) -> str:
+        for password in passwords:
+            text = text.replace(password, _HIDDEN)
+        return text
+
+    return scrub
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its password (``user:password@``, ``?password=``) replaced by ``***``."""
+    return redactor(url)(url)
