@@ -15,9 +15,7 @@ SAFE_INTEGER = 2**53
 
 _SPECIAL_TEXT = st.sampled_from(['"', "\\", "/", "\x7f", "\u2028", "\u2029", "\ufeff", "\x00"])
 #: Text without lone surrogates (what jcs-v1 accepts and UTF-8 can carry).
-text = st.text(
-    st.one_of(st.characters(exclude_categories=("Cs",)), _SPECIAL_TEXT), max_size=12
-)
+text = st.text(st.one_of(st.characters(exclude_categories=("Cs",)), _SPECIAL_TEXT), max_size=12)
 #: Text that may hold a lone surrogate (nexart-v1 hashes them as Node.js does).
 text_with_surrogates = st.text(st.characters(), max_size=12)
 

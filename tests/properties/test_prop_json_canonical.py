@@ -13,7 +13,7 @@ from typing import Any
 
 from hypothesis import example, given
 from hypothesis import strategies as st
-from strategies import doubles, json_values, safe_integers, text, text_with_surrogates
+from strategies import doubles, json_values, safe_integers, text_with_surrogates
 
 from cerkit.canonical import canonicalize
 from cerkit.errors import CanonicalizationError, InvalidRecordError

@@ -7,9 +7,8 @@ documented ``{"error": {"code", "message"}}`` body, and a refused write changes 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
-from urllib.parse import quote
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from hypothesis import example, given
@@ -18,12 +17,8 @@ from starlette.testclient import TestClient
 from strategies import json_values, snapshot_args
 
 from cerkit.jsonio import dumps
-from cerkit.keys import KeyDocument, KeyEntry, generate_private_key, key_id, public_key_bytes
-from cerkit.ledger.sqlite_log import SqliteLogStore
-from cerkit.node.app import create_app
-from cerkit.node.service import NodeIdentity, NodeService
-from cerkit.node.tokens import create_token
 from cerkit.seal import seal_args
+from node_api import build_app  # fuzz/node_api.py
 
 JSON = {"Content-Type": "application/json"}
 NUMBER_PARAMS = ("index", "treeSize", "from", "to", "start", "end")
@@ -38,17 +33,9 @@ numbers_as_text = st.one_of(
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, str]]:
-    tmp: Path = tmp_path_factory.mktemp("prop-node")
-    key = generate_private_key()
-    identity = NodeIdentity(key, KeyDocument(node_id="prop", keys=(KeyEntry(
-        kid=key_id(key), public_key=public_key_bytes(key)),)))  # fmt: skip
-    store = SqliteLogStore(tmp / "log.db")
-    token = create_token(store, "prop", "2026-01-01T00:00:00.000Z").secret
-    with TestClient(create_app(NodeService(store, identity))) as client:
-        for n in range(3):
-            bundle = seal_args({"executionId": f"e{n}", "provider": "local", "model": "m",
-                                "prompt": "p", "input": n, "output": n,
-                                "parameters": {"temperature": 0, "maxTokens": 1}})  # fmt: skip
+    app, token, bundles = build_app(tmp_path_factory.mktemp("prop-node"))
+    with TestClient(app) as client:
+        for bundle in bundles:
             answer = client.post("/v1/attest", content=dumps(bundle), headers=_auth(token))
             assert answer.status_code == 201, answer.text
         yield client, token
@@ -67,7 +54,7 @@ def _answered_below_500(response: Any) -> None:
 
 @given(
     path=st.sampled_from(GET_PATHS),
-    params=st.dictionaries(st.sampled_from(NUMBER_PARAMS + ("hash",)), numbers_as_text),
+    params=st.dictionaries(st.sampled_from((*NUMBER_PARAMS, "hash")), numbers_as_text),
 )
 @example(path="/v1/entries", params={"start": "9223372036854775000"})
 @example(path="/v1/proof/inclusion", params={"index": "²"})
