@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 NEXART := tests/nexart/node_modules/@nexart/ai-execution/package.json
 
-.PHONY: demo test lint bench fuzz format clean env services
+.PHONY: demo test lint bench crash fuzz format clean env services
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,3 +48,7 @@ fuzz: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tests/nexart/node_modules
+
+# The long kill -9 campaign (docs/node.md, "Crash safety"): 25 rounds per backend.
+crash: $(STAMP) services
+	CERKIT_CRASH_ROUNDS=25 $(PY) -m pytest -q -s -p no:cacheprovider tests/node/test_node_crash.py

@@ -25,7 +25,8 @@ _ERRORS: Final[dict[str, str]] = {
     "413": f"body over {MAX_BODY_BYTES} bytes (INPUT_TOO_LARGE)",
     "415": "the body is not declared as application/json (UNSUPPORTED_MEDIA_TYPE)",
     "422": "the record is well-formed JSON but not a valid sealed record",
-    "503": "the node cannot answer now: store down, overloaded, log inconsistent, no key",
+    "503": "the node cannot answer now: STORE_ERROR, OVERLOADED, LOG_INCONSISTENT (it signs"
+    " nothing), NO_SIGNING_KEY, STORED_BUNDLE_MISMATCH",
 }
 
 _U64: Final[dict[str, Any]] = {"type": "integer", "minimum": 0}

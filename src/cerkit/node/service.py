@@ -33,7 +33,7 @@ from cerkit.errors import InvalidRecordError, OperationalError, Reason, RequestE
 from cerkit.jsonio import loads
 from cerkit.keyring import check_names
 from cerkit.keys import KeyDocument, key_id
-from cerkit.ledger.base import LogEntry, LogStore
+from cerkit.ledger.base import LogEntry, LogStore, Stamp
 from cerkit.merkle import record_leaf
 from cerkit.node import selfcheck
 from cerkit.node.limits import MAX_BODY_BYTES
@@ -115,11 +115,15 @@ class NodeService:
                 f"the node refuses to sign: {self._refusal}", Reason.LOG_INCONSISTENT
             )
         if self.identity.private_key is None:
-            return OperationalError(
-                "the node has no active signing key (revoked or retired): it signs nothing",
-                Reason.NO_SIGNING_KEY,
-            )
+            return self._no_key()
         return None
+
+    @staticmethod
+    def _no_key() -> OperationalError:
+        return OperationalError(
+            "the node has no active signing key (revoked or retired): it signs nothing",
+            Reason.NO_SIGNING_KEY,
+        )
 
     def _require_trusted(self) -> None:
         problem = self.problem()
@@ -192,38 +196,46 @@ class NodeService:
 
     # -- writes ---------------------------------------------------------------------------
 
-    def _stamp(self, index: int, certificate_hash: str) -> LogEntry:
-        """Date and sign the receipt for a new leaf (called inside the append transaction,
-        so raising here rolls the append back)."""
-        if index < self._tree.size:  # the store lost entries this node had signed
-            self._refuse(
-                f"the store assigned index {index} but this node signed a tree of"
-                f" {self._tree.size} entries: entries were deleted (truncated log)"
+    def _stamper(self, ident: NodeIdentity, key: Ed25519PrivateKey) -> Stamp:
+        """Dates and signs each new leaf's receipt with ``key``; called inside the append
+        transaction, so raising here rolls the whole append back."""
+
+        def stamp(index: int, certificate_hash: str) -> LogEntry:
+            if index < self._tree.size:  # the store lost entries this node had signed
+                self._refuse(
+                    f"the store assigned index {index} but this node signed a tree of"
+                    f" {self._tree.size} entries: entries were deleted (truncated log)"
+                )
+                self._require_trusted()
+            timestamp = self._clock()
+            receipt = make_receipt(certificate_hash, timestamp, ident.node_id, ident.kid, index)
+            return LogEntry(
+                index, certificate_hash, timestamp, ident.kid, sign_receipt(receipt, key)
             )
-            self._require_trusted()
-        ident = self.identity
-        if ident.private_key is None:
-            self._require_trusted()
-        assert ident.private_key is not None
-        timestamp = self._clock()
-        receipt = make_receipt(certificate_hash, timestamp, ident.node_id, ident.kid, index)
-        signature = sign_receipt(receipt, ident.private_key)
-        return LogEntry(index, certificate_hash, timestamp, ident.kid, signature)
+
+        return stamp
 
     def commit(self, submissions: Sequence[Submission]) -> list[AttestedRecord]:
         """Step 3-4 for a batch: one durable append, one checkpoint, one proof each.
+
+        The batch is signed by the identity of its start, so a key revoked meanwhile cannot
+        make it fail after its append (the next batch is refused instead).
 
         Raises:
             OperationalError: ``LOG_INCONSISTENT`` or ``NO_SIGNING_KEY`` before anything is
                 appended; ``STORE_ERROR`` when the append failed (nothing was appended).
         """
         self._require_trusted()
+        ident = self.identity
+        key = ident.private_key
+        if key is None:
+            raise self._no_key()
         items = [(s.certificate_hash, s.bundle_json) for s in submissions]
-        appended = self.store.append(items, self._stamp)
+        appended = self.store.append(items, self._stamper(ident, key))
         with self._lock:
             self._sync_locked(appended.size, appended.entries)
             size = self._tree.size
-            note = self._checkpoint_locked(size)
+            note = self._checkpoint_locked(size, ident, key)
             results = [
                 AttestedRecord(
                     entry,
@@ -231,7 +243,7 @@ class NodeService:
                     size,
                     self._tree.inclusion_proof(entry.index, size),
                     note,
-                    self.identity.node_id,
+                    ident.node_id,
                 )
                 for entry, created in zip(appended.entries, appended.created, strict=True)
             ]
@@ -263,14 +275,22 @@ class NodeService:
                 self._sync_locked(size)
         return self._tree.size
 
-    def _checkpoint_locked(self, size: int) -> str:
-        if self._checkpoint[0] != size:
-            ident = self.identity
-            if ident.private_key is None:
-                self._require_trusted()
-            assert ident.private_key is not None
+    def _checkpoint_locked(
+        self, size: int, ident: NodeIdentity | None = None, key: Ed25519PrivateKey | None = None
+    ) -> str:
+        """The signed checkpoint of ``size`` leaves, by ``ident`` (default: the current one),
+        cached while the identity stays current."""
+        if ident is None or key is None:
+            ident, key = self.identity, self.identity.private_key
+            if key is None:
+                raise self._no_key()
+        current = ident is self.identity
+        if self._checkpoint[0] != size or not current:
             cp = Checkpoint(ident.origin, size, self._tree.root(size))
-            self._checkpoint = (size, sign_checkpoint(cp, ident.origin, ident.private_key))
+            note = sign_checkpoint(cp, ident.origin, key)
+            if not current:
+                return note
+            self._checkpoint = (size, note)
         return self._checkpoint[1]
 
     # -- reads ----------------------------------------------------------------------------

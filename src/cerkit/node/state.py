@@ -3,21 +3,26 @@
 The file lives beside the node's key (``<key dir>/checkpoint.note``, or ``<key file>.checkpoint``),
 outside the log tables it vouches for, so deleting or rewriting rows of the store cannot
 also lower it. It holds one signed note (c2sp.org/tlog-checkpoint), mode 0600, replaced
-atomically (write a temporary file, fsync, rename) and only by a larger tree: replicas that
-share a key directory on one machine take turns under an exclusive lock, and an older
-checkpoint never overwrites a newer one. :mod:`cerkit.node.selfcheck` proves the stored log
-consistent with it.
+atomically (write a temporary file, rename it over the old one) and only by a larger tree:
+replicas that share a key directory on one machine take turns under an exclusive lock, and an
+older checkpoint never overwrites a newer one. A killed process leaves the old file or the
+new one, never a mix; the data is fsynced before the rename at most every
+:data:`FSYNC_SECONDS`, so a power loss costs at most that much of the newest checkpoints
+(the older one left is a prefix of the log, still consistent with it).
+:mod:`cerkit.node.selfcheck` proves the stored log consistent with it.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Final
 
+from cerkit.atomic import write_atomic
 from cerkit.checkpoint import MAX_NOTE_BYTES, peek_checkpoint
 from cerkit.errors import CerkitError, OperationalError, Reason
 
@@ -25,6 +30,10 @@ from cerkit.errors import CerkitError, OperationalError, Reason
 KEY_DIR_NAME: Final[str] = "checkpoint.note"
 #: Suffix added to a single key file's name for its saved checkpoint.
 KEY_FILE_SUFFIX: Final[str] = ".checkpoint"
+#: Longest time between two fsyncs of the saved checkpoint, in seconds. An fsync costs about
+#: as much as the log commit itself (10+ ms on a busy disk); doing one per commit halved the
+#: node's throughput (bench/node.py), one a second costs ~1 %.
+FSYNC_SECONDS: Final[float] = 1.0
 
 
 def checkpoint_path(key_dir: str | None, key_file: str | Path) -> Path:
@@ -38,9 +47,11 @@ def checkpoint_path(key_dir: str | None, key_file: str | Path) -> Path:
 class CheckpointFile:
     """One saved signed checkpoint; :meth:`save` never lowers it."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.path = Path(path)
         self._lock_path = self.path.with_name(self.path.name + ".lock")
+        self._clock = clock
+        self._synced = -FSYNC_SECONDS  # the first save is fsynced
 
     def load(self) -> str | None:
         """The saved note, or None when the node never saved one here.
@@ -90,7 +101,7 @@ class CheckpointFile:
                 current = self._current_size()
                 if current is not None and current >= size:
                     return False
-                self._write(note.encode("utf-8"))
+                self._write(note)
                 return True
         except OSError as exc:
             raise OperationalError(
@@ -104,15 +115,8 @@ class CheckpointFile:
             return None  # unreadable: the start check refused it already; replace it
         return None if note is None else peek_checkpoint(note).size
 
-    def _write(self, data: bytes) -> None:
-        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())  # the data is on disk before the name points at it
-            os.replace(tmp, self.path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+    def _write(self, note: str) -> None:
+        sync = self._clock() - self._synced >= FSYNC_SECONDS
+        write_atomic(self.path, note, mode=0o600, sync=sync)  # synced: on disk before renamed
+        if sync:
+            self._synced = self._clock()
