@@ -55,16 +55,7 @@ def _corpus(seed: int) -> list[bytes]:
     return seeds + [_mutate(rng, rng.choice(seeds)) for _ in range(SMOKE_INPUTS // 2)]
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(
-            not targets.jcs_fixed_point_holds(), strict=True,
-            reason="jcs-v1 output is not yet a fixed point (its own change, issue 9)",
-        )) if name == "canonicalizer" else name
-        for name in sorted(targets.TARGETS)
-    ],
-)  # fmt: skip
+@pytest.mark.parametrize("name", sorted(targets.TARGETS))
 def test_each_fuzz_target_survives_a_seeded_corpus(name: str) -> None:
     target = targets.TARGETS[name]
     for data in _corpus(seed=sum(map(ord, name))):

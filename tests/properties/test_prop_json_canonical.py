@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 from strategies import doubles, json_values, safe_integers, text_with_surrogates
@@ -19,7 +18,6 @@ from strategies import doubles, json_values, safe_integers, text_with_surrogates
 from cerkit.canonical import canonicalize
 from cerkit.errors import CanonicalizationError, InvalidRecordError
 from cerkit.jsonio import loads
-from targets import jcs_fixed_point_holds  # fuzz/targets.py
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -74,14 +72,6 @@ def test_nexart_v1_round_trips_values_a_double_holds(value: Any) -> None:
     assert _same(loads(canonicalize(value, "nexart-v1")), value)
 
 
-#: The jcs-v1 fixed point is fixed in canonical.py by its own change (issue 9); until that
-#: change is present these two properties fail, and are expected to (strictly).
-JCS_PENDING = pytest.mark.xfail(
-    not jcs_fixed_point_holds(), reason="jcs-v1 output is not yet a fixed point", strict=True
-)
-
-
-@JCS_PENDING
 @given(json_values(numbers=st.one_of(safe_integers, doubles)))
 def test_jcs_v1_round_trips_and_is_a_fixed_point(value: Any) -> None:
     once = canonicalize(value, "jcs-v1")
@@ -89,7 +79,6 @@ def test_jcs_v1_round_trips_and_is_a_fixed_point(value: Any) -> None:
     assert canonicalize(loads(once), "jcs-v1") == once
 
 
-@JCS_PENDING
 @given(json_values())
 def test_jcs_v1_either_canonicalizes_or_refuses_with_a_reason(value: Any) -> None:
     try:
