@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
-from schemathesis import FailureGroup
+from schemathesis.core.failures import FailureGroup
 from starlette.routing import Route
 
 from cerkit.keys import KeyDocument, KeyEntry, generate_private_key, key_id, public_key_bytes
