@@ -8,24 +8,22 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
+from node_checks import new_identity
 from schemathesis.core.failures import Failure, FailureGroup
 from starlette.routing import Route
 
-from cerkit.keys import KeyDocument, KeyEntry, generate_private_key, key_id, public_key_bytes
 from cerkit.ledger.sqlite_log import SQLiteLogStore
 from cerkit.ledger.sqlite_tokens import SQLiteTokenStore
 from cerkit.node.app import ATTEST_PATHS, create_app
 from cerkit.node.openapi import openapi_document
-from cerkit.node.service import NodeIdentity, NodeService
+from cerkit.node.service import NodeService
 
 _METHODS = {"get", "post", "put", "patch", "delete"}
 
 
 def _served(tmp: Path) -> set[tuple[str, str]]:
     """Every (path, method) the app routes, read from the app itself."""
-    key = generate_private_key()
-    entry = KeyEntry(kid=key_id(key), public_key=public_key_bytes(key))
-    identity = NodeIdentity(key, KeyDocument(node_id="doc", keys=(entry,)))
+    identity = new_identity("doc")
     store = tmp / "log.db"
     app = create_app(NodeService(SQLiteLogStore(store), identity), SQLiteTokenStore(store))
     served = {(path, "post") for path in ATTEST_PATHS}
