@@ -9,17 +9,18 @@ from typing import Any
 
 import pytest
 
+from cerkit._canonical_fast import canonicalize_fast
 from cerkit.canonical import (
     MAX_DEPTH,
     CanonicalFragment,
     canonical_text,
     canonicalize,
     canonicalize_exact,
-    canonicalize_fast,
     js_number,
 )
 from cerkit.digest import hash_canonical, hash_payload, sha256_hex
 from cerkit.errors import CanonicalizationError, Reason
+from cerkit.jsonio import loads
 from json_corpus import random_value
 
 # RFC 8785 Appendix B: IEEE-754 bit patterns and their ECMAScript text (checked with Node).
@@ -299,3 +300,59 @@ def test_payload_hash_of_a_string_subclass_is_the_hash_of_its_text() -> None:
         pass
 
     assert hash_payload(Text('{"a":1}')) == hash_payload('{"a":1}')
+
+
+# -- jcs-v1 output is valid jcs-v1 input (a fixed point) ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "canonical"),
+    [
+        ("60874857738513390", "60874857738513390"),  # how 6.087485773851339e16 prints
+        ("6.087485773851339e16", "60874857738513390"),
+        ("1152921504606847000", "1152921504606847000"),  # the spec's example: 2^60
+        ("1152921504606846976", "1152921504606847000"),  # 2^60 written exactly
+        ("-18446744073709552000", "-18446744073709552000"),  # how -2^64 prints
+        ("100000000000000000000", "100000000000000000000"),
+    ],
+)
+def test_jcs_accepts_an_integer_text_that_reads_back_as_the_same_double(
+    text: str, canonical: str
+) -> None:
+    value = loads(text)
+    assert _both_paths(value, "jcs-v1") == canonical.encode()
+    assert _both_paths([value], "jcs-v1") == f"[{canonical}]".encode()
+
+
+@pytest.mark.parametrize("value", [2**53 + 1, 60874857738513391, 60874857738513389, 2**64 + 1])
+def test_jcs_refuses_an_integer_whose_digits_a_double_would_change(value: int) -> None:
+    with pytest.raises(CanonicalizationError, match="does not read back as the same double"):
+        canonicalize(value, "jcs-v1")
+    with pytest.raises(CanonicalizationError):
+        canonicalize({"n": [value]}, "jcs-v1")
+    assert canonicalize(value, "nexart-v1") == js_number(float(value)).encode()
+
+
+def _fixed_point(value: Any, profile: Any) -> None:
+    try:
+        once = canonicalize(value, profile)
+    except CanonicalizationError:
+        return  # no canonical form: nothing to read back
+    again = canonicalize(loads(once), "jcs-v1")
+    assert again == canonicalize(loads(once), profile) == once, value
+
+
+def test_canonical_output_of_either_profile_reads_back_to_itself_under_jcs() -> None:
+    rng = random.Random(9)
+    for _ in range(20_000):  # doubles of every magnitude, integral ones beyond 2^53 included
+        value = _double(f"{rng.getrandbits(64):016x}")
+        if value == value and value not in (float("inf"), float("-inf")):
+            _fixed_point([value, {"v": value}], "jcs-v1")
+    for _ in range(5_000):
+        value = float(rng.randrange(2**53, 2**70)) * rng.choice((1, -1))
+        _fixed_point({"n": value}, "jcs-v1")
+        _fixed_point({"n": int(value)}, "jcs-v1")
+    for _ in range(2_000):
+        value = random_value(rng, depth=4, lone_surrogates=False)
+        for profile in PROFILES:
+            _fixed_point(value, profile)

@@ -270,3 +270,19 @@ def test_verify_accepts_a_project_bundle() -> None:
     result = cerkit("verify", "--json", project)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["verdict"] == "VERIFIED"
+
+
+@pytest.mark.parametrize(
+    ("document", "expected"),
+    [
+        (b"[6.087485773851339e16]", b"[60874857738513390]"),
+        (b'{"n": 1152921504606847000}', b'{"n":1152921504606847000}'),  # docs/spec.md 3.6
+    ],
+)
+def test_canonical_jcs_output_is_accepted_again_unchanged(
+    tmp_path: Path, document: bytes, expected: bytes
+) -> None:
+    once = cerkit("canonical", "--profile", "jcs-v1", "-", stdin=document)
+    assert (once.returncode, once.stdout) == (0, expected), once.stderr
+    again = cerkit("canonical", "--profile", "jcs-v1", "-", stdin=once.stdout)
+    assert (again.returncode, again.stdout) == (0, expected), again.stderr

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from cerkit.canonical import canonical_text, canonicalize_exact, canonicalize_fast
+from cerkit._canonical_fast import canonicalize_fast
+from cerkit.canonical import canonical_text, canonicalize_exact
 from cerkit.digest import hash_canonical, hash_payload
 from cerkit.errors import CerkitError, Reason
 from cerkit.jsonio import loads

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import random
 from typing import Any
 
 import pytest
 
-from cerkit.canonical import FastPathUnavailable, _plain, _prepare
+from cerkit._canonical_fast import FastPathUnavailable, is_plain, prepare
+from cerkit._certificate_fast import checked_certificate_hash, sealed_certificate_hash
+from cerkit._schema_fast import given_fields_are_valid
+from cerkit.bundle import SNAPSHOT_FIELDS, certificate_payload, profile_for
+from cerkit.canonical import canonicalize
+from cerkit.digest import PREFIX, payload_digest
 from cerkit.errors import CanonicalizationError, CerkitError
+from cerkit.schema import snapshot_errors
 from cerkit.seal import certificate_hash, seal_args
 from cerkit.verify import TrustStore, verify_bundle
 from cerkit.verify.integrity import check_integrity
@@ -60,10 +68,10 @@ def test_the_read_only_walk_accepts_exactly_what_the_rewriting_walk_leaves_alone
             continue
         for strict in (False, True):
             try:
-                unchanged = _prepare(value, strict, 0) is value
+                unchanged = prepare(value, strict, 0) is value
             except (FastPathUnavailable, TypeError, CanonicalizationError):
                 unchanged = False  # TypeError: a non-string key; CanonicalizationError: NaN
-            assert _plain(value, 0) == unchanged, value
+            assert is_plain(value, 0) == unchanged, value
             accepted += unchanged
     assert 200 < accepted < 7_000  # both answers are exercised
 
@@ -81,3 +89,85 @@ def test_sealing_in_place_leaves_the_callers_values_in_the_snapshot() -> None:
             assert snapshot[name] is args[name]
         assert snapshot["parameters"]["temperature"] is args["parameters"]["temperature"]
         assert certificate_hash(bundle) == bundle["certificateHash"]
+
+
+def _plain_certificate_hash(bundle: dict[str, Any], profile: Any) -> str:
+    """The definition (docs/spec.md §4.1): SHA-256 of the canonical projection."""
+    return PREFIX + hashlib.sha256(canonicalize(certificate_payload(bundle), profile)).hexdigest()
+
+
+def _varied_args(rng: random.Random, index: int) -> dict[str, Any]:
+    """Arguments of every input class the fast paths distinguish: string or JSON payloads,
+    lone surrogates, numbers orjson prints differently, extra fields (high-BMP keys
+    included), untyped NexArt fields, both profiles."""
+    args = random_args(rng, index, extras=index % 2 == 0)
+    if rng.random() < 0.4:
+        args["protocolVersion"] = rng.choice(("1.3.0", "1.3.1"))
+    if rng.random() < 0.2:
+        args[rng.choice(("modelVersion", "sdkVersion", "appId"))] = random_value(rng, depth=2)
+    return args
+
+
+def test_certificate_hash_fast_paths_agree_with_the_plain_projection_on_every_input_class() -> None:
+    rng = random.Random(34)
+    taken = {"sealed": 0, "checked": 0}
+    for index in range(600):
+        args = _varied_args(rng, index)
+        try:
+            bundle = seal_args(args, created_at=CREATED_AT)
+        except CerkitError:
+            continue  # no canonical form (a lone surrogate or inexact integer under jcs-v1)
+        snapshot = bundle["snapshot"]
+        profile = profile_for(snapshot)
+        strict = profile == "jcs-v1"
+        assert bundle["certificateHash"] == _plain_certificate_hash(bundle, profile)
+        payloads = {
+            name: payload_digest(snapshot[name], profile)[1] for name in ("input", "output")
+        }
+        before = copy.deepcopy(bundle)
+        sealed = sealed_certificate_hash(bundle, strict, payloads)
+        assert bundle == before  # swapped fields are put back
+        if sealed is not None and not (set(snapshot) - set(SNAPSHOT_FIELDS)):
+            taken["sealed"] += 1
+            if all(
+                type(snapshot[n]) in (str, type(None))
+                for n in ("modelVersion", "sdkVersion", "appId")
+            ):
+                assert sealed == bundle["certificateHash"]
+        if rng.random() < 0.3:
+            bundle["context"] = {"signals": [random_value(rng, depth=2)]}
+        if rng.random() < 0.2:
+            for name in ("prompt", "input", "output"):
+                del snapshot[name]
+            payloads = {}
+        try:
+            expected = _plain_certificate_hash(bundle, profile)
+        except CanonicalizationError:  # the added context has no jcs-v1 form
+            for fast in (True, False):
+                with pytest.raises(CanonicalizationError):
+                    certificate_hash(bundle, profile=profile, payloads=payloads if fast else None)
+            continue
+        checked = checked_certificate_hash(bundle, strict, payloads)
+        if checked is not None:
+            taken["checked"] += 1
+            assert checked == expected
+        assert certificate_hash(bundle, profile=profile, payloads=payloads) == expected
+        assert certificate_hash(bundle) == expected
+    assert taken["sealed"] > 100 and taken["checked"] > 150  # both paths are exercised
+
+
+def test_fast_given_fields_check_never_accepts_what_snapshot_errors_rejects() -> None:
+    rng = random.Random(35)
+    values: list[Any] = [None, "", "x", 0, 1.5, True, [], {}]
+    for index in range(1_000):
+        snapshot = seal_args(random_args(rng, index, extras=False), created_at=CREATED_AT)[
+            "snapshot"
+        ]
+        name = rng.choice(("executionId", "timestamp", "provider", "model", "prompt", "input"))
+        if rng.random() < 0.2:
+            del snapshot[name]
+        else:
+            snapshot[name] = rng.choice(values)
+        redacted = rng.random() < 0.3
+        if given_fields_are_valid(snapshot, redacted):
+            assert snapshot_errors(snapshot, redacted=redacted) == []

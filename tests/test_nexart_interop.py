@@ -20,8 +20,9 @@ from typing import Any
 
 import pytest
 
+from cerkit._canonical_fast import canonicalize_fast
 from cerkit.bundle import certificate_payload
-from cerkit.canonical import canonicalize, canonicalize_exact, canonicalize_fast
+from cerkit.canonical import canonicalize, canonicalize_exact
 from cerkit.digest import hash_payload
 from cerkit.errors import CanonicalizationError
 from cerkit.jsonio import dumps, loads
@@ -165,3 +166,38 @@ def test_cerkit_vectors_agree_with_nexart(nexart: NexArt) -> None:
     texts = [(folder / r["file"]).read_text("utf-8") for r in records]
     for record, theirs in zip(records, nexart.call("verify", texts), strict=True):
         assert theirs.get("ok", False) is record["nexart"], (record["name"], theirs)
+
+
+def test_a_jcs_record_rewritten_by_json_stringify_still_verifies() -> None:
+    """A 1.3.0 record whose numbers JavaScript re-prints (2^60 written exactly becomes
+    1152921504606847000) keeps its identity: jcs-v1 reads what it writes."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("Node.js is required: run `make test`", False)
+    args = {
+        "executionId": "e1",
+        "provider": "openai",
+        "model": "gpt-4o",
+        "prompt": "p",
+        "input": {"big": 2**60, "float": 6.087485773851339e16, "tokens": [2**62, -(2**70)]},
+        "output": {"n": 60874857738513392},
+        "parameters": {"temperature": 0, "maxTokens": 8},
+        "timestamp": CREATED_AT,
+        "protocolVersion": "1.3.0",
+    }
+    bundle = seal_args(args, created_at=CREATED_AT)
+    rewritten = subprocess.run(
+        [
+            node,
+            "-e",
+            "const text = require('fs').readFileSync(0, 'utf8');"
+            "process.stdout.write(JSON.stringify(JSON.parse(text)))",
+        ],
+        input=json.dumps(bundle).encode(),
+        capture_output=True,
+        check=True,
+    ).stdout
+    assert b"1152921504606847000" in rewritten and b"60874857738513390" in rewritten
+    report = verify_bundle(loads(rewritten))
+    assert report.ok, report.to_dict()
+    assert canonicalize(loads(rewritten), "jcs-v1") == canonicalize(bundle, "jcs-v1")

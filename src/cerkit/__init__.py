@@ -4,8 +4,11 @@ Public modules:
 
 * :mod:`cerkit.canonical`: canonical JSON (profiles ``nexart-v1`` and ``jcs-v1``).
 * :mod:`cerkit.digest`: ``sha256:<hex>`` digests and the input/output hash rule.
-* :mod:`cerkit.bundle`: the ``cer.ai.execution.v1`` format, field names, a typed view.
-* :mod:`cerkit.seal`: ``create_snapshot`` and ``seal`` (NexArt semantics, pure).
+* :mod:`cerkit.bundle`: the ``cer.ai.execution.v1`` format, field names, the hashed
+  projection (``certificate_payload``).
+* :mod:`cerkit.schema`: the structural rules (``snapshot_errors``, ``bundle_errors``).
+* :mod:`cerkit.seal`: ``create_snapshot``, ``seal`` and ``certificate_hash`` (NexArt
+  semantics, pure).
 * :mod:`cerkit.verify`: layered verification returning a :class:`~cerkit.verify.Report`.
 * :mod:`cerkit.errors`: the exception tree and reason codes.
 * :mod:`cerkit.jsonio`: reading untrusted JSON with size and depth limits.
@@ -25,6 +28,11 @@ Public modules:
 * :mod:`cerkit.node`: the attestation node (HTTP service, log stores, tokens, ``log audit``)
   and an in-process node.
 * :mod:`cerkit.demo`: the parts of ``cerkit demo`` (not a library API).
+
+Modules whose names start with ``_`` are private. Among them are the fast twins of the
+format core (``_canonical_fast``, ``_certificate_fast``, ``_schema_fast``): each lives
+behind one public function, exists for a measured reason (bench/seal_verify.py) and is
+tested to agree with it on every input class.
 """
 
 from __future__ import annotations

@@ -26,7 +26,10 @@ def js_number(value: float | int, strict: bool = False) -> str:
     """Format a number as ECMAScript ``Number.prototype.toString`` (ES2023 §6.1.6.1.20).
 
     Integers are first converted to the nearest double (round half to even, as JavaScript's
-    parser does); with ``strict`` an integer that a double cannot hold exactly is an error.
+    parser does). With ``strict`` (jcs-v1) an integer must read back as the same double: a
+    double holds it exactly, or its text is that double's own text (``60874857738513390``,
+    which is how ``6.087485773851339e16`` prints); otherwise it is an error, so that no
+    digit is silently changed and every output is again valid input (docs/spec.md §3.6).
 
     >>> js_number(2**53 + 1), js_number(1e21), js_number(-0.0), js_number(1e-7)
     ('9007199254740992', '1e+21', '0', '1e-7')
@@ -39,10 +42,19 @@ def js_number(value: float | int, strict: bool = False) -> str:
         except OverflowError:
             raise CanonicalizationError("integer too large for a double") from None
         if strict and int(as_double) != value:
-            raise CanonicalizationError(
-                f"integer {value} is not exactly representable as a double (jcs-v1)"
-            )
+            text = _js_double(as_double)
+            if text != str(int(value)):
+                raise CanonicalizationError(
+                    f"integer {value} does not read back as the same double (jcs-v1: "
+                    f"the nearest double is {text})"
+                )
+            return text
         value = as_double
+    return _js_double(value)
+
+
+def _js_double(value: float) -> str:
+    """``Number.prototype.toString`` of a double (the body of :func:`js_number`)."""
     if value != value or value in (_INF, -_INF):
         raise CanonicalizationError(f"non-finite number {value!r} has no JSON form")
     if value == 0:

@@ -52,6 +52,20 @@ def hash_leaves(leaves: Iterable[bytes]) -> list[bytes]:
     return list(map(leaf_hash, leaves))
 
 
+def _check_expected(
+    hashes: Sequence[bytes], expected: Mapping[int, bytes], problems: list[str]
+) -> tuple[int | None, Reason]:
+    """Step (1): the first index whose entry is missing or is not the expected leaf."""
+    for index in sorted(expected):
+        if index >= len(hashes):
+            problems.append(f"entry {index} (named by a receipt) is missing")
+            return index, Reason.LOG_ENTRY_MISSING
+        if hashes[index] != leaf_hash(expected[index]):
+            problems.append(f"entry {index} is not the record its receipt names")
+            return index, Reason.LOG_ENTRY_MISMATCH
+    return None, Reason.OK
+
+
 def audit_log(
     leaves: Iterable[bytes],
     checkpoint: Checkpoint,
@@ -69,26 +83,15 @@ def audit_log(
         expected: leaf data the auditor expects at some indices (from receipts).
 
     Returns:
-        An :class:`TreeAudit`; ``ok`` is True only when every root matches and every
+        A :class:`TreeAudit`; ``ok`` is True only when every root matches and every
         expectation holds.
     """
     hashes = hash_leaves(leaves)
     count = len(hashes)
     tree = MerkleTree.from_leaf_hashes(hashes)
     problems: list[str] = []
-    first_bad: int | None = None
-    reason = Reason.OK
     # (1) per-entry expectations pinpoint a deleted, inserted or rewritten entry
-    if expected:
-        for index in sorted(expected):
-            if index >= count:
-                problems.append(f"entry {index} (named by a receipt) is missing")
-                first_bad, reason = index, Reason.LOG_ENTRY_MISSING
-                break
-            if hashes[index] != leaf_hash(expected[index]):
-                problems.append(f"entry {index} is not the record its receipt names")
-                first_bad, reason = index, Reason.LOG_ENTRY_MISMATCH
-                break
+    first_bad, reason = _check_expected(hashes, expected or {}, problems)
     # (2) every checkpoint's root must come out of the entries (a prefix for older ones)
     verified: list[int] = []
     good_size, bad_size = 0, None

@@ -2,6 +2,8 @@
 
 Each function returns the list of problems found (empty means valid), so the verifier can
 report all of them at once and ``seal`` can refuse to seal a record NexArt would reject.
+Sealing and verification first ask the private fast twins in :mod:`cerkit._schema_fast`,
+which may say "not sure" but never "valid" for what these functions reject.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from cerkit.bundle import (
     PROTOCOL_PROFILES,
     SNAPSHOT_TYPE,
 )
-from cerkit.digest import DIGEST_PATTERN, is_digest
+from cerkit.digest import is_digest
 
 
 def _is_number(value: Any) -> bool:
@@ -44,109 +46,6 @@ def parameter_errors(parameters: Any) -> list[str]:
 def _non_empty_string(snapshot: Mapping[str, Any], name: str) -> bool:
     value = snapshot.get(name)
     return isinstance(value, str) and value != ""
-
-
-def _fast_digest(value: Any) -> bool:
-    return type(value) is str and len(value) == 71 and DIGEST_PATTERN.fullmatch(value) is not None
-
-
-# The fast predicates below inline their checks (``type(v) is str and v``): they run on every
-# record sealed or verified. Each may answer False for a valid value of an unusual type (a
-# ``dict`` subclass, say), never True for an invalid one: on False, callers ask the
-# authoritative ``*_errors`` function.
-
-
-def parameters_are_valid(parameters: Any) -> bool:
-    """``parameter_errors(parameters) == []``, decided fast for the common case."""
-    if type(parameters) is not dict:
-        return False
-    get = parameters.get
-    temperature, max_tokens, top_p, seed = (
-        get("temperature"),
-        get("maxTokens"),
-        get("topP"),
-        get("seed"),
-    )
-    return (
-        (type(temperature) is int or (type(temperature) is float and temperature * 0 == 0))
-        and (type(max_tokens) is int or (type(max_tokens) is float and max_tokens * 0 == 0))
-        and (top_p is None or type(top_p) is int or (type(top_p) is float and top_p * 0 == 0))
-        and (seed is None or type(seed) is int or (type(seed) is float and seed * 0 == 0))
-    )
-
-
-def snapshot_is_valid(snapshot: Any, *, redacted: bool = False, digests: bool = True) -> bool:
-    """``snapshot_errors(snapshot, redacted=redacted) == []``, decided fast.
-
-    With ``digests=False`` the ``inputHash``/``outputHash`` are only checked to be strings:
-    for callers that compare them with recomputed digests (equal to one, a digest is well
-    formed) and consult ``snapshot_errors`` when a comparison fails.
-    """
-    if type(snapshot) is not dict:
-        return False
-    get = snapshot.get
-    protocol, execution_id, timestamp, provider, model = (
-        get("protocolVersion"),
-        get("executionId"),
-        get("timestamp"),
-        get("provider"),
-        get("model"),
-    )
-    if not (
-        get("type") == SNAPSHOT_TYPE
-        and type(protocol) is str
-        and protocol in PROTOCOL_PROFILES
-        and get("executionSurface") == EXECUTION_SURFACE
-        and type(execution_id) is str
-        and execution_id
-        and type(timestamp) is str
-        and timestamp
-        and type(provider) is str
-        and provider
-        and type(model) is str
-        and model
-    ):
-        return False
-    if not redacted:
-        prompt = get("prompt")
-        if not (
-            type(prompt) is str
-            and prompt
-            and get("input") is not None
-            and get("output") is not None
-        ):
-            return False
-    if not digests:
-        return (
-            parameters_are_valid(get("parameters"))
-            and type(get("inputHash")) is str
-            and type(get("outputHash")) is str
-        )
-    return (
-        parameters_are_valid(get("parameters"))
-        and _fast_digest(get("inputHash"))
-        and _fast_digest(get("outputHash"))
-    )
-
-
-def bundle_is_valid(bundle: Any, *, digests: bool = True) -> bool:
-    """``bundle_errors(bundle) == []``, decided fast (``digests`` as for
-    :func:`snapshot_is_valid`, for ``certificateHash``)."""
-    if type(bundle) is not dict:
-        return False
-    get = bundle.get
-    created_at, meta = get("createdAt"), get("meta")
-    return (
-        get("bundleType") == BUNDLE_TYPE
-        and get("version") == BUNDLE_VERSION
-        and type(created_at) is str
-        and created_at != ""
-        and (
-            _fast_digest(get("certificateHash")) if digests else type(get("certificateHash")) is str
-        )
-        and "snapshot" in bundle
-        and (meta is None or type(meta) is dict)
-    )
 
 
 def snapshot_errors(snapshot: Any, *, redacted: bool = False) -> list[str]:

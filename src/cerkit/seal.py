@@ -10,6 +10,8 @@ Sealing takes values and returns values: the same arguments and ``createdAt`` gi
 ...     created_at="2026-01-01T00:00:00.000Z")
 >>> bundle["certificateHash"][:15]
 'sha256:1f4a4a70'
+>>> certificate_hash(bundle) == bundle["certificateHash"]
+True
 """
 
 from __future__ import annotations
@@ -19,30 +21,25 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from cerkit._certificate_fast import checked_certificate_hash, sealed_certificate_hash
+from cerkit._schema_fast import given_fields_are_valid, parameters_are_valid
 from cerkit.bundle import (
     BUNDLE_TYPE,
     BUNDLE_VERSION,
     DEFAULT_PROTOCOL_VERSION,
     DEFAULT_SDK_VERSION,
     EXECUTION_SURFACE,
-    OPTIONAL_HASHED_FIELDS,
     PARAMETER_FIELDS,
     PROTOCOL_PROFILES,
     SNAPSHOT_FIELDS,
     SNAPSHOT_TYPE,
+    certificate_payload,
     profile_for,
 )
-from cerkit.canonical import (
-    FastPathUnavailable,
-    Profile,
-    canonicalize,
-    dumps_prepared,
-    prepare_fast,
-    prepared_fragment,
-)
+from cerkit.canonical import Profile, canonicalize
 from cerkit.digest import PREFIX, HexDigest, payload_digest
 from cerkit.errors import SchemaError
-from cerkit.schema import parameter_errors, parameters_are_valid, snapshot_errors
+from cerkit.schema import parameter_errors, snapshot_errors
 
 Clock = Callable[[], str]
 _sha256 = hashlib.sha256
@@ -74,9 +71,9 @@ def create_snapshot(args: Mapping[str, Any], *, now: Clock = iso_now) -> dict[st
 def _build_snapshot(
     args: Mapping[str, Any], now: Clock
 ) -> tuple[dict[str, Any], dict[str, bytes | None], Profile, bool]:
-    """The snapshot, the canonical bytes of its input and output (see
-    :func:`validated_certificate_hash`), its canonical profile, and whether it is simple:
-    no extra fields, and ``modelVersion``, ``sdkVersion`` and ``appId`` strings or null."""
+    """The snapshot, the canonical bytes of its input and output (``payloads`` of
+    :func:`certificate_hash`), its canonical profile, and whether it is simple: no extra
+    fields, and ``modelVersion``, ``sdkVersion`` and ``appId`` strings or null."""
     if type(args) is not dict and not isinstance(args, Mapping):
         raise SchemaError("createSnapshot arguments must be a JSON object")
     get = args.get
@@ -89,68 +86,19 @@ def _build_snapshot(
     profile = _PROFILES.get(protocol) if type(protocol) is str else None
     if profile is None:
         profile = profile_for({"protocolVersion": protocol})  # raises the documented error
-    payload_in, payload_out = get("input"), get("output")
-    input_hash, input_bytes = payload_digest(payload_in, profile)
-    output_hash, output_bytes = payload_digest(payload_out, profile)
-    execution_id, timestamp, provider, model, prompt = (
-        get("executionId"),
-        get("timestamp"),
-        get("provider"),
-        get("model"),
-        get("prompt"),
-    )
-    if timestamp is None:
-        timestamp = now()
-    model_version, sdk_version, app_id = get("modelVersion"), get("sdkVersion"), get("appId")
-    snapshot: dict[str, Any] = {
-        "type": SNAPSHOT_TYPE,
-        "protocolVersion": protocol,
-        "executionSurface": EXECUTION_SURFACE,
-        "executionId": execution_id,
-        "timestamp": timestamp,
-        "provider": provider,
-        "model": model,
-        "modelVersion": model_version,
-        "prompt": prompt,
-        "input": payload_in,
-        "inputHash": input_hash,
-        "parameters": {
-            "temperature": parameters["temperature"],
-            "maxTokens": parameters["maxTokens"],
-            "topP": parameters.get("topP"),
-            "seed": parameters.get("seed"),
-        },
-        "output": payload_out,
-        "outputHash": output_hash,
-        "sdkVersion": sdk_version if sdk_version is not None else DEFAULT_SDK_VERSION,
-        "appId": app_id,
-    }
-    if not _NEXART_PARAMETERS.issuperset(parameters):
-        snapshot["parameters"].update(
-            (k, v) for k, v in parameters.items() if k not in _NEXART_PARAMETERS
-        )
+    input_hash, input_bytes = payload_digest(get("input"), profile)
+    output_hash, output_bytes = payload_digest(get("output"), profile)
+    snapshot = _nexart_snapshot(args, protocol, input_hash, output_hash, now)
     extras = not _KNOWN_ARGUMENTS.issuperset(args)
     if extras:
         snapshot.update((k, v) for k, v in args.items() if k not in _KNOWN_ARGUMENTS)
-    # The caller-given part of schema.snapshot_is_valid (sealing computed the rest); when
-    # it says no, the authoritative snapshot_errors decides and explains.
-    if not (
-        type(execution_id) is str
-        and execution_id
-        and type(timestamp) is str
-        and timestamp
-        and type(provider) is str
-        and provider
-        and type(model) is str
-        and model
-        and type(prompt) is str
-        and prompt
-        and payload_in is not None
-        and payload_out is not None
-    ):
+    # Sealing wrote the other fields; when the fast check says no, the authoritative
+    # snapshot_errors decides and explains.
+    if not given_fields_are_valid(snapshot):
         errors = snapshot_errors(snapshot)
         if errors:
             raise SchemaError("; ".join(errors))
+    model_version, sdk_version, app_id = get("modelVersion"), get("sdkVersion"), get("appId")
     simple = (
         not extras
         and (model_version is None or type(model_version) is str)
@@ -160,119 +108,92 @@ def _build_snapshot(
     return snapshot, {"input": input_bytes, "output": output_bytes}, profile, simple
 
 
+def _nexart_snapshot(
+    args: Mapping[str, Any], protocol: Any, input_hash: str, output_hash: str, now: Clock
+) -> dict[str, Any]:
+    """NexArt's 16 snapshot fields in ``createSnapshot`` order, defaults applied, and the
+    parameters: NexArt's four, then any other the caller gave."""
+    get = args.get
+    parameters: dict[str, Any] = args["parameters"]
+    timestamp, sdk_version = get("timestamp"), get("sdkVersion")
+    snapshot: dict[str, Any] = {
+        "type": SNAPSHOT_TYPE,
+        "protocolVersion": protocol,
+        "executionSurface": EXECUTION_SURFACE,
+        "executionId": get("executionId"),
+        "timestamp": timestamp if timestamp is not None else now(),
+        "provider": get("provider"),
+        "model": get("model"),
+        "modelVersion": get("modelVersion"),
+        "prompt": get("prompt"),
+        "input": get("input"),
+        "inputHash": input_hash,
+        "parameters": {
+            "temperature": parameters["temperature"],
+            "maxTokens": parameters["maxTokens"],
+            "topP": parameters.get("topP"),
+            "seed": parameters.get("seed"),
+        },
+        "output": get("output"),
+        "outputHash": output_hash,
+        "sdkVersion": sdk_version if sdk_version is not None else DEFAULT_SDK_VERSION,
+        "appId": get("appId"),
+    }
+    if not _NEXART_PARAMETERS.issuperset(parameters):
+        snapshot["parameters"].update(
+            (k, v) for k, v in parameters.items() if k not in _NEXART_PARAMETERS
+        )
+    return snapshot
+
+
 # createSnapshot arguments that name snapshot fields (the rest are extra fields, kept).
 _KNOWN_ARGUMENTS = frozenset(SNAPSHOT_FIELDS)
 _NEXART_PARAMETERS = frozenset(PARAMETER_FIELDS)
 _PROFILES = PROTOCOL_PROFILES
 
 
-def certificate_hash(bundle: Mapping[str, Any]) -> HexDigest:
-    """Compute the ``certificateHash`` a bundle should carry (meta is never hashed)."""
-    snapshot: Any = bundle.get("snapshot")
-    profile = profile_for(snapshot if isinstance(snapshot, Mapping) else {})
-    payload = {
-        "bundleType": bundle.get("bundleType"),
-        "createdAt": bundle.get("createdAt"),
-        "snapshot": snapshot,
-        "version": bundle.get("version"),
-    }
-    for name in OPTIONAL_HASHED_FIELDS:
-        if name in bundle:
-            payload[name] = bundle[name]
-    return HexDigest(PREFIX + _sha256(canonicalize(payload, profile)).hexdigest())
-
-
-# Snapshot fields that the schema checks prove to be strings (prompt too, unless redacted),
-# and the NexArt fields that may hold anything.
-_NEXART_FIELDS = frozenset(SNAPSHOT_FIELDS)
-_MAYBE_ANY = ("modelVersion", "parameters", "sdkVersion", "appId")
-_MAYBE_ANY_REDACTED = (*_MAYBE_ANY, "prompt")
-_OPTIONAL_HASHED = frozenset(OPTIONAL_HASHED_FIELDS)
-
-
-def validated_certificate_hash(
-    bundle: Mapping[str, Any], profile: Profile, payloads: Mapping[str, bytes | None]
+def certificate_hash(
+    bundle: Mapping[str, Any],
+    *,
+    profile: Profile | None = None,
+    payloads: Mapping[str, bytes | None] | None = None,
+    sole_owner: bool = False,
 ) -> HexDigest:
-    """:func:`certificate_hash`, faster, for a bundle that passed the schema checks.
+    """Compute the ``certificateHash`` a bundle should carry: SHA-256 of the canonical
+    bytes of :func:`cerkit.bundle.certificate_payload` under the snapshot's profile (meta
+    is never hashed).
+
+    The keyword arguments let sealing and verification pass on what they have proven; the
+    answer is the same, found faster by a private path (``cerkit._certificate_fast``).
 
     Args:
-        bundle: a bundle for which ``schema.bundle_errors`` and ``schema.snapshot_errors``
-            found nothing (so most snapshot fields are known to be strings).
-        profile: the snapshot's canonical profile.
-        payloads: for ``input`` and ``output`` (both, or neither for a redacted snapshot),
+        bundle: the bundle (its ``certificateHash`` and ``meta`` are ignored).
+        profile: the snapshot's canonical profile, when the caller has looked it up.
+        payloads: only for a bundle ``schema.bundle_errors`` and ``schema.snapshot_errors``
+            accept: for ``input`` and ``output`` (both, or neither for a redacted snapshot)
             the canonical bytes :func:`cerkit.digest.payload_digest` returned (``None`` for
-            a string): spliced in rather than serialized again.
+            a string), spliced in rather than serialized again.
+        sole_owner: with ``payloads``, the caller is building ``bundle``, holds its only
+            reference, and its snapshot has no extra fields and only strings or null
+            outside ``input``, ``output`` and ``parameters``: it may be hashed in place.
 
-    Only the fields the checks did not type (``modelVersion``, ``parameters``,
-    ``sdkVersion``, ``appId``, a redacted ``prompt``, extra fields and the optional hashed
-    bundle fields) are walked. What the fast path cannot serialize exactly falls back to
-    :func:`certificate_hash`.
+    Raises:
+        UnsupportedProtocolError, CanonicalizationError: the bundle has no certificate hash.
     """
-    snapshot: Any = bundle["snapshot"]
-    view = dict(snapshot)
-    for name, data in payloads.items():
-        if data is not None:
-            view[name] = prepared_fragment(data)
-    try:
-        for name in _MAYBE_ANY if payloads else _MAYBE_ANY_REDACTED:
-            value = view.get(name)
-            if type(value) is not str and value is not None:  # absent or null: as it is
-                view[name] = prepare_fast(value, profile, depth=2)
-        if not _NEXART_FIELDS.issuperset(view):
-            for name in view.keys() - _NEXART_FIELDS:
-                if not str.isascii(name) and max(name) >= "\ue000":
-                    raise FastPathUnavailable  # UTF-16 key order differs (canonical.py)
-                view[name] = prepare_fast(view[name], profile, depth=2)
-        payload = {
-            "bundleType": BUNDLE_TYPE,
-            "createdAt": bundle["createdAt"],
-            "snapshot": view,
-            "version": BUNDLE_VERSION,
-        }
-        if not _OPTIONAL_HASHED.isdisjoint(bundle):
-            for name in OPTIONAL_HASHED_FIELDS:
-                if name in bundle:
-                    payload[name] = prepare_fast(bundle[name], profile, depth=1)
-        data = dumps_prepared(payload)
-    except (FastPathUnavailable, TypeError):  # TypeError: a non-string key
-        data = None
-    if data is None:
-        return certificate_hash(bundle)
-    return HexDigest(PREFIX + _sha256(data).hexdigest())
-
-
-def _simple_certificate_hash(
-    bundle: dict[str, Any], profile: Profile, payloads: Mapping[str, bytes | None]
-) -> HexDigest:
-    """:func:`validated_certificate_hash` of a bundle :func:`seal_args` is building, whose
-    snapshot is simple (see :func:`_build_snapshot`): every field but input, output and
-    parameters is a string or null, so only those three need their prepared forms. The
-    snapshot has not been handed to anyone yet, so rather than copy it, it is serialized
-    with the three swapped in, and they are put back."""
-    snapshot = bundle["snapshot"]
-    originals = snapshot["input"], snapshot["output"], snapshot["parameters"]
-    input_bytes, output_bytes = payloads["input"], payloads["output"]
-    try:
-        if input_bytes is not None:
-            snapshot["input"] = prepared_fragment(input_bytes)
-        if output_bytes is not None:
-            snapshot["output"] = prepared_fragment(output_bytes)
-        snapshot["parameters"] = prepare_fast(originals[2], profile, depth=2)
-        data = dumps_prepared(
-            {
-                "bundleType": BUNDLE_TYPE,
-                "createdAt": bundle["createdAt"],
-                "snapshot": snapshot,
-                "version": BUNDLE_VERSION,
-            }
-        )
-    except FastPathUnavailable:
-        data = None
-    finally:
-        snapshot["input"], snapshot["output"], snapshot["parameters"] = originals
-    if data is None:
-        return certificate_hash(bundle)
-    return HexDigest(PREFIX + _sha256(data).hexdigest())
+    if profile is None:
+        snapshot: Any = bundle.get("snapshot")
+        profile = profile_for(snapshot if isinstance(snapshot, Mapping) else {})
+    if payloads is not None:
+        strict = profile == "jcs-v1"
+        if sole_owner and type(bundle) is dict:
+            digest = sealed_certificate_hash(bundle, strict, payloads)
+        else:
+            digest = checked_certificate_hash(bundle, strict, payloads)
+        if digest is not None:
+            return digest
+    return HexDigest(
+        PREFIX + _sha256(canonicalize(certificate_payload(bundle), profile)).hexdigest()
+    )
 
 
 def seal(
@@ -333,10 +254,9 @@ def seal_args(
     """
     snapshot, payloads, profile, simple = _build_snapshot(args, now)
     bundle = _envelope(snapshot, created_at, now)
-    if simple:
-        bundle["certificateHash"] = _simple_certificate_hash(bundle, profile, payloads)
-    else:
-        bundle["certificateHash"] = validated_certificate_hash(bundle, profile, payloads)
+    bundle["certificateHash"] = certificate_hash(
+        bundle, profile=profile, payloads=payloads, sole_owner=simple
+    )
     return bundle
 
 

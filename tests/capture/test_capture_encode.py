@@ -14,8 +14,9 @@ import pydantic
 import pytest
 import torch
 
-from cerkit.capture.encode import EncodeOptions, NotDecodable, decode, encode
+from cerkit.capture.encode import EncodeOptions, decode, encode
 from cerkit.digest import hash_canonical
+from cerkit.errors import NotDecodable
 
 
 @dataclasses.dataclass

@@ -249,4 +249,4 @@ def _torch_encoder(value: Any, options: EncodeOptions, sub: Sub) -> Any:
 # library is already imported: a value cannot be a numpy array if numpy was never imported.
 _ENCODERS: Final[tuple[Any, ...]] = (_numpy_encoder, _pandas_encoder, _torch_encoder)
 
-__all__ = ["DEFAULT_OPTIONS", "EncodeOptions", "NotDecodable", "decode", "encode", "qualified_name"]
+__all__ = ["DEFAULT_OPTIONS", "EncodeOptions", "decode", "encode", "qualified_name"]

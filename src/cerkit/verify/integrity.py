@@ -14,12 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from cerkit._schema_fast import bundle_is_valid, snapshot_is_valid
 from cerkit.bundle import PROTOCOL_PROFILES, profile_for
 from cerkit.canonical import Profile
 from cerkit.digest import payload_digest
 from cerkit.errors import CerkitError, Reason
-from cerkit.schema import bundle_errors, bundle_is_valid, snapshot_errors, snapshot_is_valid
-from cerkit.seal import certificate_hash, validated_certificate_hash
+from cerkit.schema import bundle_errors, snapshot_errors
+from cerkit.seal import certificate_hash
 from cerkit.verify.report import Check, Layer, Report, Status, passed
 
 _L = Layer.INTEGRITY
@@ -84,8 +85,13 @@ def check_integrity(bundle: Any, report: Report) -> bool:
         if errors:  # a malformed digest
             report.add(_L, "schema", Status.FAIL, Reason.SCHEMA_ERROR, "; ".join(errors))
             return False
+    _add_checks(report, snapshot["protocolVersion"], redacted, found)
+    return ok
+
+
+def _add_checks(report: Report, version: str, redacted: bool, found: list[Check]) -> None:
+    """The schema entry (steps 1-3 passed), then the redaction note and steps 4-5."""
     checks = report.checks
-    version = snapshot["protocolVersion"]
     checks.append(
         _SCHEMA_PASSED.get(version)
         or Check(_L, "schema", Status.PASS, Reason.OK, "protocol " + version)
@@ -100,7 +106,6 @@ def check_integrity(bundle: Any, report: Report) -> bool:
         )
         report.notes.append("redacted record: input and output were removed before sealing")
     checks += found
-    return ok
 
 
 def _check_payload(
@@ -126,10 +131,10 @@ def _check_certificate(
     redacted: bool,
 ) -> Check:
     try:
-        if redacted or len(payloads) == 2:
-            expected = validated_certificate_hash(bundle, profile, payloads)
+        if redacted or len(payloads) == 2:  # (1) and (3) passed: pass on what they proved
+            expected = certificate_hash(bundle, profile=profile, payloads=payloads)
         else:
-            expected = certificate_hash(bundle)
+            expected = certificate_hash(bundle, profile=profile)
     except CerkitError as exc:
         return Check(_L, "certificate_hash", Status.FAIL, exc.reason, exc.message)
     if expected != bundle["certificateHash"]:
