@@ -102,6 +102,22 @@ def test_the_saved_checkpoint_is_a_private_file_that_never_goes_back(tmp_path: P
         saved.load()
 
 
+def test_a_node_whose_saved_checkpoint_is_unreadable_or_foreign_refuses_to_sign(
+    tmp_path: Path,
+) -> None:
+    store = SQLiteLogStore(tmp_path / "log.db")
+    saved = CheckpointFile(tmp_path / "checkpoint.note")
+    NodeService(store, new_identity("first"), saved=saved).commit(submissions(2))
+    foreign = NodeService(store, new_identity("first"), saved=saved)  # same name, other key
+    assert foreign.problem() is not None and "not signed by a trusted key" in str(foreign.problem())
+    saved.path.write_text("not a checkpoint\n")
+    broken = NodeService(store, new_identity("first"), saved=saved)
+    assert "unreadable" in str(broken.problem())
+    with pytest.raises(OperationalError):
+        broken.commit(submissions(1, "refused"))
+    assert store.size() == 2
+
+
 def test_an_append_after_entries_vanished_under_a_running_node_is_rolled_back(
     tmp_path: Path,
 ) -> None:
