@@ -4,7 +4,8 @@ The attestation node signs a receipt ``{certificateHash, timestamp, nodeId, kid,
 (NexArt's receipt plus our ``logIndex``) with Ed25519 over its canonical JSON, and returns it
 with the inclusion proof of the record's leaf and the signed checkpoint that proof leads to.
 The node produces these with :func:`make_receipt`, :func:`sign_receipt` and
-:func:`attestation_meta`; the verifier reads them back with :func:`parse_attestation`.
+:func:`attestation_meta`, and :func:`attach_attestation` puts the block into a record's
+``meta``; the verifier reads them back with :func:`parse_attestation`.
 Pure: the timestamp is passed in.
 """
 
@@ -21,7 +22,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from cerkit.canonical import canonicalize
-from cerkit.errors import CerkitError, InvalidRecordError, Reason
+from cerkit.errors import CerkitError, InvalidRecordError, Reason, SchemaError
 from cerkit.keys import b64url_decode, b64url_encode
 from cerkit.merkle import HASH_SIZE, MAX_PROOF_HASHES
 
@@ -113,6 +114,26 @@ def attestation_meta(
         "inclusionProof": {"treeSize": tree_size, "hashes": encode_hashes(inclusion_proof)},
         "checkpoint": checkpoint_note,
     }
+
+
+def attach_attestation(bundle: Mapping[str, Any], attestation: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``bundle`` with ``meta.attestation`` set; the certificateHash is unchanged.
+
+    The copy is shallow (``meta`` is new, the hashed fields are shared), as
+    :func:`cerkit.signing.sign_bundle` does for ``meta.producer``.
+
+    >>> attach_attestation({"certificateHash": "sha256:ab", "meta": {"x": 1}}, {"logIndex": 0})
+    {'certificateHash': 'sha256:ab', 'meta': {'x': 1, 'attestation': {'logIndex': 0}}}
+
+    Raises:
+        SchemaError: ``meta`` is not an object.
+    """
+    meta = bundle.get("meta") or {}
+    if not isinstance(meta, Mapping):
+        raise SchemaError("meta must be an object")
+    attested = dict(bundle)
+    attested["meta"] = {**meta, "attestation": dict(attestation)}
+    return attested
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from typing import Final
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from cerkit.atomic import write_atomic
 from cerkit.checkpoint import check_key_name
 from cerkit.errors import InvalidRecordError, OperationalError, UsageError
 from cerkit.jsonio import dumps, load_file
@@ -83,12 +84,7 @@ class KeyRing:
 
     def save(self, document: KeyDocument) -> None:
         """Replace the key document atomically."""
-        tmp = self.document_path.with_suffix(".json.tmp")
-        try:
-            tmp.write_text(dumps(document.to_json(), pretty=True) + "\n", encoding="utf-8")
-            os.replace(tmp, self.document_path)
-        except OSError as exc:
-            raise OperationalError(f"cannot write {self.document_path}: {exc.strerror}") from None
+        write_atomic(self.document_path, dumps(document.to_json(), pretty=True) + "\n")
 
     def _new_entry(self) -> KeyEntry:
         key = generate_private_key()

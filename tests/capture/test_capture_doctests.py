@@ -11,7 +11,7 @@ MODULES = (
     "cerkit.capture.recorder",
     "cerkit.capture.secrets",
     "cerkit.capture.encode",
-    "cerkit.capture.model_identity",
+    "cerkit.integrations.base",
     "cerkit.capture.fingerprint",
     "cerkit.drift.rerun",
     "cerkit.drift.replay",

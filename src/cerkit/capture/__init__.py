@@ -7,13 +7,12 @@ Public modules:
   post-seal hooks. Also available as ``cerkit.record`` and ``cerkit.recording``.
 * :mod:`cerkit.capture.command`: ``run_command``, behind ``cerkit record -- CMD ARGS``.
 * :mod:`cerkit.capture.fingerprint`: the runtime fingerprint (``environment`` field).
-* :mod:`cerkit.capture.encode`: the deterministic JSON encoding of values, and ``decode``.
-* :mod:`cerkit.capture.model_identity`: scikit-learn, torch and weight-file identities.
+* :mod:`cerkit.capture.encode`: the deterministic JSON encoding of values, and ``decode``
+  (library values and model identities come from :mod:`cerkit.integrations`).
 * :mod:`cerkit.capture.secrets`: the secret filter every recorded value passes through.
 
 Internal: ``builder`` (record assembly), ``_probes``/``_numeric`` (fingerprint readers),
-``_seeds`` (seed tracking), ``_encoders`` (library value families). Re-running a
-recorded call is :mod:`cerkit.drift.rerun`.
+``_seeds`` (seed tracking). Re-running a recorded call is :mod:`cerkit.drift.rerun`.
 """
 
 from __future__ import annotations

@@ -185,23 +185,7 @@ class Capture:
         duration_ms = round((time.perf_counter() - self.clock) * 1000, 3)
         seeds = _seeds.seeds_since(self.seed_mark)
         args = self._snapshot_args(output, error, ended, duration_ms, seeds)
-        # The environment is large and the same for many records: seal over its cached
-        # canonical bytes (canonical JSON is compositional), then put the object back.
-        environment = args["environment"]
-        args["environment"] = canonical_environment(environment)
-        bundle = seal_args(args, created_at=iso_time(ended))
-        bundle["snapshot"]["environment"] = environment
-        for hook in self.hooks:
-            try:
-                bundle = hook(bundle) or bundle
-            except Exception as exc:  # a failed signature or attestation keeps the record
-                warnings.warn(f"cerkit post-seal hook failed: {exc}", RuntimeWarning, stacklevel=4)
-        if self.store is not False:
-            from cerkit.ledger.factory import shared_record_store
-
-            # Queued: the SQLite store's background writer commits it in a group.
-            shared_record_store(self.store).put_later(bundle)
-        return bundle
+        return seal_record(args, iso_time(ended), self.hooks, self.store)
 
     def _snapshot_args(
         self, output: Any, error: BaseException | None, ended: float, duration_ms: float, seeds: Any
@@ -210,7 +194,7 @@ class Capture:
         status = "ok" if error is None else "error"
         failure = None
         if error is not None:
-            failure = {"type": _type_name(error), "message": scrub(str(error))}
+            failure = {"type": type_name(error), "message": scrub(str(error))}
         if error is not None and not self.keep_output:
             encoded_output: Any = {"error": failure}
         else:
@@ -254,7 +238,34 @@ class Capture:
         return args
 
 
-def _type_name(error: BaseException) -> str:
+def seal_record(
+    args: dict[str, Any], created_at: str, hooks: tuple[Hook, ...], store: Any
+) -> dict[str, Any]:
+    """Seal ``createSnapshot`` arguments whose ``environment`` came from ``fingerprint()``,
+    run the post-seal hooks and write the bundle to ``store`` (``False``: no store).
+
+    Shared by the recorder, the command wrapper and the integrations (cerkit.integrations).
+    """
+    # The environment is large and the same for many records: seal over its cached
+    # canonical bytes (canonical JSON is compositional), then put the object back.
+    environment = args["environment"]
+    args["environment"] = canonical_environment(environment)
+    bundle = seal_args(args, created_at=created_at)
+    bundle["snapshot"]["environment"] = environment
+    for hook in hooks:
+        try:
+            bundle = hook(bundle) or bundle
+        except Exception as exc:  # a failed signature or attestation keeps the record
+            warnings.warn(f"cerkit post-seal hook failed: {exc}", RuntimeWarning, stacklevel=4)
+    if store is not False:
+        from cerkit.ledger.factory import shared_record_store
+
+        # Queued: the SQLite store's background writer commits it in a group.
+        shared_record_store(store).put_later(bundle)
+    return bundle
+
+
+def type_name(error: BaseException) -> str:
     kind = type(error)
     return (
         kind.__qualname__
@@ -268,23 +279,26 @@ def _model_identity(model: Any) -> dict[str, Any] | None:
     unknown rather than costing the record."""
     if model is None:
         return None
-    from cerkit.capture.model_identity import identify
+    from cerkit.capture.encode import encoder
+    from cerkit.integrations.local import identify
 
     try:
         if callable(model) and not hasattr(model, "get_params") and not _is_module(model):
             model = model()
-        return identify(model) if model is not None else None
+        return identify(model, encoder) if model is not None else None
     except Exception as exc:
         return {"unknown": f"{type(exc).__name__}: {exc}"[:200]}
 
 
 def _is_module(value: Any) -> bool:
-    return type(value).__module__.startswith("torch.") and hasattr(value, "state_dict")
+    # A model object that happens to be callable (a torch module, a transformers model or
+    # pipeline) names the model; only a plain function is called to get one.
+    return hasattr(value, "state_dict") or hasattr(value, "config") or hasattr(value, "task")
 
 
 def _model_name(identity: Mapping[str, Any] | None) -> str | None:
     if not identity:
         return None
-    from cerkit.capture.model_identity import model_name
+    from cerkit.integrations.local import model_name
 
     return model_name(identity)

@@ -23,9 +23,9 @@ from typing import IO, Any
 
 from cerkit.capture.builder import Capture, Hook
 from cerkit.capture.encode import EncodeOptions
-from cerkit.capture.model_identity import file_digest
 from cerkit.capture.secrets import scrub_argv, scrub_text
 from cerkit.errors import OperationalError, UsageError
+from cerkit.integrations.files import file_digest
 
 _CHUNK = 64 * 1024
 

@@ -16,16 +16,21 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import datetime
+import decimal
 import enum
 import hashlib
 import math
-import sys
+import pathlib
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
 from cerkit.digest import PREFIX, hash_canonical
 from cerkit.errors import NotDecodable
+from cerkit.integrations.base import qualified_name
+from cerkit.integrations.local import encode_value
 
 #: Containers nested deeper than this are cut off with ``{"$type": "truncated"}``: a record
 #: describes an execution, it is not a serializer for arbitrarily deep object graphs.
@@ -57,11 +62,8 @@ class EncodeOptions:
 
 
 DEFAULT_OPTIONS: Final[EncodeOptions] = EncodeOptions()
-
-
-def qualified_name(kind: type) -> str:
-    """``module:qualname`` of a class or function."""
-    return f"{getattr(kind, '__module__', '?')}:{getattr(kind, '__qualname__', repr(kind))}"
+#: For fitted state: objects by ``__getstate__()``, never content (only digests).
+STATE_OPTIONS: Final[EncodeOptions] = EncodeOptions(content=False, object_state=True)
 
 
 def _digest(data: bytes | memoryview) -> str:
@@ -75,6 +77,12 @@ def encode(value: Any, options: EncodeOptions = DEFAULT_OPTIONS) -> Any:
     'sha256:8f434346'
     """
     return _encode(value, options, 0, set())
+
+
+def encoder(value: Any, *, state: bool = False) -> Any:
+    """The encoder the model families receive to encode a value from scratch (they never
+    import this module: see :class:`cerkit.integrations.base.Encoder`)."""
+    return encode(value, STATE_OPTIONS if state else DEFAULT_OPTIONS)
 
 
 def _encode(value: Any, options: EncodeOptions, depth: int, seen: set[int]) -> Any:
@@ -107,10 +115,9 @@ def _encode_other(value: Any, options: EncodeOptions, depth: int, seen: set[int]
     def sub(item: Any) -> Any:
         return _encode(item, options, depth, seen)
 
-    for encoder in _ENCODERS:  # numpy first: numpy.float64 is also a float
-        encoded = encoder(value, options, sub)
-        if encoded is not None:
-            return encoded
+    encoded = encode_value(value, options, sub, encoder)  # numpy, pandas, torch, sklearn...
+    if encoded is not None:
+        return encoded
     if isinstance(value, bool | int | float | str):  # subclasses: IntEnum, str mixins...
         if isinstance(value, enum.Enum):
             return {
@@ -161,12 +168,29 @@ def _encode_object(value: Any, sub: Sub, options: EncodeOptions) -> Any:
         return {"$type": "dataclass", "class": qualified_name(kind), "fields": sub(fields)}
     if callable(value) and hasattr(value, "__qualname__"):
         return {"$type": "callable", "name": qualified_name(value)}
-    from cerkit.capture._encoders import encode_known
-
-    known = encode_known(value, sub, options)
-    if known is not None:
-        return known
+    if isinstance(value, enum.Enum):
+        return {"$type": "enum", "class": qualified_name(kind), "value": sub(value.value)}
+    for text_kind, name, text in _TEXT_TYPES:
+        if isinstance(value, text_kind):
+            return {"$type": name, "value": text(value)}
+    if options.object_state:
+        state = value.__getstate__()
+        if isinstance(state, dict | tuple | list):
+            return {"$type": "object", "class": qualified_name(kind), "state": sub(state)}
     return {"$type": "object", "class": qualified_name(kind)}
+
+
+_TEXT_TYPES: Final[tuple[tuple[type, str, Callable[[Any], str]], ...]] = (
+    (datetime.datetime, "datetime", lambda v: v.isoformat()),
+    (datetime.date, "date", lambda v: v.isoformat()),
+    (datetime.time, "time", lambda v: v.isoformat()),
+    (datetime.timedelta, "timedelta", lambda v: repr(v.total_seconds())),
+    (decimal.Decimal, "decimal", str),
+    (uuid.UUID, "uuid", str),
+    (pathlib.PurePath, "path", lambda v: v.as_posix()),
+    (complex, "complex", repr),
+    (range, "range", repr),
+)
 
 
 def decode(encoded: Any) -> Any:
@@ -221,32 +245,4 @@ def _hashable(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
-def _numpy_encoder(value: Any, options: EncodeOptions, sub: Sub) -> Any:
-    if "numpy" not in sys.modules:
-        return None
-    from cerkit.capture._encoders import encode_numpy
-
-    return encode_numpy(value, options, sub)
-
-
-def _pandas_encoder(value: Any, options: EncodeOptions, sub: Sub) -> Any:
-    if "pandas" not in sys.modules:
-        return None
-    from cerkit.capture._encoders import encode_pandas
-
-    return encode_pandas(value, options, sub)
-
-
-def _torch_encoder(value: Any, options: EncodeOptions, sub: Sub) -> Any:
-    if "torch" not in sys.modules:
-        return None
-    from cerkit.capture._encoders import encode_torch
-
-    return encode_torch(value, options, sub)
-
-
-# Each returns None when the value is not of its family. Families are only tried when their
-# library is already imported: a value cannot be a numpy array if numpy was never imported.
-_ENCODERS: Final[tuple[Any, ...]] = (_numpy_encoder, _pandas_encoder, _torch_encoder)
-
-__all__ = ["DEFAULT_OPTIONS", "EncodeOptions", "decode", "encode", "qualified_name"]
+__all__ = ["DEFAULT_OPTIONS", "EncodeOptions", "decode", "encode", "encoder", "qualified_name"]

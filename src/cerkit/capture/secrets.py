@@ -40,9 +40,11 @@ SECRET_NAME_PARTS: Final[tuple[str, ...]] = (
     "COOKIE",
 )
 #: Names that contain a secret-looking part but are well-known harmless settings: token
-#: counts and tokenizers (``maxTokens``, ``TOKENIZERS_PARALLELISM``), keyboard, sort keys.
+#: counts and tokenizers (``maxTokens``, ``TOKENIZERS_PARALLELISM``), the token-count
+#: breakdowns providers return (``usage.prompt_tokens_details``), keyboard, sort keys.
 _SAFE_NAME: Final[re.Pattern[str]] = re.compile(
-    r"TOKENIZ|(?:MAX|MIN|NUM|N)_?(?:NEW_)?TOKENS|KEYBOARD|KEYWORD|SORT_?KEYS|MONKEY"
+    r"TOKENIZ|(?:MAX|MIN|NUM|N)_?(?:NEW_|OUTPUT_|COMPLETION_)?TOKENS|TOKENS_?DETAILS"
+    r"|KEYBOARD|KEYWORD|SORT_?KEYS|MONKEY"
 )
 
 # Strings shorter than this are never tested by value: no credential format is this short,
@@ -80,9 +82,12 @@ _AUTH_HEADER: Final[re.Pattern[str]] = re.compile(
     r"\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=\-]{8,}"
 )
 _TOKEN_RUN: Final[re.Pattern[str]] = re.compile(r"[A-Za-z0-9+/=_\-]+")
-# Values that are high-entropy by nature and not secrets: our own digests, UUIDs, hex ids.
+# Values that are high-entropy by nature and not secrets: our own digests, UUIDs, hex ids,
+# and the object ids LLM providers return (request ids ``req_011C...``, messages, tool calls,
+# responses), which are facts about a call that support needs, not credentials.
 _HARMLESS: Final[re.Pattern[str]] = re.compile(
     r"(?:sha(?:1|256|384|512)|md5|blake2b?):[0-9a-f]+"
+    r"|(?:req|msg|toolu|srvtoolu|call|resp|fc|rs|msgbatch)_[A-Za-z0-9]{8,64}|chatcmpl-[A-Za-z0-9]+"
     r"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
     r"|[0-9a-fA-F]+"
 )

@@ -57,14 +57,13 @@ def attestation_hook(node: Attester | str) -> Hook:
         attester = NodeClient(node, token)
     else:
         attester = node
+    from cerkit.attestation import attach_attestation  # needs cryptography: only when attesting
 
     def attest(bundle: dict[str, Any]) -> dict[str, Any]:
         answer = attester.attest(bundle)
         if "snapshot" in answer:  # the attester returned the attested bundle itself
             return answer
-        meta = dict(bundle.get("meta") or {})
-        meta["attestation"] = answer["attestation"]
-        return {**bundle, "meta": meta}
+        return attach_attestation(bundle, answer["attestation"])
 
     return attest
 

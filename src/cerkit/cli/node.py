@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     if args.node_command == "serve":
         from cerkit.node.server import serve
 
-        return serve(
+        serve(
             store=args.store,
             host=args.host,
             port=args.port,
@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
             port_file=args.port_file,
             checkpoint_file=args.checkpoint_file,
         )
+        return EXIT_OK
     return _token(args)
 
 

@@ -10,7 +10,6 @@ does not change. Files are rewritten in place (atomically) unless ``-o`` names a
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any
 
@@ -38,22 +37,10 @@ def _load_key(args: argparse.Namespace) -> Any:
     return KeyRing(key_dir(args.dir)).private_key(args.key)
 
 
-def _write(path: str, bundle: dict[str, Any]) -> None:
-    from cerkit.errors import OperationalError
-    from cerkit.jsonio import dumps
-
-    tmp = f"{path}.tmp-sign"
-    try:
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(dumps(bundle, pretty=True) + "\n")
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise OperationalError(f"cannot write {path}: {exc.strerror}") from None
-
-
 def run(args: argparse.Namespace) -> int:
+    from cerkit.atomic import write_atomic
     from cerkit.errors import CerkitError, OperationalError, UsageError, VerificationError
-    from cerkit.jsonio import load_file
+    from cerkit.jsonio import dumps, load_file
     from cerkit.signing import sign_bundle
     from cerkit.verify import Report
     from cerkit.verify.integrity import check_integrity
@@ -70,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
                 first = report.failures[0] if report.failures else None
                 detail = f"{first.reason} {first.message}" if first else "integrity failed"
                 raise VerificationError(f"not signed, the record does not verify: {detail}")
-            _write(args.output or path, sign_bundle(bundle, key))
+            signed = sign_bundle(bundle, key)
+            write_atomic(args.output or path, dumps(signed, pretty=True) + "\n")
             print(f"signed {path} ({bundle['certificateHash']})")
         except CerkitError as exc:
             if isinstance(exc, UsageError):

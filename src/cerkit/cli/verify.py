@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
-from cerkit.cli._common import (
-    EXIT_FAILED,
-    EXIT_OK,
-    EXIT_OPERATIONAL,
-    error,
-    progress,
-    write_json_line,
-)
-from cerkit.errors import CerkitError, OperationalError
-from cerkit.jsonio import iter_jsonl, load_file
-from cerkit.verify import Layer, Report, Status, TrustStore, verify_bundle
-from cerkit.verify.project import is_project_bundle, verify_project_bundle
+from cerkit.cli._common import EXIT_FAILED, EXIT_OK, EXIT_OPERATIONAL, error, progress
+
+if TYPE_CHECKING:
+    from cerkit.verify.trust import TrustStore
 
 NAME = "verify"
 HELP = "verify CER bundles (files or .jsonl batches); exit 0 verified, 1 failed, 3 could not run"
@@ -62,6 +53,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def trust_from_args(args: argparse.Namespace) -> TrustStore | None:
     """The trust store named by ``--trust``, ``--node`` and ``--producer-key`` (None: trust
     nothing)."""
+    from cerkit.verify.trust import TrustStore
+
     if not args.trust and not args.producer_key and not args.node:
         return None
     store = TrustStore()
@@ -76,88 +69,17 @@ def trust_from_args(args: argparse.Namespace) -> TrustStore | None:
     return store
 
 
-def _documents(path: str) -> Iterator[tuple[str, Any]]:
-    """``(source, bundle_or_error)`` for every record in a file."""
-    if path.endswith(".jsonl"):
-        try:
-            for number, item in iter_jsonl(path):
-                yield f"{path}:{number}", item
-        except OperationalError as exc:  # a missing file: reported, and the others go on
-            yield path, exc
-        return
-    try:
-        yield path, load_file(path)
-    except CerkitError as exc:
-        yield path, exc
-
-
-def _record_count(paths: list[str]) -> int | None:
-    """How many records the files hold, for the progress bar's total: one per JSON file,
-    one per line of a ``.jsonl`` (counted in chunks, never held in memory); None for stdin."""
-    total = 0
-    for path in paths:
-        if not path.endswith(".jsonl"):
-            total += 1
-            continue
-        if path == "-":
-            return None
-        try:
-            with open(path, "rb") as handle:
-                total += sum(
-                    chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b"")
-                )
-        except OSError:
-            return None  # the read error is reported when the file is verified
-    return total
-
-
-def _report_for(source: str, item: Any, **options: Any) -> Report:
-    if isinstance(item, OperationalError):
-        report = Report(certificate_hash="", source=source)
-        report.add(Layer.INTEGRITY, "read", Status.ERROR, item.reason, item.message)
-        return report
-    if isinstance(item, CerkitError):
-        report = Report(certificate_hash="", source=source)
-        report.add(Layer.INTEGRITY, "parse", Status.FAIL, item.reason, item.message)
-        return report
-    if is_project_bundle(item):
-        return verify_project_bundle(item, source=source)
-    return verify_bundle(item, source=source, **options)
-
-
-def render(report: Report) -> str:
-    """One summary line, then one indented line per check that did not pass."""
-    cert = report.certificate_hash or "-"
-    lines = [f"{report.verdict:<8} {report.assurance.label:<8} {cert}  {report.source}"]
-    for check in report.checks:
-        if check.status is not Status.PASS:
-            where = f"{check.layer}/{check.name}"
-            lines.append(f"    {check.status}: {where}: {check.reason} {check.message}".rstrip())
-    lines.extend(f"    note: {note}" for note in report.notes)
-    return "\n".join(lines)
-
-
-def diagnosis(report: Report) -> str:
-    """The one stderr line for a record that did not verify: where, the first reason, why."""
-    failures = report.failures
-    if not failures:
-        return f"{report.source}: {report.verdict}: integrity was not checked"
-    first = failures[0]
-    return f"{report.source}: {first.reason}: {first.message}"
-
-
 def run(args: argparse.Namespace) -> int:
+    from cerkit.verify.documents import document_count, verify_files
+    from cerkit.verify.render import diagnosis, report_json, report_text
+
     failed = errored = 0
-    options = {"trust": trust_from_args(args), "nexart_compat": args.nexart_compat}
-    # Records stream from the files one at a time, so a batch of any size fits in memory.
-    items = (item for path in args.files for item in _documents(path))
-    total = _record_count(args.files) if sys.stderr.isatty() else None
-    for source, item in progress(items, total=total, desc="verify"):
-        report = _report_for(source, item, **options)
-        if args.json:
-            write_json_line(report.to_dict())
-        else:
-            print(render(report))
+    reports = verify_files(
+        args.files, trust=trust_from_args(args), nexart_compat=args.nexart_compat
+    )
+    total = document_count(args.files) if sys.stderr.isatty() else None
+    for report in progress(reports, total=total, desc="verify"):
+        print(report_json(report) if args.json else report_text(report))
         if not report.ok:
             error(diagnosis(report))
         if report.errored:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import orjson
 
-from cerkit.attestation import decode_hashes
+from cerkit.attestation import attach_attestation, decode_hashes
 from cerkit.errors import CerkitError, InvalidRecordError, OperationalError, Reason, RequestError
 from cerkit.jsonio import loads
 from cerkit.keys import KeyDocument
@@ -165,3 +165,45 @@ def trust_from_nodes(urls: Sequence[str]) -> TrustStore:
     return TrustStore(
         node_documents=tuple(documents), checkpoints=tuple(notes), consistency_fetcher=fetch
     )
+
+
+def attest_record(
+    client: NodeClient,
+    bundle: Mapping[str, Any],
+    *,
+    trust: TrustStore | None = None,
+    source: str = "",
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Have the node attest ``bundle``; return the attested copy and the node's answer.
+
+    The answer is checked before it is used: it must be for this record, and the attested
+    copy must verify offline. Without ``trust`` the signatures cannot be checked, but the
+    rest can (the receipt's shape and binding to this record, the inclusion proof's
+    arithmetic up to the checkpoint's root); with ``trust`` it must reach ``logged``.
+
+    Args:
+        client: the node.
+        bundle: a sealed record.
+        trust: what the attestation must verify under (None: check what needs no key).
+        source: where the record came from, for messages and the report.
+
+    Raises:
+        InvalidRecordError: the node answered for another record (``RECEIPT_MISMATCH``), or
+            the attested copy fails a check (its reason code), or does not reach ``logged``
+            under ``trust``.
+    """
+    from cerkit.verify import verify_bundle
+
+    answer = client.attest(bundle)
+    if answer.get("certificateHash") != bundle.get("certificateHash"):
+        raise InvalidRecordError("the node answered for another record", Reason.RECEIPT_MISMATCH)
+    attested = attach_attestation(bundle, answer["attestation"])
+    report = verify_bundle(attested, source=source, trust=trust)
+    if report.failures:
+        first = report.failures[0]
+        reason = Reason(first.reason) if first.reason in Reason.__members__ else None
+        message = f"{source}: the node's answer fails {first.layer}/{first.name}: {first.message}"
+        raise InvalidRecordError(message, reason)
+    if trust is not None and report.assurance.label != "logged":
+        raise InvalidRecordError(f"{source}: the attestation reached only {report.assurance.label}")
+    return attested, answer

@@ -17,6 +17,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
+from cerkit.attestation import attach_attestation
 from cerkit.ledger.factory import open_log_store
 from cerkit.node.config import load_identity
 from cerkit.node.service import NodeService
@@ -44,9 +45,7 @@ class EmbeddedNode:
         """
         submission = parse_submission(dump_json(dict(bundle)))
         (result,) = self.service.commit([submission])
-        out = copy.deepcopy(dict(bundle))
-        out["meta"] = {**(out.get("meta") or {}), "attestation": result.meta()}
-        return out
+        return attach_attestation(copy.deepcopy(dict(bundle)), result.meta())
 
     @property
     def kid(self) -> str:

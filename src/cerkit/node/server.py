@@ -6,9 +6,8 @@ import importlib.util
 import logging
 import socket
 import sys
-from pathlib import Path
 
-from cerkit.cli._common import EXIT_OK
+from cerkit.atomic import write_atomic
 from cerkit.ledger.factory import open_log_store, open_token_store
 from cerkit.node.app import Bounds, create_app
 from cerkit.node.config import KeySource
@@ -43,7 +42,7 @@ def serve(
     node_id: str | None = None,
     port_file: str | None = None,
     checkpoint_file: str | None = None,
-) -> int:
+) -> None:
     """Open the store, rebuild the tree, check it against the node's saved checkpoint, and
     serve until interrupted (refusing to sign when the check failed)."""
     import uvicorn
@@ -82,12 +81,9 @@ def serve(
         flush=True,
     )
     if port_file:
-        tmp = Path(port_file + ".tmp")
-        tmp.write_text(str(bound))
-        tmp.replace(port_file)
+        write_atomic(port_file, str(bound))
     try:
         server.run(sockets=[sock])
     finally:
         tokens.close()
         log.close()
-    return EXIT_OK

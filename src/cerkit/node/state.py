@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Final
 
+from cerkit.atomic import write_atomic
 from cerkit.checkpoint import MAX_NOTE_BYTES, peek_checkpoint
 from cerkit.errors import CerkitError, OperationalError, Reason
 
@@ -100,7 +101,7 @@ class CheckpointFile:
                 current = self._current_size()
                 if current is not None and current >= size:
                     return False
-                self._write(note.encode("utf-8"))
+                self._write(note)
                 return True
         except OSError as exc:
             raise OperationalError(
@@ -114,17 +115,8 @@ class CheckpointFile:
             return None  # unreadable: the start check refused it already; replace it
         return None if note is None else peek_checkpoint(note).size
 
-    def _write(self, data: bytes) -> None:
-        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                if self._clock() - self._synced >= FSYNC_SECONDS:
-                    os.fsync(handle.fileno())  # on disk before the name points at it
-                    self._synced = self._clock()
-            os.replace(tmp, self.path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+    def _write(self, note: str) -> None:
+        sync = self._clock() - self._synced >= FSYNC_SECONDS
+        write_atomic(self.path, note, mode=0o600, sync=sync)  # synced: on disk before renamed
+        if sync:
+            self._synced = self._clock()

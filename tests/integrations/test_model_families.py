@@ -1,10 +1,11 @@
-"""Local model identity: scikit-learn fitted state, torch state dicts, weight files."""
+"""The model families: scikit-learn fitted state, torch state dicts, weight files."""
 
 from __future__ import annotations
 
 import copy
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import torch
 from sklearn.datasets import load_iris
@@ -12,12 +13,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from cerkit.capture.model_identity import (
-    identify,
-    identify_files,
-    torch_weights_digest,
-    weights_manifest,
-)
+from cerkit.capture.encode import encoder
+from cerkit.integrations import local
+from cerkit.integrations.files import identify_files, weights_manifest
+from cerkit.integrations.torch import torch_weights_digest
+
+
+def identify(model: Any) -> dict[str, Any]:
+    return local.identify(model, encoder)
 
 
 def _net() -> torch.nn.Module:
@@ -84,3 +87,20 @@ def test_weight_folders_get_a_per_file_manifest(tmp_path: Path) -> None:
     assert identify(str(tmp_path / "model.bin"))["weightsManifest"] == {
         "model.bin": manifest["model.bin"]
     }
+
+
+def test_no_model_family_imports_the_encoder_or_the_recorder_when_loaded() -> None:
+    import ast
+
+    import cerkit.integrations
+
+    folder = Path(cerkit.integrations.__file__).parent
+    for _library, module in local.FAMILIES:
+        path = folder / f"{module.rsplit('.', 1)[1]}.py"
+        imported = set()
+        for node in ast.parse(path.read_text()).body:  # module level: what loading runs
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module)
+            elif isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+        assert not {name for name in imported if name.startswith("cerkit.capture")}, path
