@@ -47,6 +47,7 @@ def _explaining(groups: list[Any], total: int) -> Iterable[Any]:
 def run(args: argparse.Namespace) -> int:
     from cerkit.drift.html import render
     from cerkit.drift.render import timeline_text
+    from cerkit.drift.served import served_history, served_html, served_text
     from cerkit.drift.sources import baseline_bundles, rows_from_files, rows_from_store
     from cerkit.drift.timeline import analyze, failing
 
@@ -65,19 +66,21 @@ def run(args: argparse.Namespace) -> int:
         if key:
             rows = [r for r in rows if r[1].startswith(key)]
         timeline = analyze(rows, source.load, baseline=golden, watch=_explaining)
+        served = served_history(rows, source.load)  # which models answered provider calls
     finally:
         source.close()
     if args.html:
         try:
             with open(args.html, "w", encoding="utf-8") as handle:
-                handle.write(render(timeline))
+                handle.write(render(timeline, sections=(served_html(served),)))
         except OSError as exc:
             raise OperationalError(f"cannot write {args.html}: {exc.strerror}") from None
         print(f"cerkit: wrote {args.html}", file=sys.stderr)
     if args.json:
-        write_json_line(timeline.to_json())
+        write_json_line(timeline.to_json() | {"servedModels": [h.to_json() for h in served]})
     else:
-        sys.stdout.write(timeline_text(timeline) + "\n")
+        text = "\n".join(filter(None, (timeline_text(timeline), served_text(served))))
+        sys.stdout.write(text + "\n")
     bad = failing(timeline, args.fail_on) if args.fail_on else []
     if bad:
         error(f"drift gate failed (--fail-on {args.fail_on}): {', '.join(sorted(bad))}")
