@@ -53,6 +53,7 @@ _SOURCES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
     ("code", (*_EXE, "codeDigest")),
     ("code", (*_EXE, "argv")),
     ("code", (*_EXE, "seeds")),
+    ("code", (*_EXE, "userCode")),
     ("code", (*_ENV, "git")),
     ("dependencies", (*_ENV, "packages")),
     ("dependencies", (*_ENV, "imported")),
@@ -90,6 +91,7 @@ _NAME_MAPS: Final[tuple[str, ...]] = (
     "weightsManifest",
     "files.inputs",
     "files.outputs",
+    "userCode.files",
 )
 _MARKER_KEYS: Final[frozenset[str]] = frozenset(("unknown", "source", "reason"))
 

@@ -136,6 +136,9 @@ def _code(change: Change, parts: list[str], a: Any, b: Any) -> Finding:
         score, meaning = _GIT.get(key, (35, f"git {key} changed"))
         return Finding("code", "repository", score, f"{meaning}: {_moved(change)}")
     key = parts[2]
+    if key == "userCode" and ".userCode.files." in change.path:
+        name = change.path.split(".userCode.files.", 1)[1]  # a file name may hold dots
+        return Finding("code", name, 86, f"the user's source file {name} changed: {_moved(change)}")
     score, meaning = _CODE.get(key, (60, f"execution {key} changed"))
     subject = str(lookup(b, ("snapshot", "execution", "entryPoint")) or "code")
     return Finding("code", subject, score, f"{meaning}: {_moved(change)}")
