@@ -4,8 +4,9 @@ A recorded call costs its caller a clock read, a shallow copy of the arguments (
 may append to its ``messages`` list right after the call) and a queue put. Mapping the call
 onto the snapshot, encoding, the secret filter, sealing, the post-seal hooks and the store
 write run on one background thread, in call order (the recorder's store writes are already
-queued the same way). :func:`flush` waits for them. A stream costs one list append per chunk
-and is recorded once, when it ends, fails, is closed or is dropped unread.
+queued the same way). :func:`flush` waits for them. A stream costs a few attribute reads per
+chunk (:class:`~cerkit.integrations.base.StreamFold`) and is recorded once, when it ends,
+fails, is closed or is dropped unread.
 
 A failure of cerkit never breaks the recorded call: it warns. A provider error is recorded
 and re-raised unchanged.
@@ -29,7 +30,13 @@ from cerkit.capture.builder import Hook, iso_time, seal_record
 from cerkit.capture.fingerprint import fingerprint
 from cerkit.capture.secrets import scrub
 from cerkit.capture.trust_hooks import trust_hooks
-from cerkit.integrations.base import CallIntegration, Response, Timing, snapshot_args
+from cerkit.integrations.base import (
+    CallIntegration,
+    Response,
+    StreamFold,
+    Timing,
+    snapshot_args,
+)
 
 #: Set while a recorded call runs, so a wrapper reached again from inside it (a client
 #: instrumented both globally and by object, a helper calling ``create``) records nothing.
@@ -121,7 +128,7 @@ class Call:
     """One call being recorded: arguments, clocks, and what came back."""
 
     __slots__ = (
-        "api", "chunks", "client", "clock", "error", "first", "kwargs", "result", "started"
+        "api", "client", "clock", "error", "first", "fold", "kwargs", "result", "started"
     )  # fmt: skip
 
     def __init__(self, api: str, kwargs: Mapping[str, Any], client: Any) -> None:
@@ -130,7 +137,7 @@ class Call:
         self.kwargs = _frozen(kwargs)
         self.result: Any = None
         self.error: BaseException | None = None
-        self.chunks: list[Any] | None = None
+        self.fold: StreamFold | None = None
         self.first: float | None = None
         self.started = time.time()
         self.clock = time.perf_counter()
@@ -221,19 +228,19 @@ class Recorder:
         integration = self.integration
         request = integration.request(call.api, call.kwargs, call.client)
         response: Response | None = None
-        if call.chunks is not None:
-            response = integration.stream(request, call.chunks, call.result)
+        if call.fold is not None:
+            response = integration.stream(request, call.fold, call.result)
         elif call.error is None:
             response = integration.response(request, call.result)
         state: dict[str, Any] = {"status": "ok", "error": None}
         if call.error is not None:
             state = {"status": "error", "error": integration.error(call.error)}
-        if call.chunks is not None:
+        if call.fold is not None:
             complete = response is not None and response.complete
             stream_state = stream_state or ("complete" if complete else "interrupted")
             if stream_state != "complete" and call.error is None:
                 state["status"] = "incomplete"
-            state["stream"] = {"state": stream_state, "chunks": len(call.chunks)}
+            state["stream"] = {"state": stream_state, "chunks": call.fold.count}
         first = call.first
         timing = Timing(
             started=iso_time(call.started),
@@ -255,7 +262,7 @@ class _StreamEnd:
 
     def __init__(self, recorder: Recorder, call: Call) -> None:
         self.recorder, self.call, self.over = recorder, call, False
-        call.chunks = []
+        call.fold = recorder.integration.fold(call.api)
 
     def __call__(self, state: str | None, error: BaseException | None = None) -> None:
         if not self.over:
@@ -317,9 +324,8 @@ class RecordedStream:
 
 def _chunks(stream: Any, end: _StreamEnd) -> Any:
     call = end.call
-    chunks = call.chunks
-    assert chunks is not None
-    append = chunks.append
+    assert call.fold is not None
+    append = call.fold.add
     try:
         iterator = iter(stream)
         for chunk in iterator:
@@ -374,9 +380,8 @@ class AsyncRecordedStream:
 
 async def _achunks(stream: Any, end: _StreamEnd) -> Any:
     call = end.call
-    chunks = call.chunks
-    assert chunks is not None
-    append = chunks.append
+    assert call.fold is not None
+    append = call.fold.add
     first = True
     try:
         async for chunk in stream:
