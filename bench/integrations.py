@@ -181,7 +181,8 @@ def intrinsic_chunk_us(chunks: int = CHUNKS, rounds: int = 30) -> float:
     from openai.types.chat import ChatCompletionChunk
 
     from cerkit.integrations import flush
-    from cerkit.integrations._calls import Call, RecordedStream, Recorder, record_options
+    from cerkit.integrations._calls import Call, Recorder, record_options
+    from cerkit.integrations._streams import RecordedStream
     from cerkit.integrations.openai import OpenAIIntegration
 
     choice = {"index": 0, "delta": {"content": " tok"}, "finish_reason": None}
