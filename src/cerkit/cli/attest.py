@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from cerkit.atomic import write_atomic
-from cerkit.cli._common import EXIT_OK, add_store_option, progress, write_json_line
+from cerkit.cli._common import EXIT_OK, add_store_option, counted, progress, write_json_line
 from cerkit.errors import SchemaError, UsageError
 from cerkit.ledger.base import RecordStore
 
@@ -73,5 +73,5 @@ def run(args: argparse.Namespace) -> int:
         if store is not None:
             store.close()
     if not args.json:
-        print(f"{len(args.files)} record(s) attested by {args.node}", file=sys.stderr)
+        print(f"{counted(len(args.files), 'record')} attested by {args.node}", file=sys.stderr)
     return EXIT_OK

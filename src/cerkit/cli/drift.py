@@ -13,6 +13,7 @@ from cerkit.cli._common import (
     EXIT_OK,
     add_store_option,
     error,
+    existing_store,
     progress,
     write_json_line,
 )
@@ -89,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     if args.files:
         source = rows_from_files(args.files, args.since)
     else:
-        source = rows_from_store(args.store, args.since, key=key, watch=_watch)
+        source = rows_from_store(existing_store(args.store), args.since, key=key, watch=_watch)
     try:
         rows = source.rows
         if key:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from cerkit.cli._common import EXIT_OK, write_json_line
+from cerkit.cli._common import EXIT_OK, counted, write_json_line
 
 NAME = "fingerprint"
 HELP = "print the runtime fingerprint (environment) a record made here would carry"
@@ -22,7 +22,7 @@ def _summary(value: object) -> str:
         parts = []
         for key, item in shown.items():
             if isinstance(item, dict | list):
-                item = f"{len(item)} entries"
+                item = counted(len(item), "entry")
             parts.append(f"{key}={item}")
         return ", ".join(parts)
     return str(value)

@@ -45,6 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     exp = sub.add_parser("export", help="write the public key document")
     exp.add_argument("--format", choices=("cerkit", "nexart"), default="cerkit")
     exp.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    for action in (gen, listing, rot, rev, exp):  # ``keys generate --dir d`` as well
+        action.add_argument("--dir", metavar="DIR", default=argparse.SUPPRESS, help="key directory")
 
 
 def _entry_dict(ring: KeyRing, entry: KeyEntry) -> dict[str, object]:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from cerkit.cli._common import EXIT_FAILED, EXIT_OK, write_json_line
+from cerkit.cli._common import EXIT_FAILED, EXIT_OK, counted, write_json_line
 from cerkit.errors import InvalidRecordError, Reason
 
 NAME = "log"
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         cp = result.checkpoint
         state = "OK" if result.ok else "FAILED"
-        print(f"{state} log {cp.origin}: {result.entries} entries, tree size {cp.size}")
+        print(f"{state} log {cp.origin}: {counted(result.entries, 'entry')}, tree size {cp.size}")
         for problem in result.problems:
             where = f" entry {problem.index}" if problem.index is not None else ""
             print(f"    {problem.reason}{where}: {problem.message}")

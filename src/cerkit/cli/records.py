@@ -9,7 +9,14 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
-from cerkit.cli._common import EXIT_FAILED, EXIT_OK, add_store_option, error, write_json_line
+from cerkit.cli._common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    add_store_option,
+    error,
+    existing_store,
+    write_json_line,
+)
 from cerkit.errors import OperationalError, Reason, UsageError
 
 if TYPE_CHECKING:
@@ -79,6 +86,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_store_option(export)
     _filters(export)
     export.add_argument("-o", "--out", help="write here instead of stdout")
+    export.add_argument("--json", action="store_true", help="accepted: export always writes JSON")
 
 
 def _line(bundle: dict[str, Any]) -> str:
@@ -147,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
     from cerkit.ledger.base import RecordQuery
     from cerkit.ledger.factory import shared_record_store
 
-    store = shared_record_store(args.store)
+    store = shared_record_store(existing_store(args.store))
     if args.action == "show":
         return _show(store, args.hashes, args.json)
     query = RecordQuery(entry_point=args.entry_point, model=args.model, since=args.since,

@@ -100,7 +100,7 @@ def timeline_text(timeline: Timeline) -> str:
         if not group.label:
             continue
         lines.append(
-            f"{group.label}  key {_hash(group.key)}  {group.count} records, "
+            f"{group.label}  key {_hash(group.key)}  {counted(group.count, 'record')}, "
             f"{group.distinct_outputs} distinct outputs  [{_runs(group)}]"
         )
         for point in group.change_points:
