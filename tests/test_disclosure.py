@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 
 from cerkit.capture.recorder import record
 from cerkit.digest import hash_payload
-from cerkit.disclosure import disclose, redact, seal_disclosable
-from cerkit.disclosure.commitments import commit
+from cerkit.disclosure import disclose, seal_disclosable
+from cerkit.disclosure import redact as redact_shared
+from cerkit.disclosure.commitments import clone, commit
 from cerkit.disclosure.privacy import Privacy
 from cerkit.errors import Reason, UsageError
 from cerkit.keys import public_key_bytes
@@ -58,6 +59,11 @@ def recorded() -> tuple[dict[str, Any], dict[str, Any]]:
     )
     bundle = sign_bundle(recorded_chat.last_record, PRODUCER_KEY)  # type: ignore[attr-defined]
     return bundle, openings[0]
+
+
+def redact(bundle: dict[str, Any], openings: dict[str, Any], paths: Any) -> dict[str, Any]:
+    """A copy the test may tamper with (``redact`` shares unchanged values with its input)."""
+    return clone(redact_shared(bundle, openings, paths))  # type: ignore[no-any-return]
 
 
 def leaf_paths(bundle: dict[str, Any]) -> list[str]:

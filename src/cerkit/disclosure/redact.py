@@ -18,7 +18,6 @@ True
 
 from __future__ import annotations
 
-import copy
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
@@ -29,10 +28,12 @@ from cerkit.disclosure.commitments import (
     MARKER,
     SCHEME,
     UNSALTED_DIGESTS,
+    clone,
     disclosure_block,
     get_at,
     locator_of,
     read_block,
+    replaced,
     set_at,
 )
 from cerkit.errors import InvalidRecordError, Reason, SchemaError, UsageError
@@ -114,6 +115,9 @@ def redact(
     ``{"$withheld": commitment}``, the salts of every other leaf in ``meta.disclosure``, and
     no unsalted digest (``inputHash``/``outputHash``) of a field with a withheld leaf.
 
+    The copy is built copy-on-write: values it does not change are shared with ``bundle``
+    (serialize it, or :func:`~cerkit.disclosure.commitments.clone` it before editing).
+
     Raises:
         InvalidRecordError: not a full disclosable record, or openings of another record.
         UsageError: a path names no disclosable field.
@@ -129,11 +133,16 @@ def redact(
     if missing:
         raise InvalidRecordError(f"no salt for {', '.join(missing)}", Reason.OPENING_MISSING)
     withheld = select(commitments, withhold)
-    shared = copy.deepcopy(dict(bundle))
+    shared = dict(bundle)
+    view = dict(snapshot)  # copy-on-write: only the containers on a withheld path are new
     for path in withheld:
-        _put(shared["snapshot"], path, {MARKER: commitments[path]["commitment"]})
-    _drop_unsalted(shared["snapshot"], withheld)
-    disclosed = {p: salts[p] for p in commitments if p not in withheld}
+        locator = locator_of(path)
+        marker = {MARKER: commitments[path]["commitment"]}
+        view[locator[0]] = replaced(view[locator[0]], locator[1:], marker)
+    _drop_unsalted(view, withheld)
+    shared["snapshot"] = view
+    chosen = set(withheld)
+    disclosed = {p: salts[p] for p in commitments if p not in chosen}
     meta = dict(shared.get("meta") or {})
     meta["disclosure"] = {
         "mode": REDACTED_MODE,
@@ -165,9 +174,9 @@ def disclose(
     salts = read_openings(openings, str(original.get("certificateHash")))
     info = shared["meta"]["disclosure"]
     opened = select(info["withheld"], paths)
-    out = copy.deepcopy(dict(shared))
+    out = clone(shared)
     for path in opened:
-        _put(out["snapshot"], path, copy.deepcopy(get_at(original["snapshot"], locator_of(path))))
+        _put(out["snapshot"], path, clone(get_at(original["snapshot"], locator_of(path))))
     still = [p for p in info["withheld"] if p not in opened]
     for name, digest_field in UNSALTED_DIGESTS.items():
         if not any(_under(p, name) for p in still) and digest_field in original["snapshot"]:

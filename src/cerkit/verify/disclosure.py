@@ -108,7 +108,8 @@ def check_disclosure(
         return False
     # (1) the commitments block
     try:
-        _, commitments = read_block(snapshot)
+        block = read_block(snapshot)
+        commitments = block[1]
         profile = profile_for(snapshot)
     except CerkitError as exc:
         report.add(_L, "commitments", Status.FAIL, exc.reason, exc.message)
@@ -133,7 +134,7 @@ def check_disclosure(
             f"full record: {len(commitments)} commitments, opened only with the producer's salts",
         )
     # (4) binding to the certificateHash
-    return _check_binding(bundle, report, producer_ok, receipt, opened)
+    return _check_binding(bundle, report, producer_ok, receipt, opened, block)
 
 
 def _check_openings(
@@ -235,11 +236,12 @@ def _check_binding(
     producer_ok: bool,
     receipt: ReceiptOutcome | None,
     opened: str,
+    block: tuple[tuple[str, ...], dict[str, Any]],
 ) -> bool:
     """Step 4; ``opened`` says what step 3 proved, for the one entry this step adds (the
     layer passes only when the binding holds, whatever the openings proved)."""
     cert = str(bundle["certificateHash"])
-    commitments, root = view_digests(bundle)
+    commitments, root = view_digests(bundle, block)
     claims: list[tuple[str, str, str]] = []
     producer = bundle["meta"].get("producer") if isinstance(bundle.get("meta"), Mapping) else None
     if producer_ok and isinstance(producer, Mapping) and "disclosure" in producer:
