@@ -17,7 +17,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("re-runs (docs/drift.md §5b)")
     group.add_argument("--budget", type=float, metavar="S", help="time budget in seconds")
     group.add_argument(
-        "--workdir", metavar="DIR", help="where the recorded program lives (default: here)"
+        "--workdir",
+        metavar="DIR",
+        help="where the recorded program lives (default: a command's recorded folder, else here)",
     )
     group.add_argument(
         "--installer", choices=("pip", "uv"), default="pip", help="builds package overlays"
@@ -79,9 +81,15 @@ def run_reruns(explanation: Any, mode: str, args: argparse.Namespace) -> dict[st
 
     if args.budget is not None and args.budget <= 0:
         raise UsageError("--budget must be a positive number of seconds")
-    workdir = os.path.abspath(args.workdir or os.getcwd())
-    if not os.path.isdir(workdir):
-        raise UsageError(f"--workdir {args.workdir} is not a directory")
+    recorded = (explanation.diff.b.get("snapshot") or {}).get("execution", {}).get("cwd")
+    if args.workdir:
+        workdir = os.path.abspath(args.workdir)
+        if not os.path.isdir(workdir):
+            raise UsageError(f"--workdir {args.workdir} is not a directory")
+    elif isinstance(recorded, str) and os.path.isdir(recorded):
+        workdir = recorded  # a recorded command names the folder it ran in
+    else:
+        workdir = os.getcwd()
     watch, bar = _bar("confirming" if mode == "confirm" else "bisecting")
     try:
         result, records = relaunch_pair(

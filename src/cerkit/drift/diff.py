@@ -80,7 +80,7 @@ _SOURCES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
 
 #: Keys never compared wherever they appear: how a fact was read, ids, times, durations.
 _VOLATILE: Final[frozenset[str]] = frozenset(
-    ("source", "requestId", "startedAt", "endedAt", "durationMs", "timestamp")
+    ("source", "requestId", "responseId", "startedAt", "endedAt", "durationMs", "timestamp")
 )
 #: Objects whose keys are names (packages, variables, files): there a key called ``source``
 #: or ``unknown`` is a name to compare, not a marker.

@@ -117,11 +117,13 @@ def _effective(change: Change, parts: list[str], a: Any, b: Any) -> Finding:
 
 
 def _model(change: Change, parts: list[str], a: Any, b: Any) -> Finding:
+    subject = str(lookup(b, ("snapshot", "model")) or "model")
+    if parts[1] == "modelVersion":  # NexArt's served version: the same cause as servedModel
+        return Finding("model", subject, 99, f"the served model version changed: {_moved(change)}")
     if parts[1] != "modelIdentity":
         return Finding("model", "model", 95, f"snapshot {parts[1]} changed: {_moved(change)}")
     key = parts[2] if len(parts) > 2 else "modelIdentity"
     score, meaning = _MODEL.get(key, (70, f"model identity {key} changed"))
-    subject = str(lookup(b, ("snapshot", "model")) or "model")
     detail = ".".join(parts[3:])  # which parameter or weights file
     return Finding(
         "model", subject, score, f"{meaning}: {detail + ' ' if detail else ''}{_moved(change)}"
