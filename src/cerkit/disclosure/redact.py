@@ -174,7 +174,7 @@ def disclose(
     salts = read_openings(openings, str(original.get("certificateHash")))
     info = shared["meta"]["disclosure"]
     opened = select(info["withheld"], paths)
-    out = clone(shared)
+    out: dict[str, Any] = clone(shared)
     for path in opened:
         _put(out["snapshot"], path, clone(get_at(original["snapshot"], locator_of(path))))
     still = [p for p in info["withheld"] if p not in opened]

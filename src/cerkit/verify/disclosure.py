@@ -150,13 +150,15 @@ def _check_openings(
             "meta.disclosure needs withheld and openings",
         )
         return False
-    if not set(openings) <= set(commitments):
+    if not set(openings) <= set(commitments) or not all(
+        isinstance(p, str) and p in commitments for p in withheld
+    ):
         report.add(
             _L,
             "openings",
             Status.FAIL,
             Reason.DISCLOSURE_MALFORMED,
-            "an opening names no commitment",
+            "an opening or withheld path names no commitment",
         )
         return False
     for path in commitments:
