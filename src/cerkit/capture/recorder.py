@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, overload
 
 from cerkit.capture import _seeds
+from cerkit.capture._imports import machinery
 from cerkit.capture.builder import Capture, Hook, code_identity
 from cerkit.capture.encode import EncodeOptions, encode
 from cerkit.capture.trust_hooks import trust_hooks
@@ -77,25 +78,43 @@ class _Signature:
 
     def __init__(self, fn: Callable[..., Any]) -> None:
         self.entry_point, self.code_digest, self.code_source = code_identity(fn)
+        self.module: str | None = getattr(fn, "__module__", None)
         try:
             self.signature: inspect.Signature | None = inspect.signature(fn)
         except (TypeError, ValueError):
             self.signature = None
 
-    def effective(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-        """Every parameter with the value the callee sees: defaults resolved."""
+    def bind(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """``(passed, effective)``: the arguments bound to parameter names as passed, in
+        any calling style, and every parameter with the value the callee sees (defaults
+        applied). ``**kwargs`` entries are named by their keys; ``*args`` by the
+        parameter's name; ``self``/``cls`` are left out."""
+        unbound = {f"arg{i}": value for i, value in enumerate(args)} | kwargs
         if self.signature is None:
-            return {f"arg{i}": value for i, value in enumerate(args)} | kwargs
+            return unbound, dict(unbound)
         try:
             bound = self.signature.bind(*args, **kwargs)
         except TypeError:  # the call itself will fail; record what was passed
-            return {f"arg{i}": value for i, value in enumerate(args)} | kwargs
+            return unbound, dict(unbound)
+        passed = self._named(bound.arguments)
         bound.apply_defaults()
-        applied = dict(bound.arguments)
-        first = next(iter(self.signature.parameters), None)
-        if first in ("self", "cls"):
-            applied.pop(first, None)
-        return applied
+        return passed, self._named(bound.arguments)
+
+    def _named(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        assert self.signature is not None
+        parameters = self.signature.parameters
+        first = next(iter(parameters), None)
+        named: dict[str, Any] = {}
+        for name, value in arguments.items():
+            if name == first and name in ("self", "cls"):
+                continue
+            if parameters[name].kind is inspect.Parameter.VAR_KEYWORD:
+                named.update(value)
+            else:
+                named[name] = value
+        return named
 
 
 @overload
@@ -170,6 +189,7 @@ class _Options:
 
     def capture(self, sig: _Signature) -> Capture:
         return Capture(
+            module=sig.module,
             kind="python",
             entry_point=self.name or sig.entry_point,
             code_digest=sig.code_digest,
@@ -200,8 +220,9 @@ def _wrap(func: F, options: _Options) -> F:
 
     def start(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Capture | None:
         try:
-            capture = options.capture(sig)
-            capture.call(args, kwargs, sig.effective)
+            with machinery():
+                capture = options.capture(sig)
+                capture.call(args, kwargs, sig.bind)
             return capture
         except Exception as exc:  # cerkit must not break the recorded call
             _warn(exc)
@@ -211,7 +232,8 @@ def _wrap(func: F, options: _Options) -> F:
         if capture is None:
             return
         try:
-            wrapper.last_record = capture.finish(output, error)  # type: ignore[attr-defined]
+            with machinery():
+                wrapper.last_record = capture.finish(output, error)  # type: ignore[attr-defined]
         except Exception as exc:
             _warn(exc)
 
@@ -266,12 +288,14 @@ class Recording:
         self._capture.add_tool_call(name, arguments, result, **fields)
 
     def __enter__(self) -> Recording:
-        self._capture.block(self._inputs, self._parameters)
+        with machinery():
+            self._capture.block(self._inputs, self._parameters)
         return self
 
     def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> Literal[False]:
         try:
-            self.bundle = self._capture.finish(self.output, exc)
+            with machinery():
+                self.bundle = self._capture.finish(self.output, exc)
         except Exception as error:
             _warn(error)
         return False  # never swallow the block's exception
@@ -310,6 +334,7 @@ def recording(
     entry, digest, source = code_identity(caller.f_code if caller else None, frame=caller)
     content, chosen = _privacy(content, privacy)
     capture = Capture(
+        module=caller.f_globals.get("__name__") if caller else None,
         kind="python",
         entry_point=name or entry,
         code_digest=digest,
