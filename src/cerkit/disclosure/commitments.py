@@ -38,6 +38,10 @@ COMMITMENTS_DOMAIN: Final[str] = "cerkit.disclosure.commitments.v1"
 FIELD: Final[str] = "disclosure"
 #: The snapshot fields that may be withheld by default; the recorder adds effectiveParameters.
 DEFAULT_FIELDS: Final[tuple[str, ...]] = ("prompt", "input", "output")
+#: Every snapshot field a disclosure block may name.
+_FIELDS_ALLOWED: Final[frozenset[str]] = frozenset(
+    (*DEFAULT_FIELDS, "parameters", "effectiveParameters")
+)
 #: The unsalted digest each field carries in NexArt's snapshot: dropped from a copy that
 #: withholds any part of the field, since it would let anyone confirm a guess.
 UNSALTED_DIGESTS: Final[Mapping[str, str]] = {"input": "inputHash", "output": "outputHash"}
@@ -184,10 +188,10 @@ def read_block(snapshot: Mapping[str, Any]) -> tuple[tuple[str, ...], dict[str, 
     if not isinstance(block, dict) or block.get("scheme") != SCHEME:
         raise _malformed(f"snapshot.{FIELD} is not a {SCHEME} block")
     fields, commitments = block.get("fields"), block.get("commitments")
-    if not isinstance(fields, list) or not all(
-        f in (*DEFAULT_FIELDS, "effectiveParameters") for f in fields
-    ):
-        raise _malformed("disclosure.fields must list prompt, input, output or effectiveParameters")
+    if not isinstance(fields, list) or not all(f in _FIELDS_ALLOWED for f in fields):
+        raise _malformed(
+            "disclosure.fields must name prompt, input, output, parameters, effectiveParameters"
+        )
     if not isinstance(commitments, dict) or len(commitments) > MAX_LEAVES:
         raise _malformed("disclosure.commitments must be an object of at most {MAX_LEAVES} paths")
     for path, entry in commitments.items():

@@ -11,10 +11,11 @@ sealing. The record names what ran in its hashed ``privacy`` field:
   extra ``parameters`` become their digests. ``cerkit verify --content FILE`` later proves
   given content was the one recorded. A digest of a short value can be confirmed by guessing:
   use ``disclosable=True`` for values that must stay unguessable.
-- ``mask``: a function run on the encoded input and output (and effective parameters)
-  before anything is hashed, e.g. PII scrubbing.
-- ``disclosable``: salted commitments (:mod:`cerkit.disclosure.commitments`); the openings
-  go to ``openings`` (a callable), by default to ``.cerkit/openings/<hex>.json`` (0600).
+- ``mask``: a function run on the encoded input and output (and effective parameters, and
+  the passed arguments among ``parameters``) before anything is hashed, e.g. PII scrubbing.
+- ``disclosable``: salted commitments to prompt, input, output, parameters and effective
+  parameters (the recorder puts the arguments in all three; see
+  :mod:`cerkit.disclosure.commitments`); the openings go to ``openings`` (a callable), by default to ``.cerkit/openings/<hex>.json`` (0600).
 """
 
 from __future__ import annotations
@@ -75,6 +76,10 @@ def prepare(args: dict[str, Any], privacy: Privacy) -> dict[str, Any]:
         for name in ("input", "output", "effectiveParameters"):
             if name in args:
                 args[name] = privacy.mask(args[name])
+        # the arguments as passed also reach the NexArt parameters beside its four numbers
+        passed = {k: v for k, v in args["parameters"].items() if k not in _NEXART_PARAMETERS}
+        if passed:
+            args["parameters"] = {**args["parameters"], **privacy.mask(passed)}
     args[PRIVACY_FIELD] = {
         "content": privacy.content,
         "mask": mask_info,
@@ -95,7 +100,7 @@ def prepare(args: dict[str, Any], privacy: Privacy) -> dict[str, Any]:
 def seal_private(args: dict[str, Any], created_at: str, privacy: Privacy) -> dict[str, Any]:
     """Seal prepared arguments under ``privacy``; openings go to their sink."""
     if privacy.disclosable:
-        fields = (*DEFAULT_FIELDS, "effectiveParameters")
+        fields = (*DEFAULT_FIELDS, "parameters", "effectiveParameters")
         bundle, openings = seal_disclosable(args, created_at=created_at, fields=fields)
         (privacy.openings or save_openings)(openings)
         return bundle

@@ -50,6 +50,8 @@ from cerkit.verify.report import Layer, Report, Status
 
 _L = Layer.DISCLOSURE
 _ZERO = "sha256:" + "0" * 64
+#: What stands for a withheld NexArt parameter in the shape check (any other: null).
+_STAND_IN = {"temperature": 0, "maxTokens": 0}
 
 
 def check_copy_integrity(bundle: Mapping[str, Any], report: Report) -> bool:
@@ -60,6 +62,12 @@ def check_copy_integrity(bundle: Mapping[str, Any], report: Report) -> bool:
     problems = _envelope_problems(bundle, snapshot)
     if not problems and isinstance(snapshot, dict):
         shadow = {k: v for k, v in snapshot.items() if k not in ("prompt", "input", "output")}
+        parameters = shadow.get("parameters")
+        if isinstance(parameters, dict):  # a withheld parameter still counts as present
+            shadow["parameters"] = {
+                k: (_STAND_IN.get(k) if isinstance(v, dict) and MARKER in v else v)
+                for k, v in parameters.items()
+            }
         shadow.setdefault("inputHash", _ZERO)
         shadow.setdefault("outputHash", _ZERO)
         problems = snapshot_errors(shadow, redacted=True)
