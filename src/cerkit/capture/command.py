@@ -130,22 +130,7 @@ def run_command(
         if child:
             child.read()  # removes the hook folder
         raise
-    hashes = {"stdout": hashlib.sha256(), "stderr": hashlib.sha256()}
-    sinks = {"stdout": stdout or sys.stdout.buffer, "stderr": stderr or sys.stderr.buffer}
-    threads = [
-        threading.Thread(
-            target=_tee, args=(getattr(process, stream), sinks[stream], hashes[stream])
-        )
-        for stream in ("stdout", "stderr")
-    ]
-    for thread in threads:
-        thread.start()
-    returncode = _wait(process)
-    for thread in threads:
-        thread.join()
-    code = _exit_code(returncode)
-    stdout_digest = "sha256:" + hashes["stdout"].hexdigest()
-    stderr_digest = "sha256:" + hashes["stderr"].hexdigest()
+    code, stdout_digest, stderr_digest = _tee_until_exit(process, stdout, stderr)
     output_files = digest_files(outputs)
     capture.extra_execution = {
         "argv": shown,
@@ -162,6 +147,26 @@ def run_command(
     with machinery():
         bundle = capture.finish(output, failure, keep_output=True)
     return CommandResult(code, bundle)
+
+
+def _tee_until_exit(
+    process: subprocess.Popen[bytes], stdout: IO[bytes] | None, stderr: IO[bytes] | None
+) -> tuple[int, str, str]:
+    """Pass the program's output through while digesting it; its exit code and digests."""
+    hashes = {"stdout": hashlib.sha256(), "stderr": hashlib.sha256()}
+    sinks = {"stdout": stdout or sys.stdout.buffer, "stderr": stderr or sys.stderr.buffer}
+    pipes = {"stdout": process.stdout, "stderr": process.stderr}
+    threads = [
+        threading.Thread(target=_tee, args=(pipes[stream], sinks[stream], hashes[stream]))
+        for stream in ("stdout", "stderr")
+    ]
+    for thread in threads:
+        thread.start()
+    returncode = _wait(process)
+    for thread in threads:
+        thread.join()
+    digests = ["sha256:" + hashes[stream].hexdigest() for stream in ("stdout", "stderr")]
+    return _exit_code(returncode), digests[0], digests[1]
 
 
 _NOT_REPORTED: Final[str] = (
