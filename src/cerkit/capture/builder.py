@@ -268,7 +268,8 @@ def seal_record(
     if privacy is not None:  # hash-only content, a mask, disclosable sealing
         from cerkit.disclosure.privacy import prepare, seal_private
 
-        bundle = seal_private(prepare(args, privacy), created_at, privacy)
+        mask = code_identity(privacy.mask)[:2] if privacy.mask is not None else None
+        bundle = seal_private(prepare(args, privacy, mask), created_at, privacy)
     else:
         bundle = seal_args(args, created_at=created_at)
     bundle["snapshot"]["environment"] = environment

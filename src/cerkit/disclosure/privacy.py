@@ -15,7 +15,8 @@ sealing. The record names what ran in its hashed ``privacy`` field:
   the passed arguments among ``parameters``) before anything is hashed, e.g. PII scrubbing.
 - ``disclosable``: salted commitments to prompt, input, output, parameters and effective
   parameters (the recorder puts the arguments in all three; see
-  :mod:`cerkit.disclosure.commitments`); the openings go to ``openings`` (a callable), by default to ``.cerkit/openings/<hex>.json`` (0600).
+  :mod:`cerkit.disclosure.commitments`); the openings go to ``openings`` (a callable),
+  by default to ``.cerkit/openings/<hex>.json`` (0600).
 """
 
 from __future__ import annotations
@@ -65,13 +66,15 @@ def save_openings(document: dict[str, Any], directory: str | Path = DEFAULT_OPEN
     return target
 
 
-def prepare(args: dict[str, Any], privacy: Privacy) -> dict[str, Any]:
-    """The arguments with the mask applied and the ``privacy`` field named."""
-    from cerkit.capture.builder import code_identity
+def prepare(
+    args: dict[str, Any], privacy: Privacy, mask_identity: tuple[str, str | None] | None = None
+) -> dict[str, Any]:
+    """The arguments with the mask applied and the ``privacy`` field named.
 
+    ``mask_identity`` is the mask's ``(entryPoint, codeDigest)``, from the capture side."""
     mask_info = None
     if privacy.mask is not None:
-        entry, digest, _ = code_identity(privacy.mask)
+        entry, digest = mask_identity or (getattr(privacy.mask, "__qualname__", "?"), None)
         mask_info = {"entryPoint": entry, "codeDigest": digest}
         for name in ("input", "output", "effectiveParameters"):
             if name in args:

@@ -240,6 +240,33 @@ def _check_leaves(
     return True
 
 
+def _claims(
+    bundle: Mapping[str, Any], cert: str, producer_ok: bool, receipt: ReceiptOutcome | None
+) -> list[tuple[str, str, str]]:
+    """``(commitments, root, by whom)`` of every binding a trusted key signed.
+
+    Raises:
+        InvalidRecordError: the trusted producer's binding signature does not verify.
+    """
+    claims: list[tuple[str, str, str]] = []
+    meta = bundle.get("meta")
+    producer = meta.get("producer") if isinstance(meta, Mapping) else None
+    if producer_ok and isinstance(producer, Mapping) and "disclosure" in producer:
+        signed_k, signed_r = verify_binding(producer, cert)
+        claims.append((signed_k, signed_r, "the trusted producer's signature"))
+    if receipt is not None and receipt.passed and receipt.attestation is not None:
+        signed = receipt.attestation.receipt
+        if "disclosureRoot" in signed:
+            claims.append(
+                (
+                    str(signed.get("disclosureCommitments")),
+                    str(signed["disclosureRoot"]),
+                    "the node receipt",
+                )
+            )
+    return claims
+
+
 def _check_binding(
     bundle: Mapping[str, Any],
     report: Report,
@@ -252,25 +279,11 @@ def _check_binding(
     layer passes only when the binding holds, whatever the openings proved)."""
     cert = str(bundle["certificateHash"])
     commitments, root = view_digests(bundle, block)
-    claims: list[tuple[str, str, str]] = []
-    producer = bundle["meta"].get("producer") if isinstance(bundle.get("meta"), Mapping) else None
-    if producer_ok and isinstance(producer, Mapping) and "disclosure" in producer:
-        try:
-            signed_k, signed_r = verify_binding(producer, cert)
-        except CerkitError as exc:
-            report.add(_L, "binding", Status.FAIL, exc.reason, exc.message)
-            return False
-        claims.append((signed_k, signed_r, "the trusted producer's signature"))
-    if receipt is not None and receipt.passed and receipt.attestation is not None:
-        signed = receipt.attestation.receipt
-        if "disclosureRoot" in signed:
-            claims.append(
-                (
-                    str(signed.get("disclosureCommitments")),
-                    str(signed["disclosureRoot"]),
-                    "the node receipt",
-                )
-            )
+    try:
+        claims = _claims(bundle, cert, producer_ok, receipt)
+    except CerkitError as exc:
+        report.add(_L, "binding", Status.FAIL, exc.reason, exc.message)
+        return False
     if not claims:
         report.add(
             _L,
