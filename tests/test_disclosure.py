@@ -330,3 +330,11 @@ def test_nexart_redacted_reseal_verifies_in_compat_mode_with_a_note() -> None:
     report = verify_bundle(load_file(path), nexart_compat=True)
     assert report.layer_status(Layer.INTEGRITY) is Status.PASS
     assert any("not authenticated" in note for note in report.notes)
+
+
+def test_hash_only_record_verifies_in_compat_mode_with_a_note() -> None:
+    recorded_chat = record(store=False, content="hash")(chat)
+    recorded_chat([{"role": "user", "content": "refund please"}])
+    report = verify_bundle(recorded_chat.last_record, nexart_compat=True)  # type: ignore[attr-defined]
+    assert report.ok
+    assert any("hash-only record" in note for note in report.notes)
