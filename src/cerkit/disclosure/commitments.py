@@ -26,7 +26,7 @@ from typing import Any, Final
 
 from cerkit.bundle import certificate_payload, profile_for
 from cerkit.canonical import Profile, canonicalize
-from cerkit.digest import HexDigest, is_digest, sha256_hex
+from cerkit.digest import DIGEST_PATTERN, HexDigest, sha256_hex
 from cerkit.errors import CerkitError, InvalidRecordError, Reason
 from cerkit.keys import b64url_decode, b64url_encode
 
@@ -194,15 +194,21 @@ def read_block(snapshot: Mapping[str, Any]) -> tuple[tuple[str, ...], dict[str, 
         )
     if not isinstance(commitments, dict) or len(commitments) > MAX_LEAVES:
         raise _malformed("disclosure.commitments must be an object of at most {MAX_LEAVES} paths")
+    expected = [path_of(loc) for loc in leaves(snapshot, tuple(fields))]
+    # the leaves (paths this module writes) must be exactly the committed paths
+    if len(expected) != len(commitments) or not commitments.keys() >= set(expected):
+        raise _malformed("the commitments do not name exactly the record's disclosable leaves")
+    match = DIGEST_PATTERN.fullmatch
     for path, entry in commitments.items():
-        locator_of(path)
-        if not isinstance(entry, dict) or not all(
-            is_digest(entry.get(k)) for k in ("commitment", "saltTag")
+        if type(entry) is not dict:
+            raise _malformed(f"commitment of {path} must carry two sha256 digests")
+        commitment, tag = entry.get("commitment"), entry.get("saltTag")
+        if (
+            type(commitment) is not str
+            or type(tag) is not str
+            or not (match(commitment) and match(tag))
         ):
             raise _malformed(f"commitment of {path} must carry two sha256 digests")
-    expected = [path_of(loc) for loc in leaves(snapshot, tuple(fields))]
-    if sorted(expected) != sorted(commitments):
-        raise _malformed("the commitments do not name exactly the record's disclosable leaves")
     return tuple(fields), commitments
 
 
