@@ -338,3 +338,30 @@ def test_hash_only_record_verifies_in_compat_mode_with_a_note() -> None:
     report = verify_bundle(recorded_chat.last_record, nexart_compat=True)  # type: ignore[attr-defined]
     assert report.ok
     assert any("hash-only record" in note for note in report.notes)
+
+
+def test_a_node_receipt_carrying_the_disclosure_root_binds_a_copy() -> None:
+    from cerkit.disclosure import view_digests
+    from trust_fixtures import OfflineNode, document
+
+    args = {
+        "executionId": "e",
+        "provider": "p",
+        "model": "m",
+        "prompt": "q",
+        "input": "x",
+        "output": "yes",
+        "parameters": {"temperature": 0, "maxTokens": 1},
+        "timestamp": T0,
+    }
+    bundle, openings = seal_disclosable(args, created_at=T0)
+    commitments, root = view_digests(bundle)
+    node = OfflineNode()
+    attested = node.attest(bundle, disclosureRoot=root, disclosureCommitments=commitments)
+    trust = TrustStore(node_documents=(document(),), checkpoints=tuple(node.notes))
+    shared = redact(attested, openings, ["snapshot.output"])
+    report = verify_bundle(shared, trust=trust)
+    assert report.ok and report.layer_status(Layer.DISCLOSURE) is Status.PASS, report.to_dict()
+    assert any("node receipt" in c.message for c in report.checks if c.name == "binding")
+    shared["snapshot"]["model"] = "other"
+    assert Reason.DISCLOSURE_ROOT_MISMATCH in reasons(verify_bundle(shared, trust=trust))
