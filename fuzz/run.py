@@ -42,7 +42,7 @@ def properties() -> dict[str, Any]:
          "--hypothesis-show-statistics"],
         env={"CERKIT_HYPOTHESIS_PROFILE": "fuzz"},
     )  # fmt: skip
-    examples = sum(int(n) for n in re.findall(r"(\d+) passing examples", done.stdout))
+    examples = sum(int(n) for n in re.findall(r"(\d+) passing(?: examples)?,", done.stdout))
     failed = re.search(r"(\d+) failed", done.stdout)
     return {
         "step": "hypothesis properties (fuzz profile)",

@@ -123,7 +123,9 @@ def environment(*paths: Path | str, **extra: str) -> dict[str, str]:
     (and ``paths``) on PYTHONPATH, a fixed hash seed and time zone, then ``extra``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(_DROP)}
     env["PYTHONPATH"] = os.pathsep.join([SRC, *map(str, paths)])
-    env.update({"PYTHONHASHSEED": "0", "TZ": "UTC"}, **extra)
+    # No .pyc: a source rewritten within the same second at the same size ("x + 1" ->
+    # "x + 2") would otherwise run from its stale bytecode (CPython checks mtime and size).
+    env.update({"PYTHONHASHSEED": "0", "TZ": "UTC", "PYTHONDONTWRITEBYTECODE": "1"}, **extra)
     return env
 
 

@@ -76,6 +76,7 @@ def _confirm_points(timeline: Any, args: argparse.Namespace) -> list[dict[str, A
 def run(args: argparse.Namespace) -> int:
     from cerkit.drift.html import render
     from cerkit.drift.render import timeline_text
+    from cerkit.drift.served import served_history, served_html, served_text
     from cerkit.drift.sources import baseline_bundles, rows_from_files, rows_from_store
     from cerkit.drift.timeline import analyze, failing
 
@@ -94,22 +95,24 @@ def run(args: argparse.Namespace) -> int:
         if key:
             rows = [r for r in rows if r[1].startswith(key)]
         timeline = analyze(rows, source.load, baseline=golden, watch=_explaining)
+        served = served_history(rows, source.load)  # which models answered provider calls
     finally:
         source.close()
     confirmed = _confirm_points(timeline, args) if args.confirm else []
     if args.html:
         try:
             with open(args.html, "w", encoding="utf-8") as handle:
-                handle.write(render(timeline))
+                handle.write(render(timeline, sections=(served_html(served),)))
         except OSError as exc:
             raise OperationalError(f"cannot write {args.html}: {exc.strerror}") from None
         print(f"cerkit: wrote {args.html}", file=sys.stderr)
     if args.json:
-        write_json_line(
-            {**timeline.to_json(), **({"confirmations": confirmed} if args.confirm else {})}
-        )
+        extra = {"confirmations": confirmed} if args.confirm else {}
+        served_json = {"servedModels": [h.to_json() for h in served]}
+        write_json_line({**timeline.to_json(), **served_json, **extra})
     else:
-        sys.stdout.write(timeline_text(timeline) + "\n")
+        text = "\n".join(filter(None, (timeline_text(timeline), served_text(served))))
+        sys.stdout.write(text + "\n")
         for item in confirmed:
             result = item["confirmation"]
             print(f"{item['time']}: {result['verdict']}: {result['summary']}")
