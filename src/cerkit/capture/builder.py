@@ -128,6 +128,7 @@ class Capture:
     started: float = 0.0
     clock: float = 0.0
     keep_output: bool = False
+    privacy: Any = None  # a cerkit.disclosure.privacy.Privacy, or None
     module: str | None = None  # the entry point's module (what it imported counts)
     imported: dict[str, Any] | None = None  # a command's child reported its own imports
 
@@ -190,7 +191,7 @@ class Capture:
         duration_ms = round((time.perf_counter() - self.clock) * 1000, 3)
         seeds = _seeds.seeds_since(self.seed_mark)
         args = self._snapshot_args(output, error, ended, duration_ms, seeds)
-        return seal_record(args, iso_time(ended), self.hooks, self.store)
+        return seal_record(args, iso_time(ended), self.hooks, self.store, self.privacy)
 
     def _snapshot_args(
         self, output: Any, error: BaseException | None, ended: float, duration_ms: float, seeds: Any
@@ -249,7 +250,11 @@ class Capture:
 
 
 def seal_record(
-    args: dict[str, Any], created_at: str, hooks: tuple[Hook, ...], store: Any
+    args: dict[str, Any],
+    created_at: str,
+    hooks: tuple[Hook, ...],
+    store: Any,
+    privacy: Any = None,
 ) -> dict[str, Any]:
     """Seal ``createSnapshot`` arguments whose ``environment`` came from ``fingerprint()``,
     run the post-seal hooks and write the bundle to ``store`` (``False``: no store).
@@ -260,7 +265,13 @@ def seal_record(
     # canonical bytes (canonical JSON is compositional), then put the object back.
     environment = args["environment"]
     args["environment"] = canonical_environment(environment)
-    bundle = seal_args(args, created_at=created_at)
+    if privacy is not None:  # hash-only content, a mask, disclosable sealing
+        from cerkit.disclosure.privacy import prepare, seal_private
+
+        mask = code_identity(privacy.mask)[:2] if privacy.mask is not None else None
+        bundle = seal_private(prepare(args, privacy, mask), created_at, privacy)
+    else:
+        bundle = seal_args(args, created_at=created_at)
     bundle["snapshot"]["environment"] = environment
     for hook in hooks:
         try:

@@ -128,10 +128,11 @@ def record(
     provider: str = "python",
     model: Any = None,
     store: Any = None,
-    content: bool | None = None,
+    content: bool | Literal["hash"] | None = None,
     hooks: Sequence[Hook] = (),
     sign: Any = None,
     attest: Any = None,
+    privacy: Any = None,
 ) -> Callable[[F], F]: ...
 def record(
     fn: Callable[..., Any] | None = None,
@@ -141,10 +142,11 @@ def record(
     provider: str = "python",
     model: Any = None,
     store: Any = None,
-    content: bool | None = None,
+    content: bool | Literal["hash"] | None = None,
     hooks: Sequence[Hook] = (),
     sign: Any = None,
     attest: Any = None,
+    privacy: Any = None,
 ) -> Any:
     """Record every call of a function as a sealed CER.
 
@@ -160,6 +162,8 @@ def record(
         sign: an Ed25519 private key or key file: add ``meta.producer`` to each record.
         attest: a ``NodeClient``, an ``EmbeddedNode`` or a node URL (token from
             ``CERKIT_NODE_TOKEN``): add the node's ``meta.attestation`` to each record.
+        privacy: a :class:`cerkit.disclosure.privacy.Privacy` (hash-only content, a mask,
+            disclosable sealing); ``content="hash"`` is short for ``Privacy(content="hash")``.
 
     The wrapper keeps the function's signature and exposes ``last_record`` (the bundle of
     the latest call in this process) and ``__wrapped__``.
@@ -167,7 +171,8 @@ def record(
 
     def decorate(func: F) -> F:
         extra = (*hooks, *trust_hooks(sign, attest))
-        return _wrap(func, _Options(name, provider, model, store, content, extra))
+        mode, chosen = _privacy(content, privacy)
+        return _wrap(func, _Options(name, provider, model, store, mode, extra, chosen))
 
     return decorate(fn) if fn is not None else decorate
 
@@ -180,6 +185,7 @@ class _Options:
     store: Any
     content: bool | None
     hooks: tuple[Hook, ...]
+    privacy: Any = None
 
     def capture(self, sig: _Signature) -> Capture:
         return Capture(
@@ -196,7 +202,17 @@ class _Options:
             ),
             hooks=(*DEFAULTS.hooks, *self.hooks),
             seed_mark=_seeds.mark(),
+            privacy=self.privacy,
         )
+
+
+def _privacy(content: Any, privacy: Any) -> tuple[bool | None, Any]:
+    """``(encode content policy, Privacy or None)``: ``content="hash"`` names a privacy mode."""
+    if content == "hash":
+        from cerkit.disclosure.privacy import Privacy
+
+        return None, privacy or Privacy(content="hash")
+    return content, privacy
 
 
 def _wrap(func: F, options: _Options) -> F:
@@ -293,10 +309,11 @@ def recording(
     provider: str = "python",
     model: Any = None,
     store: Any = None,
-    content: bool | None = None,
+    content: bool | Literal["hash"] | None = None,
     hooks: Sequence[Hook] = (),
     sign: Any = None,
     attest: Any = None,
+    privacy: Any = None,
 ) -> Recording:
     """Record a block of code as one CER.
 
@@ -310,11 +327,12 @@ def recording(
         inputs: what the block reads (recorded as ``input``).
         parameters: parameters as passed (``effectiveParameters`` too, plus the model's
             ``get_params()`` under ``model`` when a model is given).
-        provider, model, store, content, hooks, sign, attest: as for :func:`record`.
+        provider, model, store, content, hooks, sign, attest, privacy: as for :func:`record`.
     """
     frame = inspect.currentframe()
     caller = frame.f_back if frame is not None else None
     entry, digest, source = code_identity(caller.f_code if caller else None, frame=caller)
+    content, chosen = _privacy(content, privacy)
     capture = Capture(
         module=caller.f_globals.get("__name__") if caller else None,
         kind="python",
@@ -327,6 +345,7 @@ def recording(
         options=EncodeOptions(content=DEFAULTS.content if content is None else content),
         hooks=(*DEFAULTS.hooks, *hooks, *trust_hooks(sign, attest)),
         seed_mark=_seeds.mark(),
+        privacy=chosen,
     )
     return Recording(capture, inputs, parameters)
 

@@ -24,6 +24,8 @@ VERBS: tuple[str, ...] = (
     "canonical",
     "seal",
     "verify",
+    "redact",
+    "disclose",
     "keys",
     "sign",
     "fingerprint",

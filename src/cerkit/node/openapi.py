@@ -264,6 +264,7 @@ _SCHEMAS: Final[dict[str, Any]] = {
             "layers": {"type": "object", "additionalProperties": _STR},
             "checks": {"type": "array", "items": {"type": "object"}},
             "notes": {"type": "array", "items": _STR},
+            "withheld": {"type": "array", "items": _STR},
         },
     },
     "KeyDocument": {
