@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 NEXART := tests/nexart/node_modules/@nexart/ai-execution/package.json
 
-.PHONY: demo test lint bench crash format clean env services
+.PHONY: demo test lint bench crash fuzz format clean env services
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,16 +29,22 @@ test: $(STAMP) $(NEXART) services
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff format --check src tests bench
-	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench fuzz
+	$(VENV)/bin/ruff check src tests bench fuzz
 	$(VENV)/bin/mypy
 
 format: $(STAMP)
-	$(VENV)/bin/ruff format src tests bench
-	$(VENV)/bin/ruff check --fix src tests bench
+	$(VENV)/bin/ruff format src tests bench fuzz
+	$(VENV)/bin/ruff check --fix src tests bench fuzz
 
 bench: $(STAMP) $(NEXART) services
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# The long campaign against hostile input (fuzz/run.py): property tests under the fuzz
+# profile, coverage-guided atheris runs, schemathesis against a node's /openapi.json.
+fuzz: $(STAMP)
+	$(PY) -m pip install -q -e '.[fuzz]'
+	$(PY) fuzz/run.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tests/nexart/node_modules

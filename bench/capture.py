@@ -13,6 +13,14 @@
   the capture module included (median of several fresh subprocesses). The baseline in the
   same run is ``python -c pass`` plus ``import numpy`` in a fresh interpreter.
 
+* ``imported_recompute_ms``: what the ``imported`` part costs when it must be recomputed
+  (modules were loaded since the last record): one recorded call right after importing a
+  batch of standard-library modules, minus a warm recorded call, in a fresh interpreter.
+  Warm, unchanged calls reuse it (inside ``record_overhead_us``).
+* ``distribution_index_ms``: cerkit's one pass over the installed distributions (versions
+  and module ownership for every install kind) in a fresh interpreter; the baseline in the
+  same run is ``importlib.metadata.packages_distributions()`` plus reading each version.
+
 Targets (issue 3): <= 100 us per recorded call, <= 500 ms cold fingerprint. Run
 ``python bench/capture.py`` or ``--json``. The machine is shared: numbers are noisy, compare
 ratios from one run.
@@ -108,10 +116,41 @@ NUMPY = (
 )
 
 
+RECOMPUTE = (
+    "import time\n"
+    "from cerkit.capture.recorder import record\n"
+    "def f(x):\n    return x\n"
+    "r = record(f, store=False)\n"
+    "for _ in range(50):\n    r(1)\n"
+    "t = time.perf_counter(); r(1); warm = time.perf_counter() - t\n"
+    "import xml.dom.minidom, email.mime.text, http.client, logging.handlers, decimal\n"
+    "t = time.perf_counter(); r(1); cold = time.perf_counter() - t\n"
+    "print((cold - warm) * 1000)"
+)
+INDEX = (
+    "import time; t = time.perf_counter(); "
+    "from cerkit.capture._distributions import Index; Index(); "
+    "print((time.perf_counter() - t) * 1000)"
+)
+PACKAGES_DISTRIBUTIONS = (
+    "import time; t = time.perf_counter(); "
+    "from importlib.metadata import distributions, packages_distributions; "
+    "packages_distributions(); [d.version for d in distributions()]; "
+    "print((time.perf_counter() - t) * 1000)"
+)
+
+
 def measure_cold() -> dict[str, float]:
-    cold = statistics.median(_fresh_ms(COLD) for _ in range(FRESH_RUNS))
-    numpy = statistics.median(_fresh_ms(NUMPY) for _ in range(FRESH_RUNS))
-    return {"fingerprint_cold_ms": cold, "numpy_import_ms": numpy}
+    def median(code: str) -> float:
+        return statistics.median(_fresh_ms(code) for _ in range(FRESH_RUNS))
+
+    return {
+        "fingerprint_cold_ms": median(COLD),
+        "numpy_import_ms": median(NUMPY),
+        "imported_recompute_ms": median(RECOMPUTE),
+        "distribution_index_ms": median(INDEX),
+        "packages_distributions_ms": median(PACKAGES_DISTRIBUTIONS),
+    }
 
 
 def main() -> int:
@@ -123,6 +162,9 @@ def main() -> int:
     results.update(measure_cold())
     results["fingerprint_cold_vs_numpy_import"] = (
         results["fingerprint_cold_ms"] / results["numpy_import_ms"]
+    )
+    results["distribution_index_vs_packages_distributions"] = (
+        results["distribution_index_ms"] / results["packages_distributions_ms"]
     )
     results["targets_met"] = (
         results["record_overhead_us"] <= 100 and results["fingerprint_cold_ms"] <= 500
@@ -142,6 +184,12 @@ def main() -> int:
     print(f"cold fingerprint      {results['fingerprint_cold_ms']:8.1f} ms  (target <= 500)")
     print(f"  baseline numpy import {results['numpy_import_ms']:6.1f} ms "
           f"(ratio {results['fingerprint_cold_vs_numpy_import']:.2f})")  # fmt: skip
+    print(
+        f"imported recomputed   {results['imported_recompute_ms']:8.2f} ms  (modules loaded since)"
+    )
+    print(f"distribution index    {results['distribution_index_ms']:8.1f} ms  (baseline "
+          f"packages_distributions {results['packages_distributions_ms']:.1f} ms, ratio "
+          f"{results['distribution_index_vs_packages_distributions']:.2f})")  # fmt: skip
     return 0
 
 

@@ -21,34 +21,8 @@ import pytest
 
 from cerkit.jsonio import MAX_DOCUMENT_BYTES, dumps
 from cerkit.ledger import open_record_store
+from cli_runner import CLI, cerkit, clean_error
 from trust_fixtures import OfflineNode, record
-
-CLI = [sys.executable, "-c", "from cerkit.cli import run; run()"]
-
-
-def cerkit(
-    *argv: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    import os
-
-    return subprocess.run(
-        [*CLI, *map(str, argv)],
-        capture_output=True,
-        text=True,
-        errors="backslashreplace",
-        timeout=120,
-        check=False,
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-    )
-
-
-def clean_error(result: subprocess.CompletedProcess[str], code: int, reason: str) -> None:
-    """Exit ``code`` and exactly one stderr line naming ``reason``, no internal error."""
-    assert result.returncode == code, (result.returncode, result.stderr)
-    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("cerkit: ") and reason in lines[0], lines
 
 
 @pytest.fixture

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import copy
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,22 +19,10 @@ from cerkit.drift.attribution import Verdict, explain
 from cerkit.jsonio import dumps
 from cerkit.signing import sign_bundle, verify_producer
 from cerkit.verify import TrustStore, verify_bundle
+from cli_runner import cerkit
 from trust_fixtures import PRODUCER_KEY, OfflineNode, document, record
 
-CLI = [sys.executable, "-c", "from cerkit.cli import run; run()"]
 SURROGATE = "\ud800"
-
-
-def cerkit(*argv: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, *map(str, argv)],
-        capture_output=True,
-        text=True,
-        errors="backslashreplace",
-        timeout=120,
-        check=False,
-        cwd=cwd,
-    )
 
 
 def _write(path: Path, value: Any) -> Path:

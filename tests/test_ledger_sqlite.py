@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+import cerkit.ledger._sqlite_rows as rows
 from cerkit.errors import OperationalError, SchemaError, UsageError
 from cerkit.ledger import RecordQuery, open_record_store, store_url
 from cerkit.ledger.sqlite import SQLiteRecordStore
@@ -340,7 +341,7 @@ def test_a_store_of_the_previous_schema_is_migrated_on_open(tmp_path: Path) -> N
         assert list(store.index_rows()) == _expected_rows(bundles)
         assert store.get(bundles[0]["certificateHash"]) == bundles[0]
         db = sqlite3.connect(path)
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == rows.SCHEMA_VERSION
         names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
         assert "records_drift" in names and "records_execution_key" not in names
         nulls = "SELECT count(*) FROM records WHERE execution_key IS NULL OR output_hash IS NULL"

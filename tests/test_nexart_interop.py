@@ -201,3 +201,18 @@ def test_a_jcs_record_rewritten_by_json_stringify_still_verifies() -> None:
     report = verify_bundle(loads(rewritten))
     assert report.ok, report.to_dict()
     assert canonicalize(loads(rewritten), "jcs-v1") == canonicalize(bundle, "jcs-v1")
+
+
+def test_records_sealed_as_disclosable_pass_nexart_verify_cer_in_full_form(nexart: NexArt) -> None:
+    from cerkit.disclosure import seal_disclosable
+
+    rng = random.Random(14)
+    bundles = [
+        seal_disclosable(random_args(rng, index, extras=False), created_at=CREATED_AT)[0]
+        for index in range(200)
+    ]
+    for bundle, theirs in zip(
+        bundles, nexart.call("verify", [dumps(b) for b in bundles]), strict=True
+    ):
+        assert "disclosure" in bundle["snapshot"]
+        assert theirs.get("ok") is True, theirs

@@ -70,12 +70,16 @@ class OfflineNode:
         self.notes.append(note)
         return note
 
-    def attest(self, bundle: dict[str, Any], timestamp: str = T0) -> dict[str, Any]:
-        """A copy of ``bundle`` with ``meta.attestation`` from this node."""
+    def attest(
+        self, bundle: dict[str, Any], timestamp: str = T0, **receipt_fields: Any
+    ) -> dict[str, Any]:
+        """A copy of ``bundle`` with ``meta.attestation`` from this node; ``receipt_fields``
+        are added to the signed receipt."""
         cert = bundle["certificateHash"]
         index = self.tree.append(record_leaf(cert))
         self.pad(3)
         receipt = make_receipt(cert, timestamp, NODE_ID, key_id(self.key), index)
+        receipt.update(receipt_fields)
         signature = sign_receipt(receipt, self.key)
         proof = self.tree.inclusion_proof(index)
         meta = attestation_meta(receipt, signature, proof, self.tree.size, self.checkpoint())

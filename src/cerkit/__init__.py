@@ -39,6 +39,11 @@ from __future__ import annotations
 
 from typing import Any
 
+# First: tell cerkit's own imports from the program's (capture/_imports.py).
+from cerkit.capture import _imports
+
+_imports.adopt_since("cerkit")
+
 __version__ = "0.1.0"
 
 

@@ -16,6 +16,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from cerkit.digest import is_digest
+from cerkit.disclosure.commitments import FIELD, view_digests
 from cerkit.errors import CerkitError, InvalidRecordError, Reason, SchemaError
 from cerkit.keys import (
     KeyId,
@@ -27,12 +28,20 @@ from cerkit.keys import (
 )
 
 PRODUCER_DOMAIN: Final[bytes] = b"cerkit.producer.v1\n"
+#: A disclosable record's producer also signs the digests of its commitment view
+#: (docs/spec.md §7.4), which binds every redacted copy to the original certificateHash.
+BINDING_DOMAIN: Final[bytes] = b"cerkit.disclosure.binding.v1\n"
 ALGORITHM: Final[str] = "Ed25519"
 
 
 def producer_message(certificate_hash: str) -> bytes:
     """The exact bytes a producer signs for a record."""
     return PRODUCER_DOMAIN + certificate_hash.encode("utf-8")
+
+
+def binding_message(certificate_hash: str, commitments: str, root: str) -> bytes:
+    """The exact bytes a producer signs to bind a disclosable record's commitment view."""
+    return BINDING_DOMAIN + f"{certificate_hash}\n{commitments}\n{root}".encode()
 
 
 def producer_meta(certificate_hash: str, private_key: Ed25519PrivateKey) -> dict[str, Any]:
@@ -60,9 +69,42 @@ def sign_bundle(bundle: Mapping[str, Any], private_key: Ed25519PrivateKey) -> di
     meta = bundle.get("meta", {})
     if not isinstance(meta, Mapping):
         raise SchemaError("meta must be an object")
+    producer = producer_meta(cert, private_key)
+    snapshot = bundle.get("snapshot")
+    if isinstance(snapshot, Mapping) and FIELD in snapshot:
+        commitments, root = view_digests(bundle)
+        signature = private_key.sign(binding_message(cert, commitments, root))
+        producer["disclosure"] = {
+            "commitments": commitments,
+            "root": root,
+            "signature": b64url_encode(signature),
+        }
     signed = copy.copy(dict(bundle))
-    signed["meta"] = {**meta, "producer": producer_meta(cert, private_key)}
+    signed["meta"] = {**meta, "producer": producer}
     return signed
+
+
+def verify_binding(producer: Mapping[str, Any], certificate_hash: str) -> tuple[str, str]:
+    """Check the disclosure binding of a ``meta.producer`` whose signature over the
+    certificateHash already verified; return the ``(commitments, root)`` it signs.
+
+    Raises:
+        InvalidRecordError: ``PRODUCER_SIGNATURE_INVALID`` when malformed or not verifying.
+    """
+    binding = producer.get("disclosure")
+    if not isinstance(binding, Mapping):
+        raise _invalid("meta.producer.disclosure must be an object")
+    commitments, root = binding.get("commitments"), binding.get("root")
+    if not is_digest(commitments) or not is_digest(root):
+        raise _invalid("meta.producer.disclosure must carry two sha256 digests")
+    try:
+        raw = b64url_decode(binding.get("signature"))
+        public_key_from_bytes(b64url_decode(producer.get("publicKey"))).verify(
+            raw, binding_message(certificate_hash, str(commitments), str(root))
+        )
+    except (CerkitError, InvalidSignature):
+        raise _invalid("the producer's disclosure binding does not verify") from None
+    return str(commitments), str(root)
 
 
 def _invalid(message: str) -> InvalidRecordError:

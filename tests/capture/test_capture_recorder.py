@@ -43,8 +43,9 @@ def test_defaults_are_resolved_into_effective_parameters(store_path: Path) -> No
         "values": [1.0, 2.0], "factor": 2.0, "offset": 1, "clip": False,
     }  # fmt: skip
     assert snapshot["input"] == {"args": [[1.0, 2.0]], "kwargs": {"offset": 1}}
-    assert snapshot["parameters"] == {
-        "temperature": 0, "maxTokens": 0, "topP": None, "seed": None, "offset": 1,
+    assert snapshot["parameters"] == {  # passed by name, whatever the calling style
+        "temperature": 0, "maxTokens": 0, "topP": None, "seed": None,
+        "values": [1.0, 2.0], "offset": 1,
     }  # fmt: skip
     execution = snapshot["execution"]
     assert execution["entryPoint"] == f"{__name__}:scale"

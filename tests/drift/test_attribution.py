@@ -106,8 +106,12 @@ def test_unknown_part_is_reported_as_unknown_never_as_equal() -> None:
     paths = {c.path: c for c in diff.unknown}
     assert "snapshot.environment.hardware" in paths
     assert "permission denied" in paths["snapshot.environment.hardware"].reason
-    # git was unknown on both sides: still unknown, not equal
-    assert "snapshot.environment.git" in paths
+    # "not a git repository" on both sides is a fact that compares equal, not an unknown
+    assert "snapshot.environment.git" not in paths
+    # but git unknown on both sides for another reason is still unknown, never equal
+    no_git = {"source": "git", "unknown": "git is not installed"}
+    both = diff_records(make({f"{ENV}.git": no_git}), make({f"{ENV}.git": no_git}))
+    assert "snapshot.environment.git" in {c.path for c in both.unknown}
 
 
 def test_part_missing_on_one_side_is_unknown() -> None:

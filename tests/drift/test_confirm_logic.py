@@ -90,6 +90,15 @@ def test_when_the_current_environment_gives_a_the_flips_go_to_b() -> None:
     assert [r.purpose for r in runner.runs[:2]] == ["reproduce B", "reproduce A"]
 
 
+def test_one_reproducing_run_answers_for_both_when_the_conditions_agree() -> None:
+    a, b = _upgrade(4)
+    runner = ModelRunner(a, b, lambda s: ("pkg01", "2.0") not in s.packages)
+    result = confirm(explain(a, b), runner)
+    assert result.reproduces == "A"
+    assert [r.purpose for r in runner.runs].count("reproduce A") == 0
+    assert [t.candidate.subject for t in result.confirmed] == ["pkg01"]
+
+
 def test_an_environment_that_reproduces_neither_record_tests_nothing() -> None:
     a, b = _pair()
     runner = ModelRunner(a, b, lambda s: False)
@@ -199,3 +208,37 @@ def test_a_verdict_is_a_sealed_record_that_verifies_and_can_be_signed() -> None:
     report = verify_bundle(bundle, trust=TrustStore(producer_keys=(public,)))
     assert report.verdict == "VERIFIED", report.failures
     assert report.assurance.label == "signed"
+
+
+def test_an_interpreter_flag_is_flipped_alone_over_the_base_flags() -> None:
+    flags = {"optimize": 0, "dont_write_bytecode": 1, "utf8_mode": 0, "hash_randomization": 1}
+    a = make({f"{ENV}.python.flags": dict(flags), f"{ENV}.python.xoptions": {}})
+    b = make(
+        {f"{ENV}.python.flags": {**flags, "optimize": 1, "utf8_mode": 1},
+         f"{ENV}.python.xoptions": {"utf8": True}, "output": 0.1},
+    )  # fmt: skip
+    candidates = {c.subject: c for c in plan(explain(a, b), b)}
+    optimize = candidates["python.flags.optimize"].setting
+    assert optimize is not None and optimize.flags == ("-B", "-X", "utf8")  # -O removed alone
+    assert conditions(b, a).flags == ("-B", "-O", "-X", "utf8")
+
+
+def test_locale_categories_and_time_zone_map_to_their_variables() -> None:
+    locale = {"locale": "C.UTF-8", "categories": {"LC_TIME": "C"}, "timezone": "UTC"}
+    a = make({f"{ENV}.locale": locale})
+    moved = {**locale, "categories": {"LC_TIME": "C.UTF-8"}, "timezone": "Asia/Tokyo"}
+    b = make({f"{ENV}.locale": moved, "output": 0.2})
+    settings = {c.subject: c.setting for c in plan(explain(a, b), b)}
+    assert settings["locale.categories.LC_TIME"] == Setting(env=(("LC_TIME", "C"),))
+    assert settings["locale.timezone"] == Setting(env=(("TZ", "UTC"),))
+
+
+def test_a_user_source_file_is_restored_by_its_digest() -> None:
+    files = {"app.py": "sha256:" + "1" * 64, "lib/helper.py": "sha256:" + "2" * 64}
+    a = make({"execution.userCode": {"source": "s", "files": dict(files)}})
+    edited = {**files, "lib/helper.py": "sha256:" + "3" * 64}
+    b = make({"execution.userCode": {"source": "s", "files": edited}, "output": 0.3})
+    (cause,) = [c for c in explain(a, b).causes if c.category == "code"]
+    assert cause.subject == "lib/helper.py" and cause.score == 84  # below codeDigest (86)
+    (candidate,) = [c for c in plan(explain(a, b), b) if c.category == "code"]
+    assert candidate.setting == Setting(files=(("lib/helper.py", "sha256:" + "2" * 64, ""),))

@@ -241,3 +241,22 @@ def assert_refuses(url: str, code: str) -> None:
             assert answer.status_code == 503, (path, answer.text)
             assert answer.json()["error"]["code"] == code, answer.text
         assert "cerkit_node_signing 0.0" in client.get("/metrics").text
+
+
+def new_identity(node_id: str = "test-node") -> Any:
+    """A node identity with a fresh key and a one-key document."""
+    from cerkit.keys import KeyEntry, generate_private_key, key_id, public_key_bytes
+    from cerkit.node.service import NodeIdentity
+
+    key = generate_private_key()
+    entry = KeyEntry(kid=key_id(key), public_key=public_key_bytes(key))
+    return NodeIdentity(key, KeyDocument(node_id=node_id, keys=(entry,)))
+
+
+def submissions(count: int, prefix: str = "svc") -> list[Any]:
+    """``count`` distinct validated submissions, as the HTTP layer hands them over."""
+    import orjson
+
+    from cerkit.node.submission import parse_submission
+
+    return [parse_submission(orjson.dumps(b)) for b in sealed(count, prefix)]

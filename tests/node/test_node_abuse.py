@@ -9,20 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from node_checks import InProcessNode, log_size, sealed
+from node_checks import InProcessNode, log_size, new_identity, sealed
 
-from cerkit.keys import KeyDocument, KeyEntry, generate_private_key, key_id, public_key_bytes
 from cerkit.ledger.sqlite_log import SQLiteLogStore
 from cerkit.ledger.sqlite_tokens import SQLiteTokenStore
 from cerkit.node.app import Bounds, create_app
 from cerkit.node.limits import LARGE_BODY_BUDGET_BYTES, MAX_BODY_BYTES
-from cerkit.node.service import NodeIdentity, NodeService
+from cerkit.node.service import NodeService
 
 
 def _in_process(tmp: Path, **bounds: Any) -> InProcessNode:
-    key = generate_private_key()
-    entry = KeyEntry(kid=key_id(key), public_key=public_key_bytes(key))
-    identity = NodeIdentity(key, KeyDocument(node_id="abuse", keys=(entry,)))
+    identity = new_identity("abuse")
     service = NodeService(SQLiteLogStore(tmp / "log.db"), identity)
     return InProcessNode(create_app(service, SQLiteTokenStore(tmp / "log.db"), Bounds(**bounds)))
 

@@ -9,29 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import orjson
 import pytest
-from node_checks import InProcessNode, assert_refuses, log_size, sealed
+from node_checks import InProcessNode, assert_refuses, log_size, new_identity, sealed, submissions
 
 from cerkit.checkpoint import Checkpoint, peek_checkpoint, sign_checkpoint
 from cerkit.errors import OperationalError
-from cerkit.keys import KeyDocument, KeyEntry, generate_private_key, key_id, public_key_bytes
+from cerkit.keys import generate_private_key
 from cerkit.ledger.sqlite_log import SQLiteLogStore
 from cerkit.ledger.sqlite_tokens import SQLiteTokenStore
 from cerkit.node.app import Bounds, create_app
-from cerkit.node.service import NodeIdentity, NodeService
+from cerkit.node.service import NodeService
 from cerkit.node.state import CheckpointFile
-from cerkit.node.submission import Submission, parse_submission
-
-
-def _identity() -> NodeIdentity:
-    key = generate_private_key()
-    entry = KeyEntry(kid=key_id(key), public_key=public_key_bytes(key))
-    return NodeIdentity(key, KeyDocument(node_id="selfcheck", keys=(entry,)))
-
-
-def _submissions(count: int, prefix: str = "sc") -> list[Submission]:
-    return [parse_submission(orjson.dumps(b)) for b in sealed(count, prefix)]
 
 
 def _sql(store: str, *statements: str) -> None:
@@ -114,15 +102,31 @@ def test_the_saved_checkpoint_is_a_private_file_that_never_goes_back(tmp_path: P
         saved.load()
 
 
+def test_a_node_whose_saved_checkpoint_is_unreadable_or_foreign_refuses_to_sign(
+    tmp_path: Path,
+) -> None:
+    store = SQLiteLogStore(tmp_path / "log.db")
+    saved = CheckpointFile(tmp_path / "checkpoint.note")
+    NodeService(store, new_identity("first"), saved=saved).commit(submissions(2))
+    foreign = NodeService(store, new_identity("first"), saved=saved)  # same name, other key
+    assert foreign.problem() is not None and "not signed by a trusted key" in str(foreign.problem())
+    saved.path.write_text("not a checkpoint\n")
+    broken = NodeService(store, new_identity("first"), saved=saved)
+    assert "unreadable" in str(broken.problem())
+    with pytest.raises(OperationalError):
+        broken.commit(submissions(1, "refused"))
+    assert store.size() == 2
+
+
 def test_an_append_after_entries_vanished_under_a_running_node_is_rolled_back(
     tmp_path: Path,
 ) -> None:
     store_path = tmp_path / "log.db"
-    service = NodeService(SQLiteLogStore(store_path), _identity())
-    service.commit(_submissions(5))
+    service = NodeService(SQLiteLogStore(store_path), new_identity("selfcheck"))
+    service.commit(submissions(5))
     _sql(str(store_path), *_truncate(str(store_path), 5))
     with pytest.raises(OperationalError) as caught:
-        service.commit(_submissions(1, "after"))
+        service.commit(submissions(1, "after"))
     assert caught.value.reason == "LOG_INCONSISTENT"
     assert SQLiteLogStore(store_path).size() == 4  # nothing was appended
     assert service.problem() is not None
@@ -133,8 +137,8 @@ def test_a_running_node_notices_a_rewrite_stops_signing_and_resumes_once_repaire
 ) -> None:
     store_path = tmp_path / "log.db"
     saved = CheckpointFile(tmp_path / "checkpoint.note")
-    service = NodeService(SQLiteLogStore(store_path), _identity(), saved=saved)
-    service.commit(_submissions(6))
+    service = NodeService(SQLiteLogStore(store_path), new_identity("selfcheck"), saved=saved)
+    service.commit(submissions(6))
     original = service.store.entries(2, 3)[0].certificate_hash
     with InProcessNode(
         create_app(service, SQLiteTokenStore(store_path), Bounds(log_check_seconds=0.1))
@@ -151,7 +155,7 @@ def test_a_running_node_notices_a_rewrite_stops_signing_and_resumes_once_repaire
             in httpx.get(node.url + "/metrics").text
         )
         with pytest.raises(OperationalError):
-            service.commit(_submissions(1, "refused"))
+            service.commit(submissions(1, "refused"))
         assert service.store.size() == 6
         _sql(
             str(store_path), f"UPDATE log_entries SET certificate_hash = '{original}' WHERE idx = 2"

@@ -8,30 +8,19 @@ from pathlib import Path
 
 import orjson
 import pytest
-from node_checks import sealed
+from node_checks import new_identity, sealed, submissions
 
 from cerkit.errors import CerkitError, InvalidRecordError, OperationalError
-from cerkit.keys import KeyDocument, KeyEntry, generate_private_key, key_id, public_key_bytes
 from cerkit.ledger.sqlite_log import SQLiteLogStore
 from cerkit.ledger.sqlite_tokens import SQLiteTokenStore
 from cerkit.merkle import record_leaf, verify_inclusion
 from cerkit.node.audit import open_with_document
 from cerkit.node.batcher import Batcher
 from cerkit.node.embedded import open_embedded_node
-from cerkit.node.service import NodeIdentity, NodeService
-from cerkit.node.submission import Submission, parse_submission
+from cerkit.node.service import NodeService
+from cerkit.node.submission import parse_submission
 from cerkit.node.tokens import Authenticator, bearer_secret, create_token, revoke_token
 from cerkit.verify import verify_bundle
-
-
-def _identity() -> NodeIdentity:
-    key = generate_private_key()
-    entry = KeyEntry(kid=key_id(key), public_key=public_key_bytes(key))
-    return NodeIdentity(key, KeyDocument(node_id="test-node", keys=(entry,)))
-
-
-def _submissions(count: int, prefix: str = "svc") -> list[Submission]:
-    return [parse_submission(orjson.dumps(b)) for b in sealed(count, prefix)]
 
 
 def test_parse_submission_accepts_a_bundle_or_a_wrapped_one_and_names_the_failure() -> None:
@@ -46,8 +35,8 @@ def test_parse_submission_accepts_a_bundle_or_a_wrapped_one_and_names_the_failur
 
 
 def test_a_batch_with_duplicates_gets_one_index_per_record(tmp_path: Path) -> None:
-    service = NodeService(SQLiteLogStore(tmp_path / "log.db"), _identity())
-    first, second = _submissions(2)
+    service = NodeService(SQLiteLogStore(tmp_path / "log.db"), new_identity())
+    first, second = submissions(2)
     results = service.commit([first, second, first])
     assert [r.entry.index for r in results] == [0, 1, 0]
     assert [r.created for r in results] == [True, True, False]
@@ -57,10 +46,10 @@ def test_a_batch_with_duplicates_gets_one_index_per_record(tmp_path: Path) -> No
 
 
 def test_two_services_on_one_store_share_one_log_like_replicas(tmp_path: Path) -> None:
-    identity = _identity()
+    identity = new_identity()
     a = NodeService(SQLiteLogStore(tmp_path / "log.db"), identity)
     b = NodeService(SQLiteLogStore(tmp_path / "log.db"), identity)
-    subs = _submissions(30)
+    subs = submissions(30)
     a.commit(subs[:10])
     b_results = b.commit(subs[10:20])  # b catches up on a's 10 entries first
     assert [r.entry.index for r in b_results] == list(range(10, 20))
@@ -78,15 +67,15 @@ def test_two_services_on_one_store_share_one_log_like_replicas(tmp_path: Path) -
         c.inclusion(0, 31)
 
 
-def test_group_commit_batches_concurrent_submissions(tmp_path: Path) -> None:
-    service = NodeService(SQLiteLogStore(tmp_path / "log.db"), _identity())
+def test_group_commit_batches_concurrentsubmissions(tmp_path: Path) -> None:
+    service = NodeService(SQLiteLogStore(tmp_path / "log.db"), new_identity())
     batches: list[int] = []
 
     async def main() -> list[int]:
         batcher = Batcher(service, observe=lambda size, _: batches.append(size))
         batcher.start()
         try:
-            results = await asyncio.gather(*(batcher.submit(s) for s in _submissions(200)))
+            results = await asyncio.gather(*(batcher.submit(s) for s in submissions(200)))
         finally:
             await batcher.stop()
         return [r.entry.index for r in results]
@@ -100,7 +89,7 @@ def test_group_commit_batches_concurrent_submissions(tmp_path: Path) -> None:
 
 def test_a_failing_store_fails_every_waiter_and_hands_out_no_receipt(tmp_path: Path) -> None:
     store = SQLiteLogStore(tmp_path / "log.db")
-    service = NodeService(store, _identity())
+    service = NodeService(store, new_identity())
     store.close()
 
     async def main() -> None:
@@ -108,7 +97,7 @@ def test_a_failing_store_fails_every_waiter_and_hands_out_no_receipt(tmp_path: P
         batcher.start()
         try:
             with pytest.raises(OperationalError):
-                await batcher.submit(_submissions(1)[0])
+                await batcher.submit(submissions(1)[0])
         finally:
             await batcher.stop()
 
@@ -156,12 +145,12 @@ def test_the_embedded_node_attests_to_logged_on_the_local_store(
 
 
 def test_stopping_the_batcher_answers_what_is_already_queued(tmp_path: Path) -> None:
-    service = NodeService(SQLiteLogStore(tmp_path / "log.db"), _identity())
+    service = NodeService(SQLiteLogStore(tmp_path / "log.db"), new_identity())
 
     async def main() -> list[int]:
         batcher = Batcher(service, max_batch=8)
         batcher.start()
-        waiting = [asyncio.ensure_future(batcher.submit(s)) for s in _submissions(64, "drain")]
+        waiting = [asyncio.ensure_future(batcher.submit(s)) for s in submissions(64, "drain")]
         await asyncio.sleep(0)  # queued, not yet committed
         await batcher.stop()
         done = await asyncio.wait_for(asyncio.gather(*waiting), timeout=10)
@@ -176,7 +165,7 @@ def test_ready_answers_503_with_a_json_error_when_the_store_is_gone(tmp_path: Pa
     from cerkit.node.app import create_app
 
     store = SQLiteLogStore(tmp_path / "log.db")
-    app = create_app(NodeService(store, _identity()), SQLiteTokenStore(tmp_path / "log.db"))
+    app = create_app(NodeService(store, new_identity()), SQLiteTokenStore(tmp_path / "log.db"))
 
     async def get(path: str) -> httpx.Response:
         transport = httpx.ASGITransport(app=app)

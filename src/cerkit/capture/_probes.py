@@ -48,7 +48,21 @@ def read_python() -> dict[str, Any]:
         "build": list(platform.python_build()),
         "compiler": platform.python_compiler(),
         "executable": sys.executable,
+        "flags": interpreter_flags(),
+        "xoptions": {
+            str(k): v if isinstance(v, str) else bool(v) for k, v in sorted(sys._xoptions.items())
+        },
     }
+
+
+def interpreter_flags() -> dict[str, int | bool]:
+    """``sys.flags`` by name (``optimize`` is ``python -O``, ``utf8_mode`` is ``-X utf8``...)."""
+    flags = sys.flags
+    return {name: getattr(flags, name) for name in dir(flags) if _is_flag(flags, name)}
+
+
+def _is_flag(flags: Any, name: str) -> bool:
+    return not name.startswith(("_", "n_")) and isinstance(getattr(flags, name), int)
 
 
 def _libc() -> Any:
@@ -99,14 +113,38 @@ def _timezone() -> str:
         return "/".join(time.tzname)
 
 
-def read_locale() -> dict[str, Any]:
+_LOCALE_CATEGORIES: Final[tuple[str, ...]] = (
+    "LC_CTYPE", "LC_COLLATE", "LC_NUMERIC", "LC_TIME", "LC_MONETARY", "LC_MESSAGES",
+)  # fmt: skip
+
+
+def locale_state() -> tuple[str, ...]:
+    """The process's locale as the C library holds it, and the time zone: a cheap key.
+
+    ``setlocale(LC_ALL, None)`` queries without changing anything (one call: every category
+    in one string when they differ). ``locale.getlocale`` is not used: it maps names through
+    an alias table, so ``C.UTF-8`` reads as ``en_US``.
+    """
     import locale
 
-    language, encoding = locale.getlocale()
+    return (locale.setlocale(locale.LC_ALL, None), os.environ.get("TZ", ""), *time.tzname)
+
+
+def read_locale(state: tuple[str, ...] | None = None) -> dict[str, Any]:
+    import locale
+
+    state = state or locale_state()
+    categories = {
+        name: locale.setlocale(getattr(locale, name), None)
+        for name in _LOCALE_CATEGORIES
+        if hasattr(locale, name)
+    }
     return {
-        "source": "locale.getlocale, locale.getpreferredencoding, TZ or /etc/localtime",
-        "locale": f"{language}.{encoding}" if language else "C",
+        "source": "locale.setlocale(category, None), nl_langinfo, TZ or /etc/localtime",
+        "locale": categories.get("LC_CTYPE", "C"),
+        "categories": categories,
         "encoding": locale.getpreferredencoding(False),
+        "filesystemEncoding": sys.getfilesystemencoding(),
         "timezone": _timezone(),
     }
 
@@ -194,16 +232,12 @@ def _gpus_from_torch() -> dict[str, Any]:
 
 
 def read_packages() -> dict[str, Any]:
-    from importlib.metadata import distributions
-
+    """Every installed distribution; one whose metadata cannot be read is
+    ``{"unknown": reason}`` (:mod:`cerkit.capture._distributions`)."""
+    from cerkit.capture import _usage
     from cerkit.digest import hash_canonical
 
-    installed: dict[str, str] = {}
-    for dist in distributions():
-        name = dist.metadata["Name"]
-        if name:  # the first on sys.path wins, as it does for imports
-            installed.setdefault(normalize_name(name), dist.version)
-    installed = dict(sorted(installed.items()))
+    installed = _usage.index().installed()
     return {
         "source": "importlib.metadata.distributions",
         "installed": installed,
@@ -212,30 +246,50 @@ def read_packages() -> dict[str, Any]:
     }
 
 
-def normalize_name(name: str) -> str:
-    """A distribution name normalized per PEP 503."""
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def read_git(cwd: str) -> dict[str, Any]:
     source = f"git in {cwd}"
     if not shutil.which("git"):
         return {"source": source, "unknown": "git is not installed"}
-    try:
-        top = _run(["git", "rev-parse", "--show-toplevel"], cwd).decode().strip()
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
-        return {"source": source, "unknown": "not a git repository"}
+    top = git_toplevel(cwd)
+    if top is None:  # a fact that compares: two runs outside any repository are equal
+        return {"source": source, "repository": False}
     try:
         commit = _run(["git", "rev-parse", "HEAD"], top).decode().strip()
     except subprocess.CalledProcessError:
-        return {"source": source, "unknown": "repository has no commits"}
+        return {"source": source, "repository": True, "commit": None}
     branch = _run(["git", "rev-parse", "--abbrev-ref", "HEAD"], top).decode().strip()
     status = _run(["git", "status", "--porcelain", "--untracked-files=no"], top)
     diff = _run(["git", "diff", "HEAD", "--no-color", "--no-ext-diff"], top)
     return {
         "source": "git rev-parse, git status --porcelain, git diff HEAD",
+        "repository": True,
         "commit": commit,
         "branch": branch,
         "dirty": bool(status.strip()),
         "diffDigest": sha256_hex(diff) if diff else None,
+        "diffDigests": diff_digests(diff),
     }
+
+
+def git_toplevel(cwd: str) -> str | None:
+    """The repository's top folder, or ``None`` outside a repository (or without git)."""
+    if not shutil.which("git"):
+        return None
+    try:
+        return _run(["git", "rev-parse", "--show-toplevel"], cwd).decode().strip()
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError):
+        return None
+
+
+_DIFF_HEADER: Final[re.Pattern[bytes]] = re.compile(rb"^diff --git a/(.+?) b/(.+)$", re.MULTILINE)
+
+
+def diff_digests(diff: bytes) -> dict[str, str]:
+    """``git diff`` cut per file: ``{path relative to the top: sha256 of its hunk}``."""
+    digests: dict[str, str] = {}
+    headers = list(_DIFF_HEADER.finditer(diff))
+    for index, header in enumerate(headers):
+        end = headers[index + 1].start() if index + 1 < len(headers) else len(diff)
+        path = header.group(2).decode("utf-8", "replace")
+        digests[path] = sha256_hex(diff[header.start() : end])
+    return dict(sorted(digests.items()))

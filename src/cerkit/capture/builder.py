@@ -20,7 +20,7 @@ from typing import Any
 
 from cerkit.capture import _seeds
 from cerkit.capture.encode import EncodeOptions, encode
-from cerkit.capture.fingerprint import canonical_environment, fingerprint
+from cerkit.capture.fingerprint import canonical_environment, fingerprint, user_code
 from cerkit.capture.secrets import scrub
 from cerkit.digest import PREFIX, hash_payload
 from cerkit.seal import seal_args
@@ -128,6 +128,9 @@ class Capture:
     started: float = 0.0
     clock: float = 0.0
     keep_output: bool = False
+    privacy: Any = None  # a cerkit.disclosure.privacy.Privacy, or None
+    module: str | None = None  # the entry point's module (what it imported counts)
+    imported: dict[str, Any] | None = None  # a command's child reported its own imports
 
     def start_clock(self) -> None:
         self.started, self.clock = time.time(), time.perf_counter()
@@ -136,9 +139,11 @@ class Capture:
         self,
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
-        effective: Callable[[tuple[Any, ...], dict[str, Any]], dict[str, Any]],
+        bind: Callable[[tuple[Any, ...], dict[str, Any]], tuple[dict[str, Any], dict[str, Any]]],
     ) -> None:
-        """Encode a function call's inputs (before the call: the callee may mutate them)."""
+        """Encode a function call's inputs (before the call: the callee may mutate them).
+
+        ``bind`` gives the arguments as passed and as applied, by parameter name."""
         memo: dict[int, Any] = {}
 
         def enc(value: Any) -> Any:
@@ -149,8 +154,9 @@ class Capture:
 
         encoded_kwargs = {name: enc(value) for name, value in kwargs.items()}
         self.input = {"args": [enc(value) for value in args], "kwargs": encoded_kwargs}
-        self.passed = encoded_kwargs
-        self.effective = {name: enc(value) for name, value in effective(args, kwargs).items()}
+        passed, effective = bind(args, kwargs)
+        self.passed = {name: enc(value) for name, value in passed.items()}
+        self.effective = {name: enc(value) for name, value in effective.items()}
         self.start_clock()
 
     def block(self, inputs: Any, parameters: Mapping[str, Any]) -> None:
@@ -185,7 +191,7 @@ class Capture:
         duration_ms = round((time.perf_counter() - self.clock) * 1000, 3)
         seeds = _seeds.seeds_since(self.seed_mark)
         args = self._snapshot_args(output, error, ended, duration_ms, seeds)
-        return seal_record(args, iso_time(ended), self.hooks, self.store)
+        return seal_record(args, iso_time(ended), self.hooks, self.store, self.privacy)
 
     def _snapshot_args(
         self, output: Any, error: BaseException | None, ended: float, duration_ms: float, seeds: Any
@@ -218,6 +224,8 @@ class Capture:
             "seeds": seeds,
             **scrub(self.extra_execution),
         }
+        if self.kind == "python":
+            execution["userCode"] = user_code(self.module)
         args: dict[str, Any] = {
             "executionId": os.urandom(16).hex(),  # random, like uuid4, without its overhead
             "timestamp": started,
@@ -234,12 +242,19 @@ class Capture:
         }
         if identity:
             args["modelIdentity"] = scrub(identity)
-        args["environment"] = fingerprint()  # filtered by its own allowlist
+        environment = fingerprint(self.module)  # filtered by its own allowlist
+        if self.imported is not None:
+            environment["imported"] = self.imported
+        args["environment"] = environment
         return args
 
 
 def seal_record(
-    args: dict[str, Any], created_at: str, hooks: tuple[Hook, ...], store: Any
+    args: dict[str, Any],
+    created_at: str,
+    hooks: tuple[Hook, ...],
+    store: Any,
+    privacy: Any = None,
 ) -> dict[str, Any]:
     """Seal ``createSnapshot`` arguments whose ``environment`` came from ``fingerprint()``,
     run the post-seal hooks and write the bundle to ``store`` (``False``: no store).
@@ -250,7 +265,13 @@ def seal_record(
     # canonical bytes (canonical JSON is compositional), then put the object back.
     environment = args["environment"]
     args["environment"] = canonical_environment(environment)
-    bundle = seal_args(args, created_at=created_at)
+    if privacy is not None:  # hash-only content, a mask, disclosable sealing
+        from cerkit.disclosure.privacy import prepare, seal_private
+
+        mask = code_identity(privacy.mask)[:2] if privacy.mask is not None else None
+        bundle = seal_private(prepare(args, privacy, mask), created_at, privacy)
+    else:
+        bundle = seal_args(args, created_at=created_at)
     bundle["snapshot"]["environment"] = environment
     for hook in hooks:
         try:

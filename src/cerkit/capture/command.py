@@ -19,8 +19,10 @@ import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, Final
 
+from cerkit.capture import _child
+from cerkit.capture._imports import machinery
 from cerkit.capture.builder import Capture, Hook
 from cerkit.capture.encode import EncodeOptions
 from cerkit.capture.secrets import scrub_argv, scrub_text
@@ -74,9 +76,9 @@ def _wait(process: subprocess.Popen[bytes]) -> int:
         signal.signal(signal.SIGINT, previous)
 
 
-def _spawn(argv: Sequence[str]) -> subprocess.Popen[bytes]:
+def _spawn(argv: Sequence[str], env: dict[str, str] | None) -> subprocess.Popen[bytes]:
     try:
-        return subprocess.Popen(list(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        return subprocess.Popen(list(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     except FileNotFoundError:
         raise UsageError(f"command not found: {argv[0]}") from None
     except PermissionError:
@@ -120,24 +122,15 @@ def run_command(
     capture.input = {"argv": shown, "inputs": digest_files(inputs)}
     capture.passed = {"argv": shown}
     capture.effective = {"argv": shown, "cwd": os.getcwd()}
+    child = _child.ChildImports() if _child.is_python(argv) else None
     capture.start_clock()
-    process = _spawn(argv)
-    hashes = {"stdout": hashlib.sha256(), "stderr": hashlib.sha256()}
-    sinks = {"stdout": stdout or sys.stdout.buffer, "stderr": stderr or sys.stderr.buffer}
-    threads = [
-        threading.Thread(
-            target=_tee, args=(getattr(process, stream), sinks[stream], hashes[stream])
-        )
-        for stream in ("stdout", "stderr")
-    ]
-    for thread in threads:
-        thread.start()
-    returncode = _wait(process)
-    for thread in threads:
-        thread.join()
-    code = _exit_code(returncode)
-    stdout_digest = "sha256:" + hashes["stdout"].hexdigest()
-    stderr_digest = "sha256:" + hashes["stderr"].hexdigest()
+    try:
+        process = _spawn(argv, child.env() if child else None)
+    except BaseException:
+        if child:
+            child.read()  # removes the hook folder
+        raise
+    code, stdout_digest, stderr_digest = _tee_until_exit(process, stdout, stderr)
     output_files = digest_files(outputs)
     capture.extra_execution = {
         "argv": shown,
@@ -149,11 +142,57 @@ def run_command(
     }
     output = {"exitCode": code, "stdoutDigest": stdout_digest, "stderrDigest": stderr_digest,
               "outputs": output_files}  # fmt: skip
+    _child_usage(capture, child)
     failure = None if code == 0 else ChildProcessError(f"exit code {code}")
-    bundle = capture.finish(output, failure, keep_output=True)
+    with machinery():
+        bundle = capture.finish(output, failure, keep_output=True)
     return CommandResult(code, bundle)
 
 
+def _tee_until_exit(
+    process: subprocess.Popen[bytes], stdout: IO[bytes] | None, stderr: IO[bytes] | None
+) -> tuple[int, str, str]:
+    """Pass the program's output through while digesting it; its exit code and digests."""
+    hashes = {"stdout": hashlib.sha256(), "stderr": hashlib.sha256()}
+    sinks = {"stdout": stdout or sys.stdout.buffer, "stderr": stderr or sys.stderr.buffer}
+    pipes = {"stdout": process.stdout, "stderr": process.stderr}
+    threads = [
+        threading.Thread(target=_tee, args=(pipes[stream], sinks[stream], hashes[stream]))
+        for stream in ("stdout", "stderr")
+    ]
+    for thread in threads:
+        thread.start()
+    returncode = _wait(process)
+    for thread in threads:
+        thread.join()
+    digests = ["sha256:" + hashes[stream].hexdigest() for stream in ("stdout", "stderr")]
+    return _exit_code(returncode), digests[0], digests[1]
+
+
+_NOT_REPORTED: Final[str] = (
+    "the program wrote no import report: it did not run site or ignored PYTHONPATH "
+    "(-S, -E, -I), left through os._exit, or was killed"
+)
+
+
+def _child_usage(capture: Capture, child: _child.ChildImports | None) -> None:
+    """Put what the child imported into the record (``imported``, ``userCode``)."""
+    if child is None:
+        reason = "not a Python program: its imports are not observed"
+        capture.imported = {"source": _IMPORTED_SOURCE, "unknown": reason}
+        return
+    report = child.read()
+    if report is None:
+        capture.imported = {"source": _IMPORTED_SOURCE, "unknown": _NOT_REPORTED}
+        return
+    from cerkit.capture import _sources
+
+    packages, files = _child.usage(report)
+    capture.imported = {"source": _IMPORTED_SOURCE, "packages": packages}
+    capture.extra_execution["userCode"] = _sources.user_code(files)
+
+
+_IMPORTED_SOURCE: Final[str] = "the child's sys.modules at exit, reported by a sitecustomize hook"
 _INTERPRETERS = ("python", "python3", "node", "bash", "sh", "zsh", "ruby", "perl", "Rscript")
 
 

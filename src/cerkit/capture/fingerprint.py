@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import sys
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 from cerkit.canonical import CanonicalFragment, canonicalize
-from cerkit.capture import _probes
+from cerkit.capture import _imports, _probes
 from cerkit.capture.secrets import REDACTED, is_secret_name, looks_like_secret, scrub
 from cerkit.digest import hash_canonical
 
@@ -44,9 +43,13 @@ _lock = threading.Lock()
 _stable: dict[str, Any] | None = None
 _allowlist: list[str] = list(DEFAULT_ENV_ALLOWLIST)
 _env_cache: tuple[Any, dict[str, Any]] | None = None
-_imported_cache: tuple[int, dict[str, Any]] | None = None
+_imported_cache: tuple[Any, dict[str, Any]] | None = None
 _numeric_cache: dict[Any, tuple[dict[str, Any], str]] = {}
-_module_distributions: dict[str, list[str]] | None = None
+_locale_cache: tuple[tuple[str, ...], dict[str, Any]] | None = None
+_user_code_cache: tuple[Any, dict[str, Any]] | None = None
+_IMPORTED_SOURCE: Final[str] = (
+    "sys.modules less cerkit's own imports and the interpreter's start-up, importlib.metadata"
+)
 
 
 def _guarded(source: str, reader: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -65,7 +68,6 @@ def stable_parts() -> dict[str, Any]:
             _stable = {
                 "python": _guarded("sys, platform", _probes.read_python),
                 "os": _guarded("platform", _probes.read_os),
-                "locale": _guarded("locale", _probes.read_locale),
                 "hardware": _guarded("/proc/cpuinfo", _probes.read_hardware),
                 "gpus": _guarded("nvidia-smi", _probes.read_gpus),
                 "packages": _guarded("importlib.metadata", _probes.read_packages),
@@ -78,17 +80,22 @@ def stable_parts() -> dict[str, Any]:
 
 def refresh() -> None:
     """Forget every cached part, so the next :func:`fingerprint` reads them all again."""
-    global _stable, _env_cache, _imported_cache, _module_distributions
+    global _stable, _env_cache, _imported_cache, _locale_cache, _user_code_cache
     with _lock:
-        _stable = _env_cache = _imported_cache = _module_distributions = None
+        _stable = _env_cache = _imported_cache = _locale_cache = _user_code_cache = None
         _numeric_cache.clear()
-    from cerkit.capture import _numeric
+    from cerkit.capture import _numeric, _sources, _usage
 
     _numeric.reset()
+    _usage.reset()
+    _sources.reset()
 
 
-def fingerprint() -> dict[str, Any]:
+def fingerprint(entry: str | None = None) -> dict[str, Any]:
     """The ``environment`` field for an execution happening now.
+
+    Args:
+        entry: the module of the recorded entry point (see :func:`imported_packages`).
 
     Returns:
         A new dict each call (callers may keep it); parts are shared, not copied, and must
@@ -96,16 +103,35 @@ def fingerprint() -> dict[str, Any]:
     """
     from cerkit.capture import _numeric
 
-    stable = stable_parts()
-    key, numeric = _numeric.read()
-    cached = _numeric_cache.get(key)
-    if cached is None:
-        digest = hash_canonical({**stable, "numeric": numeric})
-        cached = _numeric_cache.setdefault(key, (numeric, digest))
-    environment = {"schema": SCHEMA, "digest": cached[1], **stable, "numeric": cached[0]}
-    environment["imported"] = imported_packages()
-    environment["envVars"] = env_vars()
+    with _imports.machinery():
+        stable = stable_parts()
+        key, numeric = _numeric.read()
+        state, locale_part = _current_locale()
+        cached = _numeric_cache.get((key, state))
+        if cached is None:
+            digest = hash_canonical({**stable, "locale": locale_part, "numeric": numeric})
+            cached = _numeric_cache.setdefault((key, state), (numeric, digest))
+        environment = {"schema": SCHEMA, "digest": cached[1], **stable}
+        environment["locale"] = locale_part
+        environment["numeric"] = cached[0]
+        environment["imported"] = imported_packages(entry)
+        environment["envVars"] = env_vars()
     return environment
+
+
+def _current_locale() -> tuple[tuple[str, ...], dict[str, Any]]:
+    """``(state, part)``: the ``locale`` part, re-read per execution (a program may call
+    ``setlocale``); the same object while the categories are unchanged, so caches hold."""
+    global _locale_cache
+    try:
+        state = _probes.locale_state()
+    except Exception as exc:
+        reason = f"{type(exc).__name__}: {exc}"[:200]
+        return ("unknown",), {"source": "locale.setlocale", "unknown": reason}
+    cached = _locale_cache
+    if cached is None or cached[0] != state:
+        cached = _locale_cache = (state, _guarded("locale", lambda: _probes.read_locale(state)))
+    return cached
 
 
 _canonical_cache: tuple[tuple[Any, ...], CanonicalFragment] | None = None
@@ -158,53 +184,57 @@ def env_vars() -> dict[str, Any]:
     patterns = [*_allowlist, *extra]
     values: dict[str, str] = {}
     redacted: list[str] = []
+    ours: list[str] = []
     for name, value in sorted(snapshot):
         if not _allowed(name, patterns):
             continue
-        if is_secret_name(name) or looks_like_secret(value):
+        if _imports.set_by_cerkit(name, value):
+            ours.append(name)
+        elif is_secret_name(name) or looks_like_secret(value):
             redacted.append(name)
         else:
             values[name] = value
-    part: dict[str, Any] = {"source": "os.environ, allowlist", "values": values}
+    source = "os.environ, allowlist"
+    if ours:  # not the user's: a library cerkit itself imports set them
+        source += f"; set by cerkit's own imports, left out: {', '.join(ours)}"
+    part: dict[str, Any] = {"source": source, "values": values}
     if redacted:
         part["redacted"] = {name: REDACTED for name in redacted}
     _env_cache = (state, part)
     return part
 
 
-def _distributions_of_modules() -> dict[str, list[str]]:
-    global _module_distributions
-    if _module_distributions is None:
-        from importlib.metadata import packages_distributions
+def imported_packages(entry: str | None = None) -> dict[str, Any]:
+    """The ``imported`` part: the distributions owning a module the execution used.
 
-        _module_distributions = {
-            module: sorted({_probes.normalize_name(d) for d in dists})
-            for module, dists in packages_distributions().items()
-        }
-    return _module_distributions
-
-
-def imported_packages() -> dict[str, Any]:
-    """The ``imported`` part: distributions with at least one module in ``sys.modules``.
-
-    Recomputed only when the number of loaded modules changed (modules are rarely
-    unloaded, so the count is a cheap and sound change detector).
+    Args:
+        entry: the recorded entry point's module; what it refers to counts even when
+            cerkit loaded the module first (:mod:`cerkit.capture._usage`).
     """
     global _imported_cache
-    count = len(sys.modules)
-    if _imported_cache is not None and _imported_cache[0] == count:
-        return _imported_cache[1]
-    owners = _distributions_of_modules()
-    installed = stable_parts()["packages"].get("installed", {})
-    names: set[str] = set()
-    for module in list(sys.modules):
-        names.update(owners.get(module.partition(".")[0], ()))
-    packages = {name: installed.get(name, "unknown") for name in sorted(names)}
-    part = {
-        "source": "sys.modules, importlib.metadata.packages_distributions",
-        "packages": packages,
-    }
-    _imported_cache = (count, part)
+    from cerkit.capture import _usage
+
+    packages, _ = _usage.usage(entry)
+    cached = _imported_cache
+    if cached is not None and cached[0] is packages:
+        return cached[1]
+    part = {"source": _IMPORTED_SOURCE, "packages": packages}
+    _imported_cache = (packages, part)
+    return part
+
+
+def user_code(entry: str | None = None) -> dict[str, Any]:
+    """The ``execution.userCode`` field: per-file digests of the user's own modules the
+    execution used (:mod:`cerkit.capture._sources`)."""
+    global _user_code_cache
+    from cerkit.capture import _sources, _usage
+
+    _, files = _usage.usage(entry)
+    cached = _user_code_cache
+    if cached is not None and cached[0] is files:
+        return cached[1]
+    part: dict[str, Any] = scrub(_sources.user_code(files))  # paths may hold a token
+    _user_code_cache = (files, part)
     return part
 
 
@@ -217,4 +247,5 @@ __all__ = [
     "imported_packages",
     "refresh",
     "stable_parts",
+    "user_code",
 ]

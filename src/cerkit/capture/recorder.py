@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, overload
 
 from cerkit.capture import _seeds
+from cerkit.capture._imports import machinery
 from cerkit.capture.builder import Capture, Hook, code_identity
 from cerkit.capture.encode import EncodeOptions, encode
 from cerkit.capture.trust_hooks import trust_hooks
@@ -77,25 +78,43 @@ class _Signature:
 
     def __init__(self, fn: Callable[..., Any]) -> None:
         self.entry_point, self.code_digest, self.code_source = code_identity(fn)
+        self.module: str | None = getattr(fn, "__module__", None)
         try:
             self.signature: inspect.Signature | None = inspect.signature(fn)
         except (TypeError, ValueError):
             self.signature = None
 
-    def effective(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-        """Every parameter with the value the callee sees: defaults resolved."""
+    def bind(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """``(passed, effective)``: the arguments bound to parameter names as passed, in
+        any calling style, and every parameter with the value the callee sees (defaults
+        applied). ``**kwargs`` entries are named by their keys; ``*args`` by the
+        parameter's name; ``self``/``cls`` are left out."""
+        unbound = {f"arg{i}": value for i, value in enumerate(args)} | kwargs
         if self.signature is None:
-            return {f"arg{i}": value for i, value in enumerate(args)} | kwargs
+            return unbound, dict(unbound)
         try:
             bound = self.signature.bind(*args, **kwargs)
         except TypeError:  # the call itself will fail; record what was passed
-            return {f"arg{i}": value for i, value in enumerate(args)} | kwargs
+            return unbound, dict(unbound)
+        passed = self._named(bound.arguments)
         bound.apply_defaults()
-        applied = dict(bound.arguments)
-        first = next(iter(self.signature.parameters), None)
-        if first in ("self", "cls"):
-            applied.pop(first, None)
-        return applied
+        return passed, self._named(bound.arguments)
+
+    def _named(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        assert self.signature is not None
+        parameters = self.signature.parameters
+        first = next(iter(parameters), None)
+        named: dict[str, Any] = {}
+        for name, value in arguments.items():
+            if name == first and name in ("self", "cls"):
+                continue
+            if parameters[name].kind is inspect.Parameter.VAR_KEYWORD:
+                named.update(value)
+            else:
+                named[name] = value
+        return named
 
 
 @overload
@@ -109,10 +128,11 @@ def record(
     provider: str = "python",
     model: Any = None,
     store: Any = None,
-    content: bool | None = None,
+    content: bool | Literal["hash"] | None = None,
     hooks: Sequence[Hook] = (),
     sign: Any = None,
     attest: Any = None,
+    privacy: Any = None,
 ) -> Callable[[F], F]: ...
 def record(
     fn: Callable[..., Any] | None = None,
@@ -122,10 +142,11 @@ def record(
     provider: str = "python",
     model: Any = None,
     store: Any = None,
-    content: bool | None = None,
+    content: bool | Literal["hash"] | None = None,
     hooks: Sequence[Hook] = (),
     sign: Any = None,
     attest: Any = None,
+    privacy: Any = None,
 ) -> Any:
     """Record every call of a function as a sealed CER.
 
@@ -141,6 +162,8 @@ def record(
         sign: an Ed25519 private key or key file: add ``meta.producer`` to each record.
         attest: a ``NodeClient``, an ``EmbeddedNode`` or a node URL (token from
             ``CERKIT_NODE_TOKEN``): add the node's ``meta.attestation`` to each record.
+        privacy: a :class:`cerkit.disclosure.privacy.Privacy` (hash-only content, a mask,
+            disclosable sealing); ``content="hash"`` is short for ``Privacy(content="hash")``.
 
     The wrapper keeps the function's signature and exposes ``last_record`` (the bundle of
     the latest call in this process) and ``__wrapped__``.
@@ -148,7 +171,8 @@ def record(
 
     def decorate(func: F) -> F:
         extra = (*hooks, *trust_hooks(sign, attest))
-        return _wrap(func, _Options(name, provider, model, store, content, extra))
+        mode, chosen = _privacy(content, privacy)
+        return _wrap(func, _Options(name, provider, model, store, mode, extra, chosen))
 
     return decorate(fn) if fn is not None else decorate
 
@@ -161,9 +185,11 @@ class _Options:
     store: Any
     content: bool | None
     hooks: tuple[Hook, ...]
+    privacy: Any = None
 
     def capture(self, sig: _Signature) -> Capture:
         return Capture(
+            module=sig.module,
             kind="python",
             entry_point=self.name or sig.entry_point,
             code_digest=sig.code_digest,
@@ -176,7 +202,17 @@ class _Options:
             ),
             hooks=(*DEFAULTS.hooks, *self.hooks),
             seed_mark=_seeds.mark(),
+            privacy=self.privacy,
         )
+
+
+def _privacy(content: Any, privacy: Any) -> tuple[bool | None, Any]:
+    """``(encode content policy, Privacy or None)``: ``content="hash"`` names a privacy mode."""
+    if content == "hash":
+        from cerkit.disclosure.privacy import Privacy
+
+        return None, privacy or Privacy(content="hash")
+    return content, privacy
 
 
 def _wrap(func: F, options: _Options) -> F:
@@ -184,8 +220,9 @@ def _wrap(func: F, options: _Options) -> F:
 
     def start(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Capture | None:
         try:
-            capture = options.capture(sig)
-            capture.call(args, kwargs, sig.effective)
+            with machinery():
+                capture = options.capture(sig)
+                capture.call(args, kwargs, sig.bind)
             return capture
         except Exception as exc:  # cerkit must not break the recorded call
             _warn(exc)
@@ -195,7 +232,8 @@ def _wrap(func: F, options: _Options) -> F:
         if capture is None:
             return
         try:
-            wrapper.last_record = capture.finish(output, error)  # type: ignore[attr-defined]
+            with machinery():
+                wrapper.last_record = capture.finish(output, error)  # type: ignore[attr-defined]
         except Exception as exc:
             _warn(exc)
 
@@ -250,12 +288,14 @@ class Recording:
         self._capture.add_tool_call(name, arguments, result, **fields)
 
     def __enter__(self) -> Recording:
-        self._capture.block(self._inputs, self._parameters)
+        with machinery():
+            self._capture.block(self._inputs, self._parameters)
         return self
 
     def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> Literal[False]:
         try:
-            self.bundle = self._capture.finish(self.output, exc)
+            with machinery():
+                self.bundle = self._capture.finish(self.output, exc)
         except Exception as error:
             _warn(error)
         return False  # never swallow the block's exception
@@ -269,10 +309,11 @@ def recording(
     provider: str = "python",
     model: Any = None,
     store: Any = None,
-    content: bool | None = None,
+    content: bool | Literal["hash"] | None = None,
     hooks: Sequence[Hook] = (),
     sign: Any = None,
     attest: Any = None,
+    privacy: Any = None,
 ) -> Recording:
     """Record a block of code as one CER.
 
@@ -286,12 +327,14 @@ def recording(
         inputs: what the block reads (recorded as ``input``).
         parameters: parameters as passed (``effectiveParameters`` too, plus the model's
             ``get_params()`` under ``model`` when a model is given).
-        provider, model, store, content, hooks, sign, attest: as for :func:`record`.
+        provider, model, store, content, hooks, sign, attest, privacy: as for :func:`record`.
     """
     frame = inspect.currentframe()
     caller = frame.f_back if frame is not None else None
     entry, digest, source = code_identity(caller.f_code if caller else None, frame=caller)
+    content, chosen = _privacy(content, privacy)
     capture = Capture(
+        module=caller.f_globals.get("__name__") if caller else None,
         kind="python",
         entry_point=name or entry,
         code_digest=digest,
@@ -302,6 +345,7 @@ def recording(
         options=EncodeOptions(content=DEFAULTS.content if content is None else content),
         hooks=(*DEFAULTS.hooks, *hooks, *trust_hooks(sign, attest)),
         seed_mark=_seeds.mark(),
+        privacy=chosen,
     )
     return Recording(capture, inputs, parameters)
 

@@ -115,9 +115,18 @@ def progress(items: Iterable[T], *, total: int | None, desc: str) -> Iterator[T]
 
 
 def write_json_line(value: Any) -> None:
+    """One JSON value and a newline on stdout, as UTF-8 (RFC 8259 §8.1) whatever the locale:
+    under ``LC_ALL=C`` a text stream would be ASCII and fail on the first non-ASCII value."""
     from cerkit.jsonio import dumps
 
-    sys.stdout.write(dumps(value) + "\n")
+    text = dumps(value) + "\n"
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:
+        sys.stdout.write(text)
+        return
+    sys.stdout.flush()
+    buffer.write(text.encode("utf-8", "surrogateescape"))
+    buffer.flush()
 
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""``cerkit demo``: record a real scikit-learn model three times, verify, show what moved.
+"""``cerkit demo``: a scikit-learn model and three LLM calls recorded, verified, explained.
 
 See :mod:`cerkit.demo` for the parts. Records go to ``.cerkit/`` in the working directory,
 or to ``--store``.
@@ -11,7 +11,7 @@ import argparse
 from cerkit.cli._common import EXIT_FAILED, EXIT_OK, add_store_option
 
 NAME = "demo"
-HELP = "record a real scikit-learn model's predictions, verify the records, detect tampering"
+HELP = "record a scikit-learn model and LLM calls (local stand-in), verify, explain the drift"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

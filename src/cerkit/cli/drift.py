@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Final
 
+from cerkit.cli import _confirm
 from cerkit.cli._common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -34,6 +35,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
     parser.add_argument("--html", metavar="FILE", help="write a self-contained HTML report")
+    parser.add_argument(
+        "--confirm", action="store_true", help="re-run to test the causes at each change point"
+    )
+    _confirm.add_arguments(parser)
 
 
 def _watch(rows: Iterable[Any], total: int) -> Iterable[Any]:
@@ -44,9 +49,34 @@ def _explaining(groups: list[Any], total: int) -> Iterable[Any]:
     return progress(groups, total=total, desc="explaining")
 
 
+#: Change points confirmed by ``--confirm`` (the first ones, one per key and output change).
+MAX_CONFIRMED: Final[int] = 10
+
+
+def _confirm_points(timeline: Any, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Confirm the drift at each change point (up to MAX_CONFIRMED), within the budget."""
+    import time
+
+    started = time.monotonic()
+    budget = args.budget
+    found = []
+    points = [p for p in timeline.change_points() if p.explanation and p.explanation.is_drift]
+    for point in points[:MAX_CONFIRMED]:
+        if budget is not None:
+            args.budget = budget - (time.monotonic() - started)
+            if args.budget <= 0:
+                break
+        done = _confirm.run_reruns(point.explanation, "confirm", args)
+        done.pop("_result")
+        found.append({"time": point.time, "before": point.before, "after": point.after, **done})
+    args.budget = budget
+    return found
+
+
 def run(args: argparse.Namespace) -> int:
     from cerkit.drift.html import render
     from cerkit.drift.render import timeline_text
+    from cerkit.drift.served import served_history, served_html, served_text
     from cerkit.drift.sources import baseline_bundles, rows_from_files, rows_from_store
     from cerkit.drift.timeline import analyze, failing
 
@@ -65,19 +95,27 @@ def run(args: argparse.Namespace) -> int:
         if key:
             rows = [r for r in rows if r[1].startswith(key)]
         timeline = analyze(rows, source.load, baseline=golden, watch=_explaining)
+        served = served_history(rows, source.load)  # which models answered provider calls
     finally:
         source.close()
+    confirmed = _confirm_points(timeline, args) if args.confirm else []
     if args.html:
         try:
             with open(args.html, "w", encoding="utf-8") as handle:
-                handle.write(render(timeline))
+                handle.write(render(timeline, sections=(served_html(served),)))
         except OSError as exc:
             raise OperationalError(f"cannot write {args.html}: {exc.strerror}") from None
         print(f"cerkit: wrote {args.html}", file=sys.stderr)
     if args.json:
-        write_json_line(timeline.to_json())
+        extra = {"confirmations": confirmed} if args.confirm else {}
+        served_json = {"servedModels": [h.to_json() for h in served]}
+        write_json_line({**timeline.to_json(), **served_json, **extra})
     else:
-        sys.stdout.write(timeline_text(timeline) + "\n")
+        text = "\n".join(filter(None, (timeline_text(timeline), served_text(served))))
+        sys.stdout.write(text + "\n")
+        for item in confirmed:
+            result = item["confirmation"]
+            print(f"{item['time']}: {result['verdict']}: {result['summary']}")
     bad = failing(timeline, args.fail_on) if args.fail_on else []
     if bad:
         error(f"drift gate failed (--fail-on {args.fail_on}): {', '.join(sorted(bad))}")

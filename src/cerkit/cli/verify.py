@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from cerkit.cli._common import EXIT_FAILED, EXIT_OK, EXIT_OPERATIONAL, error, progress
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from cerkit.verify.report import Report
     from cerkit.verify.trust import TrustStore
 
 NAME = "verify"
@@ -46,6 +51,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also accept NexArt's receipt layouts (the report says so)",
     )
     parser.add_argument(
+        "--content",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="prove this content was the recorded input or output (repeatable; one record)",
+    )
+    parser.add_argument(
         "files", nargs="+", metavar="FILE", help="bundle .json or .jsonl; - for stdin"
     )
 
@@ -69,6 +81,36 @@ def trust_from_args(args: argparse.Namespace) -> TrustStore | None:
     return store
 
 
+def _content_readings(path: str) -> list[Any]:
+    """A content file read both ways: as JSON (when it parses) and as its UTF-8 text."""
+    from cerkit.cli._common import os_error
+    from cerkit.errors import CerkitError
+    from cerkit.jsonio import loads
+
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise os_error(exc) from None
+    readings: list[Any] = [raw.decode("utf-8", "replace")]
+    with contextlib.suppress(CerkitError):
+        readings.insert(0, loads(raw))
+    return readings
+
+
+def _with_content(args: argparse.Namespace, reports: Iterator[Report]) -> Iterator[Report]:
+    from cerkit.errors import UsageError
+    from cerkit.jsonio import load_file
+    from cerkit.verify.disclosure import check_content
+
+    if len(args.files) != 1 or args.files[0].endswith(".jsonl"):
+        raise UsageError("--content checks one record file")
+    candidates = [(path, _content_readings(path)) for path in args.content]
+    bundle = load_file(args.files[0])
+    for report in reports:
+        check_content(bundle, candidates, report)
+        yield report
+
+
 def run(args: argparse.Namespace) -> int:
     from cerkit.verify.documents import document_count, verify_files
     from cerkit.verify.render import diagnosis, report_json, report_text
@@ -77,6 +119,8 @@ def run(args: argparse.Namespace) -> int:
     reports = verify_files(
         args.files, trust=trust_from_args(args), nexart_compat=args.nexart_compat
     )
+    if args.content:
+        reports = _with_content(args, reports)
     total = document_count(args.files) if sys.stderr.isatty() else None
     for report in progress(reports, total=total, desc="verify"):
         print(report_json(report) if args.json else report_text(report))

@@ -7,6 +7,9 @@ showed held. Parts run in :data:`PARTS` order:
 
 * :mod:`cerkit.demo.pipeline`: a real scikit-learn model recorded three times (baseline,
   changed default, retrained), each record verified and compared; one tampered copy fails.
+* :mod:`cerkit.demo.llm`: the official ``openai`` client, instrumented, against a local
+  OpenAI-compatible stand-in: three identical calls, the stand-in re-points its model alias
+  before the third, and the drift is explained by the served model.
 * :mod:`cerkit.demo.attested`: every record made so far signed by a producer key, attested
   and logged by an in-process node, kept in the store and verified offline.
 
@@ -20,11 +23,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Final
 
-from cerkit.demo import attested, pipeline
+from cerkit.demo import attested, llm, pipeline
 from cerkit.demo.base import Demo, Part
 
 #: The parts ``cerkit demo`` runs, in order; the attestation part comes last.
-PARTS: Final[tuple[Part, ...]] = (pipeline.run, attested.run)
+PARTS: Final[tuple[Part, ...]] = (pipeline.run, llm.run, attested.run)
 
 
 def run_demo(

@@ -5,7 +5,12 @@
 * :mod:`cerkit.drift.diff`: every change between two records, by facet; unknown stays unknown.
 * :mod:`cerkit.drift.rules` and :mod:`cerkit.drift.attribution`: the verdict and the ranked
   candidate causes with their evidence (:func:`explain`).
+* :mod:`cerkit.drift.history`: evidence from history, causes re-weighed by the ledger.
 * :mod:`cerkit.drift.timeline`: change points per execution key over a ledger, explained.
+* :mod:`cerkit.drift.factors`, :mod:`cerkit.drift.confirm`, :mod:`cerkit.drift.bisect`:
+  confirmation by re-execution and bisection, planned and judged (pure);
+  :mod:`cerkit.drift.relaunch`: their re-runs and package overlays (the process edge);
+  :mod:`cerkit.drift.verdict`: the result as a sealed record.
 * :mod:`cerkit.drift.html` and :mod:`cerkit.drift.render`: the offline HTML page and the
   terminal text.
 * :mod:`cerkit.drift.replay`: what a record says to re-run and what the re-runs mean (pure);

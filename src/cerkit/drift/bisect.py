@@ -31,6 +31,7 @@ from cerkit.drift.confirm import (
     Tested,
     Watch,
     conclude,
+    not_runnable,
     require_drift,
 )
 from cerkit.drift.factors import Candidate, Setting, plan
@@ -106,7 +107,10 @@ def bisect(
     """
     require_drift(explanation)
     session = Session(explanation, runner, budget=budget, clock=clock, watch=watch, planned=8)
-    reproduced = session.reproduce()
+    try:
+        reproduced = session.reproduce()
+    except NotRunnable as exc:
+        return not_runnable(explanation, "bisect", exc.message)
     if reproduced is None or session.base is None:
         return conclude(
             "bisect", session, None, (), ("the current environment reproduces neither record",)

@@ -215,12 +215,19 @@ class Session:
 
     def reproduce(self) -> str | None:
         """(1) Find the record the current environment reproduces: B first, then A."""
-        for name, record, other in (("B", self.b, self.a), ("A", self.a, self.b)):
-            setting = conditions(record, other)
-            index = self.run(f"reproduce {name}", setting)
-            if self.trials[index].matches == name:
-                self.base, self.base_setting = record, setting
-                return name
+        first = conditions(self.b, self.a)
+        index = self.run("reproduce B", first)
+        if self.trials[index].matches == "B":
+            self.base, self.base_setting = self.b, first
+            return "B"
+        second = conditions(self.a, self.b)
+        if second == first:  # the records' conditions agree: that run was A's as well
+            matched = self.trials[index].matches == "A"
+        else:
+            matched = self.trials[self.run("reproduce A", second)].matches == "A"
+        if matched:
+            self.base, self.base_setting = self.a, second
+            return "A"
         return None
 
     @property
@@ -275,15 +282,15 @@ def confirm(
     )  # fmt: skip
     try:
         reproduced = session.reproduce()  # (1)
-    except BudgetExhausted:  # pragma: no cover - the first run always starts
-        reproduced = None
+    except NotRunnable as exc:
+        return not_runnable(explanation, "confirm", exc.message)
     if reproduced is None or session.base is None:
         reason = "the current environment reproduces neither record"
         tested = tuple(
             Tested(c, Outcome.NOT_TESTABLE, c.reason or reason)
             for c in plan(explanation, explanation.diff.b)
         )
-        return conclude("confirm", session, None, tested)
+        return conclude("confirm", session, None, tested, (reason,))
     candidates = plan(explanation, session.base)  # (2)
     session.planned = len(session.trials) + sum(1 for c in candidates if c.testable)
     tested = tuple(_flip(session, c) for c in candidates)  # (3)
@@ -310,6 +317,17 @@ def _flip(session: Session, candidate: Candidate) -> Tested:
         why = "flipped alone it moves the output, but not to the other record's"
         return Tested(candidate, Outcome.REFUTED, why, (index,))
     return Tested(candidate, Outcome.REFUTED, "flipped alone the output does not move", (index,))
+
+
+def not_runnable(explanation: Explanation, mode: str, reason: str) -> Confirmation:
+    """The result for a pair whose execution cannot be re-run at all: every candidate
+    NOT_TESTABLE (with its own reason, else ``reason``), no re-run made."""
+    tested = tuple(
+        Tested(c, Outcome.NOT_TESTABLE, c.reason or reason)
+        for c in plan(explanation, explanation.diff.b)
+    )
+    a, b = explanation.diff.a, explanation.diff.b
+    return Confirmation(mode, _cert(a), _cert(b), None, tested, (), 0.0, (reason,))
 
 
 def conclude(
@@ -344,5 +362,6 @@ __all__ = [
     "Trial",
     "conclude",
     "confirm",
+    "not_runnable",
     "require_drift",
 ]

@@ -53,6 +53,7 @@ _SOURCES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
     ("code", (*_EXE, "codeDigest")),
     ("code", (*_EXE, "argv")),
     ("code", (*_EXE, "seeds")),
+    ("code", (*_EXE, "userCode")),
     ("code", (*_ENV, "git")),
     ("dependencies", (*_ENV, "packages")),
     ("dependencies", (*_ENV, "imported")),
@@ -79,7 +80,7 @@ _SOURCES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
 
 #: Keys never compared wherever they appear: how a fact was read, ids, times, durations.
 _VOLATILE: Final[frozenset[str]] = frozenset(
-    ("source", "requestId", "startedAt", "endedAt", "durationMs", "timestamp")
+    ("source", "requestId", "responseId", "startedAt", "endedAt", "durationMs", "timestamp")
 )
 #: Objects whose keys are names (packages, variables, files): there a key called ``source``
 #: or ``unknown`` is a name to compare, not a marker.
@@ -90,6 +91,16 @@ _NAME_MAPS: Final[tuple[str, ...]] = (
     "weightsManifest",
     "files.inputs",
     "files.outputs",
+    "userCode.files",
+    "git.diffDigests",
+)
+#: Records before the git part said ``repository: false`` wrote this unknown instead; it is
+#: the same comparable fact (docs/drift.md §2).
+_NOT_A_REPOSITORY: Final[str] = "not a git repository"
+#: Parts that are unknown, not added or removed, when only one record carries them.
+_ONE_SIDED_UNKNOWN: Final[tuple[tuple[str, ...], ...]] = (
+    (_S, "modelIdentity"),
+    (*_EXE, "userCode"),
 )
 _MARKER_KEYS: Final[frozenset[str]] = frozenset(("unknown", "source", "reason"))
 
@@ -178,12 +189,12 @@ def diff_records(a: Mapping[str, Any], b: Mapping[str, Any]) -> RecordDiff:
         reason = "no runtime fingerprint in either record"
         changes.append(Change("runtime", ".".join(_ENV), MISSING, MISSING, "unknown", reason))
     for facet, path in _SOURCES:
-        before, after = lookup(a, path), lookup(b, path)
+        before, after = _fact(path, lookup(a, path)), _fact(path, lookup(b, path))
         if before is MISSING and after is MISSING:
             continue
         name = ".".join(path)
         one_sided = before is MISSING or after is MISSING
-        if one_sided and (path[:2] == _ENV or path == (_S, "modelIdentity")):
+        if one_sided and (path[:2] == _ENV or path in _ONE_SIDED_UNKNOWN):
             side = "first" if before is MISSING else "second"
             changes.append(
                 Change(facet, name, before, after, "unknown", f"not recorded in the {side}")
@@ -191,6 +202,17 @@ def diff_records(a: Mapping[str, Any], b: Mapping[str, Any]) -> RecordDiff:
             continue
         _compare(facet, name, path[-1], before, after, changes)
     return RecordDiff(a, b, tuple(changes))
+
+
+def _fact(path: tuple[str, ...], value: Any) -> Any:
+    """A recorded value as a comparable fact (older spellings of the same fact mapped)."""
+    if (
+        path[-1] == "git"
+        and isinstance(value, Mapping)
+        and value.get("unknown") == _NOT_A_REPOSITORY
+    ):
+        return {"source": value.get("source"), "repository": False}
+    return value
 
 
 def _unknown_reason(value: Any, path: str) -> str | None:

@@ -125,27 +125,36 @@ def _redacted(record: Mapping[str, Any]) -> set[str]:
     return set(redacted) if isinstance(redacted, Mapping) else set()
 
 
-def interpreter_flags(record: Mapping[str, Any]) -> tuple[str, ...] | None:
-    """The interpreter options that recreate the record's ``sys.flags`` and ``-X`` options,
-    or ``None`` when the record does not say."""
+def _flag_state(record: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | None:
     python = lookup(record, (*_ENV, "python"))
     if not isinstance(python, Mapping) or not isinstance(python.get("flags"), Mapping):
         return None
+    xoptions = python.get("xoptions")
+    return dict(python["flags"]), dict(xoptions) if isinstance(xoptions, Mapping) else {}
+
+
+def render_flags(flags: Mapping[str, Any], xoptions: Mapping[str, Any]) -> tuple[str, ...]:
+    """The interpreter options that give these ``sys.flags`` members and ``-X`` options."""
     options: list[str] = []
-    for name, value in sorted(python["flags"].items()):
+    for name, value in sorted(flags.items()):
         if name in _FLAG_OPTIONS and isinstance(value, int) and value > 0:
             options.extend([_FLAG_OPTIONS[name]] * (1 if name != "optimize" else value))
         elif name in _FLAG_XOPTIONS and value:
             options.extend(["-X", _FLAG_XOPTIONS[name]])
         elif name == "int_max_str_digits" and isinstance(value, int) and value > 0:
             options.extend(["-X", f"int_max_str_digits={value}"])
-    xoptions = python.get("xoptions")
-    if isinstance(xoptions, Mapping):
-        for key, value in sorted(xoptions.items()):
-            if key in _FLAG_XOPTIONS.values():
-                continue  # already given by its sys.flags member
-            options.extend(["-X", key if value is True else f"{key}={value}"])
+    for key, value in sorted(xoptions.items()):
+        if key in _FLAG_XOPTIONS.values() or key == "int_max_str_digits":
+            continue  # already given by its sys.flags member
+        options.extend(["-X", key if value is True else f"{key}={value}"])
     return tuple(options)
+
+
+def interpreter_flags(record: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """The interpreter options that recreate the record's ``sys.flags`` and ``-X`` options,
+    or ``None`` when the record does not say."""
+    state = _flag_state(record)
+    return render_flags(*state) if state is not None else None
 
 
 def conditions(record: Mapping[str, Any], other: Mapping[str, Any]) -> Setting:
@@ -194,7 +203,7 @@ def _candidate(cause: Cause, base: Mapping[str, Any], other: Mapping[str, Any]) 
             return no("the variable looks like a secret; its value is not recorded")
         return yes("env", Setting(env=((cause.subject, env_values(other).get(cause.subject)),)))
     if cause.category == "runtime":
-        return _runtime(cause, other, make)
+        return _runtime(cause, base, other, make)
     if cause.category == "dependency":
         return _dependency(cause, paths, other, make)
     if cause.category == "parameter-default":
@@ -209,22 +218,31 @@ def _candidate(cause: Cause, base: Mapping[str, Any], other: Mapping[str, Any]) 
     return no(UNTESTABLE.get(cause.category, f"no re-run can flip a {cause.category} change"))
 
 
-def _runtime(cause: Cause, other: Mapping[str, Any], make: _Make) -> Candidate:
+def _runtime(cause: Cause, base: Any, other: Any, make: _Make) -> Candidate:
     no, yes = make.no, make.yes
     part, _, field = cause.subject.partition(".")
-    if part == "python" and field.startswith(("flags", "xoptions")):
-        flags = interpreter_flags(other)
-        if flags is None:
-            return no("the other record does not hold its interpreter flags")
-        return yes("flags", Setting(flags=flags))
+    if part == "python" and field.startswith(("flags.", "xoptions.")):
+        mine, theirs = _flag_state(base), _flag_state(other)
+        if mine is None or theirs is None:
+            return no("the records do not hold their interpreter flags")
+        group, _, name = field.partition(".")
+        index = 0 if group == "flags" else 1
+        flipped = [dict(mine[0]), dict(mine[1])]
+        if name in theirs[index]:
+            flipped[index][name] = theirs[index][name]
+        else:
+            flipped[index].pop(name, None)
+        return yes("flags", Setting(flags=render_flags(flipped[0], flipped[1])))
     if part == "locale":
-        value = lookup(other, (*_ENV, "locale", field))
+        value = lookup(other, (*_ENV, "locale", *field.split(".")))
         if not isinstance(value, str):
             return no("the other record's locale is not known")
         if field == "timezone":
             return yes("env", Setting(env=(("TZ", value),)))
-        if field == "locale":
-            return yes("env", Setting(env=(("LC_ALL", value),)))
+        if field in ("locale", "categories.LC_CTYPE"):
+            return yes("env", Setting(env=(("LC_CTYPE", value),)))
+        if field.startswith("categories."):
+            return yes("env", Setting(env=((field.removeprefix("categories."), value),)))
         return no("the encoding follows from the locale, which is flipped on its own")
     return no(UNTESTABLE.get(part, UNTESTABLE["os"]))
 
@@ -245,11 +263,11 @@ def _dependency(cause: Cause, paths: list[str], other: Any, make: _Make) -> Cand
 
 def _code(paths: list[str], other: Any, make: _Make) -> Candidate:
     no, yes = make.no, make.yes
-    files = [p for p in paths if ".sources." in p or ".sourceFiles." in p]
+    files = [p for p in paths if ".userCode.files." in p]
     if files:
         flips = []
         for path in files:
-            name = path.split(".sources.", 1)[-1].split(".sourceFiles.", 1)[-1]
+            name = path.split(".userCode.files.", 1)[1]
             digest = _source_digest(other, name)
             if digest is None:
                 return no(f"the other record holds no digest of {name}")
@@ -270,15 +288,9 @@ def _code(paths: list[str], other: Any, make: _Make) -> Candidate:
 
 
 def _source_digest(record: Mapping[str, Any], name: str) -> str | None:
-    for path in (("snapshot", "execution", "sources"), (*_ENV, "sourceFiles")):
-        table = lookup(record, path)
-        if isinstance(table, Mapping):
-            value = table.get(name)
-            if isinstance(value, Mapping):
-                value = value.get("digest")
-            if isinstance(value, str):
-                return value
-    return None
+    value = lookup(record, ("snapshot", "execution", "userCode", "files"))
+    value = value.get(name) if isinstance(value, Mapping) else None
+    return value if isinstance(value, str) else None
 
 
 def testable(candidates: Iterable[Candidate]) -> list[Candidate]:
@@ -293,5 +305,6 @@ __all__ = [
     "env_values",
     "interpreter_flags",
     "plan",
+    "render_flags",
     "testable",
 ]

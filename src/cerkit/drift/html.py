@@ -9,6 +9,7 @@ the change points with their likeliest causes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 from typing import Final
@@ -54,12 +55,16 @@ document.getElementById('summary').appendChild(s);
 """
 
 
-def render(timeline: Timeline, *, title: str = "cerkit drift report") -> str:
+def render(
+    timeline: Timeline, *, title: str = "cerkit drift report", sections: Sequence[str] = ()
+) -> str:
     """The whole page for ``timeline``.
 
     Args:
         timeline: the analysis from :func:`cerkit.drift.timeline.analyze`.
         title: the page title.
+        sections: more HTML sections (already escaped), after the groups, e.g.
+            :func:`cerkit.drift.served.served_html`.
 
     Returns:
         HTML text (UTF-8), self-contained.
@@ -83,6 +88,7 @@ def render(timeline: Timeline, *, title: str = "cerkit drift report") -> str:
             hidden += 1
     if hidden:
         parts.append(f"<p>… and {hidden} more execution keys with a stable output.</p>")
+    parts.extend(sections)
     if timeline.baseline:
         parts.append("<h2>Against the baseline</h2><table><tr><th>verdict</th><th>why</th></tr>")
         for explanation in timeline.baseline:

@@ -6,6 +6,7 @@ from typing import Any
 
 from cerkit.digest import is_digest
 from cerkit.drift.attribution import Explanation
+from cerkit.drift.confirm import Confirmation
 from cerkit.drift.diff import MISSING, Change
 from cerkit.drift.replay import ReplayResult
 from cerkit.drift.timeline import Group, Timeline
@@ -56,6 +57,19 @@ def explanation_text(explanation: Explanation, *, details: bool = True) -> str:
             lines.extend(f"    {_change(c)}" for c in diff.in_facet(facet))
         if not facets:
             lines.append("  (none)")
+    return "\n".join(lines)
+
+
+def confirmation_text(result: Confirmation) -> str:
+    """The human report of a confirmation or bisection."""
+    lines = [f"{result.verdict}: {result.summary()}"]
+    for tested in result.tested:
+        c = tested.candidate
+        runs = f" (run {', '.join(str(i + 1) for i in tested.trials)})" if tested.trials else ""
+        lines.append(f"  {tested.outcome:<12} [{c.category}] {c.subject}: {tested.reason}{runs}")
+    for index, trial in enumerate(result.trials, start=1):
+        lines.append(f"  run {index}: {trial.purpose} -> {trial.matches} ({trial.seconds:.2f} s)")
+    lines.extend(f"Note: {note}" for note in result.notes)
     return "\n".join(lines)
 
 

@@ -133,6 +133,7 @@ def run_fresh(
     cwd: str | None = None,
     store: bool = True,
     python: str = sys.executable,
+    flags: Sequence[str] = (),
     timeout: float | None = None,
 ) -> FreshRun:
     """Call the recorded entry point once in a fresh interpreter, through cerkit's recorder.
@@ -145,18 +146,19 @@ def run_fresh(
         cwd: the child's working directory, also on its ``sys.path`` (default: this one's).
         store: also write the new record to the store (``$CERKIT_STORE`` in ``env``).
         python: the interpreter to start.
+        flags: interpreter options put before ``-m`` (``-O``, ``-X utf8``...).
         timeout: seconds before the child is killed (None: wait).
 
     Returns:
         A :class:`FreshRun`; ``.require(what)`` gives the record or raises.
     """
-    command = [python, "-m", "cerkit.drift.rerun", ""]
+    command = [python, *flags, "-m", "cerkit.drift.rerun", ""]
     if not store:
         command.append("--no-store")
     for folder in path_overlay:
         command += ["--path", os.fspath(folder)]
     with tempfile.TemporaryDirectory(prefix="cerkit-replay-") as scratch:
-        command[3] = out = os.path.join(scratch, "record.json")
+        command[3 + len(flags)] = out = os.path.join(scratch, "record.json")
         try:
             done = subprocess.run(
                 command,

@@ -117,18 +117,50 @@ def _effective(change: Change, parts: list[str], a: Any, b: Any) -> Finding:
 
 
 def _model(change: Change, parts: list[str], a: Any, b: Any) -> Finding:
+    subject = str(lookup(b, ("snapshot", "model")) or "model")
+    if parts[1] == "modelVersion":  # NexArt's served version: the same cause as servedModel
+        return Finding("model", subject, 99, f"the served model version changed: {_moved(change)}")
     if parts[1] != "modelIdentity":
         return Finding("model", "model", 95, f"snapshot {parts[1]} changed: {_moved(change)}")
     key = parts[2] if len(parts) > 2 else "modelIdentity"
     score, meaning = _MODEL.get(key, (70, f"model identity {key} changed"))
-    subject = str(lookup(b, ("snapshot", "model")) or "model")
     detail = ".".join(parts[3:])  # which parameter or weights file
     return Finding(
         "model", subject, score, f"{meaning}: {detail + ' ' if detail else ''}{_moved(change)}"
     )
 
 
+_USER_FILES: Final[str] = "snapshot.execution.userCode.files."
+_GIT_FILES: Final[str] = "snapshot.environment.git.diffDigests."
+
+
+def _used_file(record: Any, name: str) -> bool:
+    files = lookup(record, ("snapshot", "execution", "userCode", "files"))
+    return isinstance(files, Mapping) and name in files
+
+
+def _file(change: Change, a: Any, b: Any) -> Finding | None:
+    """A change to one of the user's own files (its digest, or its uncommitted diff)."""
+    if change.path.startswith(_USER_FILES):
+        name = change.path.removeprefix(_USER_FILES)
+        if change.before is MISSING or change.after is MISSING:
+            verb = "started" if change.before is MISSING else "stopped"
+            return Finding("code", name, 70, f"the execution {verb} using its own file {name}")
+        return Finding("code", name, 84, f"the user's source file {name} changed: {_moved(change)}")
+    if change.path.startswith(_GIT_FILES):
+        name = change.path.removeprefix(_GIT_FILES)
+        if _used_file(a, name) or _used_file(b, name):
+            return Finding("code", name, 40, f"the uncommitted diff of {name} changed")
+        return Finding(
+            "code", name, 15, f"uncommitted change to {name}, a file the run did not use"
+        )
+    return None
+
+
 def _code(change: Change, parts: list[str], a: Any, b: Any) -> Finding:
+    found = _file(change, a, b)
+    if found is not None:
+        return found
     if parts[1] == "environment":  # snapshot.environment.git.*
         key = parts[3] if len(parts) > 3 else "git"
         score, meaning = _GIT.get(key, (35, f"git {key} changed"))

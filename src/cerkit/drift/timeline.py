@@ -94,6 +94,7 @@ class Group:
     count: int
     runs: tuple[Run, ...]
     change_points: tuple[ChangePoint, ...]
+    history: History | None = None  # the evidence the change points were weighed with
 
     @property
     def distinct_outputs(self) -> int:
@@ -254,6 +255,7 @@ def _group(acc: _Acc, load: Loader, *, labelled: bool) -> Group:
         if index <= MAX_EXPLAINED_PER_GROUP:
             explanation = explain(load(before.last), load(after.first))
         points.append(ChangePoint(after.start, before.last, after.first, explanation))
+    history = None
     if points:  # evidence from history: the group's stable stretches and change points
         history = group_history(runs[: MAX_EXPLAINED_PER_GROUP + 1], points, load)
         points = [
@@ -263,7 +265,7 @@ def _group(acc: _Acc, load: Loader, *, labelled: bool) -> Group:
             for p in points
         ]
     label = _label(load(runs[0].first)) if labelled else ""
-    return Group(acc.key, label, sum(r.count for r in runs), runs, tuple(points))
+    return Group(acc.key, label, sum(r.count for r in runs), runs, tuple(points), history)
 
 
 def group_history(runs: Sequence[Run], points: Sequence[ChangePoint], load: Loader) -> History:

@@ -12,8 +12,14 @@ each behind its own optional extra:
 * :mod:`cerkit.integrations.standin`: a local OpenAI/Anthropic-compatible server for tests
   and the demo.
 
-Internal: ``_calls`` (timing, stream wrappers, sealing off the caller's thread), ``_patch``
-(installing and removing recorders), ``_sdk`` and ``_openai_map`` (reading SDK objects).
+Model families (values and identities of local models, used by ``cerkit.capture.encode``):
+:mod:`~cerkit.integrations.numpy`, ``pandas``, ``torch``, ``sklearn``, ``pydantic``,
+``transformers``, dispatched by :mod:`cerkit.integrations.local`; weight-file manifests in
+:mod:`cerkit.integrations.files`.
+
+Internal: ``_calls`` (timing, sealing off the caller's thread), ``_streams`` (stream
+wrappers), ``_patch`` (installing and removing recorders), ``_sdk``, ``_openai_map`` and
+``_anthropic_map`` (reading SDK objects), ``_standin_replies``.
 """
 
 from __future__ import annotations

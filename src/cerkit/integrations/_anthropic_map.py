@@ -107,33 +107,64 @@ def messages_response(request: Request, result: Any) -> Response:
     )
 
 
-def messages_stream(request: Request, events: Sequence[Any], result: Any) -> Response:
-    """Assemble a message from its stream events; complete once ``message_stop`` arrived."""
+#: Delta kinds whose text is kept as strings: (delta type, attribute, block field).
+_DELTAS: Final = {
+    "text_delta": ("text", "text"),
+    "thinking_delta": ("thinking", "thinking"),
+    "input_json_delta": ("partial_json", "input"),
+}
+
+
+class MessageFold:
+    """Reads an Anthropic message stream as it passes: delta text kept as strings per
+    content block, the few other events kept as they are."""
+
+    __slots__ = ("count", "events", "pieces")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.events: list[Any] = []
+        self.pieces: dict[tuple[int, str], list[str]] = {}
+
+    def add(self, event: Any) -> None:
+        self.count += 1
+        if event.type == "content_block_delta":
+            found = _DELTAS.get(event.delta.type)
+            if found is not None:
+                key = (event.index, found[1])
+                self.pieces.setdefault(key, []).append(getattr(event.delta, found[0]))
+                return
+        self.events.append(event)
+
+
+def messages_stream(request: Request, fold: MessageFold, result: Any) -> Response:
+    """Assemble a message from its stream; complete once ``message_stop`` arrived."""
     message: dict[str, Any] = {}
     blocks: dict[int, dict[str, Any]] = {}
-    partial: dict[int, list[str]] = {}
     usage: dict[str, Any] = {}
     stop_reason, complete = None, False
-    for event in events:
+    for event in fold.events:
         kind = getattr(event, "type", None)
         if kind == "message_start":
             message = plain(event.message)
             usage.update(message.get("usage") or {})
         elif kind == "content_block_start":
             blocks[event.index] = plain(event.content_block)
-        elif kind == "content_block_delta":
-            _apply_delta(blocks.setdefault(event.index, {}), partial, event.index, event.delta)
         elif kind == "message_delta":
             stop_reason = getattr(event.delta, "stop_reason", None) or stop_reason
             usage.update({k: v for k, v in plain(event.usage).items() if v is not None})
         elif kind == "message_stop":
             complete = True
-    for index, pieces in partial.items():
+    for (index, field), pieces in fold.pieces.items():
+        block = blocks.setdefault(index, {})
         text = "".join(pieces)
+        if field != "input":
+            block[field] = block.get(field, "") + text
+            continue
         try:
-            blocks[index]["input"] = json.loads(text) if text else {}
+            block["input"] = json.loads(text) if text else {}
         except ValueError:  # cut short mid-JSON: keep what arrived
-            blocks[index]["input"] = {"$partialJson": text}
+            block["input"] = {"$partialJson": text}
     output = _output([blocks[i] for i in sorted(blocks)])
     return Response(
         output=output,
@@ -147,16 +178,10 @@ def messages_stream(request: Request, events: Sequence[Any], result: Any) -> Res
     )
 
 
-def _apply_delta(
-    block: dict[str, Any], partial: dict[int, list[str]], index: int, delta: Any
-) -> None:
-    kind = getattr(delta, "type", None)
-    if kind == "text_delta":
-        block["text"] = block.get("text", "") + delta.text
-    elif kind == "thinking_delta":
-        block["thinking"] = block.get("thinking", "") + delta.thinking
-    elif kind == "input_json_delta":
-        partial.setdefault(index, []).append(delta.partial_json)
-
-
-__all__ = ["MESSAGES_DEFAULTS", "messages_request", "messages_response", "messages_stream"]
+__all__ = [
+    "MESSAGES_DEFAULTS",
+    "MessageFold",
+    "messages_request",
+    "messages_response",
+    "messages_stream",
+]

@@ -4,8 +4,9 @@ A recorded call costs its caller a clock read, a shallow copy of the arguments (
 may append to its ``messages`` list right after the call) and a queue put. Mapping the call
 onto the snapshot, encoding, the secret filter, sealing, the post-seal hooks and the store
 write run on one background thread, in call order (the recorder's store writes are already
-queued the same way). :func:`flush` waits for them. A stream costs one list append per chunk
-and is recorded once, when it ends, fails, is closed or is dropped unread.
+queued the same way). :func:`flush` waits for them. A stream costs a few attribute reads per
+chunk (:class:`~cerkit.integrations.base.StreamFold`) and is recorded once, when it ends,
+fails, is closed or is dropped unread.
 
 A failure of cerkit never breaks the recorded call: it warns. A provider error is recorded
 and re-raised unchanged.
@@ -20,7 +21,6 @@ import queue
 import threading
 import time
 import warnings
-import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -29,7 +29,14 @@ from cerkit.capture.builder import Hook, iso_time, seal_record
 from cerkit.capture.fingerprint import fingerprint
 from cerkit.capture.secrets import scrub
 from cerkit.capture.trust_hooks import trust_hooks
-from cerkit.integrations.base import CallIntegration, Response, Timing, snapshot_args
+from cerkit.integrations._streams import AsyncRecordedStream, RecordedStream
+from cerkit.integrations.base import (
+    CallIntegration,
+    Response,
+    StreamFold,
+    Timing,
+    snapshot_args,
+)
 
 #: Set while a recorded call runs, so a wrapper reached again from inside it (a client
 #: instrumented both globally and by object, a helper calling ``create``) records nothing.
@@ -121,7 +128,7 @@ class Call:
     """One call being recorded: arguments, clocks, and what came back."""
 
     __slots__ = (
-        "api", "chunks", "client", "clock", "error", "first", "kwargs", "result", "started"
+        "api", "client", "clock", "error", "first", "fold", "kwargs", "result", "started"
     )  # fmt: skip
 
     def __init__(self, api: str, kwargs: Mapping[str, Any], client: Any) -> None:
@@ -130,7 +137,7 @@ class Call:
         self.kwargs = _frozen(kwargs)
         self.result: Any = None
         self.error: BaseException | None = None
-        self.chunks: list[Any] | None = None
+        self.fold: StreamFold | None = None
         self.first: float | None = None
         self.started = time.time()
         self.clock = time.perf_counter()
@@ -221,19 +228,19 @@ class Recorder:
         integration = self.integration
         request = integration.request(call.api, call.kwargs, call.client)
         response: Response | None = None
-        if call.chunks is not None:
-            response = integration.stream(request, call.chunks, call.result)
+        if call.fold is not None:
+            response = integration.stream(request, call.fold, call.result)
         elif call.error is None:
             response = integration.response(request, call.result)
         state: dict[str, Any] = {"status": "ok", "error": None}
         if call.error is not None:
             state = {"status": "error", "error": integration.error(call.error)}
-        if call.chunks is not None:
+        if call.fold is not None:
             complete = response is not None and response.complete
             stream_state = stream_state or ("complete" if complete else "interrupted")
             if stream_state != "complete" and call.error is None:
                 state["status"] = "incomplete"
-            state["stream"] = {"state": stream_state, "chunks": len(call.chunks)}
+            state["stream"] = {"state": stream_state, "chunks": call.fold.count}
         first = call.first
         timing = Timing(
             started=iso_time(call.started),
@@ -248,156 +255,9 @@ class Recorder:
         return seal_record(args, timing.ended, self.options.hooks, self.options.store)
 
 
-class _StreamEnd:
-    """Records a stream once, at the first of: it ended, failed, was closed, was dropped."""
-
-    __slots__ = ("call", "over", "recorder")
-
-    def __init__(self, recorder: Recorder, call: Call) -> None:
-        self.recorder, self.call, self.over = recorder, call, False
-        call.chunks = []
-
-    def __call__(self, state: str | None, error: BaseException | None = None) -> None:
-        if not self.over:
-            self.over = True
-            self.recorder.done(self.call, self.call.result, error, state)
-
-
-class _ResponseProxy:
-    """The HTTP response of a recorded stream: closing it early abandons the stream (the
-    SDKs' streaming helpers close the response rather than the stream)."""
-
-    def __init__(self, response: Any, end: _StreamEnd) -> None:
-        self._response, self._end = response, end
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._response, name)
-
-    def close(self) -> None:
-        self._end("abandoned")
-        self._response.close()
-
-    async def aclose(self) -> None:
-        self._end("abandoned")
-        await self._response.aclose()
-
-
-class RecordedStream:
-    """A provider's stream, passed through chunk by chunk and recorded when it ends."""
-
-    def __init__(self, stream: Any, recorder: Recorder, call: Call) -> None:
-        call.result = stream
-        self._stream, self._end = stream, _StreamEnd(recorder, call)
-        self._iterator: Any = None
-        if hasattr(stream, "response"):
-            self.response = _ResponseProxy(stream.response, self._end)
-        weakref.finalize(self, self._end, "abandoned")
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
-
-    def __iter__(self) -> Any:
-        return _chunks(self._stream, self._end)
-
-    def __next__(self) -> Any:
-        if self._iterator is None:
-            self._iterator = _chunks(self._stream, self._end)
-        return next(self._iterator)
-
-    def __enter__(self) -> RecordedStream:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._end("abandoned")
-        self._stream.close()
-
-
-def _chunks(stream: Any, end: _StreamEnd) -> Any:
-    call = end.call
-    chunks = call.chunks
-    assert chunks is not None
-    append = chunks.append
-    try:
-        iterator = iter(stream)
-        for chunk in iterator:
-            call.first = time.perf_counter()
-            append(chunk)
-            yield chunk
-            break
-        for chunk in iterator:
-            append(chunk)
-            yield chunk
-    except GeneratorExit:
-        end("abandoned")
-        raise
-    except BaseException as exc:
-        end("interrupted", exc)
-        raise
-    end(None)
-
-
-class AsyncRecordedStream:
-    """The async twin of :class:`RecordedStream`."""
-
-    def __init__(self, stream: Any, recorder: Recorder, call: Call) -> None:
-        call.result = stream
-        self._stream, self._end = stream, _StreamEnd(recorder, call)
-        self._iterator: Any = None
-        if hasattr(stream, "response"):
-            self.response = _ResponseProxy(stream.response, self._end)
-        weakref.finalize(self, self._end, "abandoned")
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
-
-    def __aiter__(self) -> Any:
-        return _achunks(self._stream, self._end)
-
-    async def __anext__(self) -> Any:
-        if self._iterator is None:
-            self._iterator = _achunks(self._stream, self._end)
-        return await self._iterator.__anext__()
-
-    async def __aenter__(self) -> AsyncRecordedStream:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        self._end("abandoned")
-        await self._stream.close()
-
-
-async def _achunks(stream: Any, end: _StreamEnd) -> Any:
-    call = end.call
-    chunks = call.chunks
-    assert chunks is not None
-    append = chunks.append
-    first = True
-    try:
-        async for chunk in stream:
-            if first:
-                call.first, first = time.perf_counter(), False
-            append(chunk)
-            yield chunk
-    except GeneratorExit:
-        end("abandoned")
-        raise
-    except BaseException as exc:
-        end("interrupted", exc)
-        raise
-    end(None)
-
-
 __all__ = [
-    "AsyncRecordedStream",
     "Call",
     "RecordOptions",
-    "RecordedStream",
     "Recorder",
     "flush",
     "record_options",

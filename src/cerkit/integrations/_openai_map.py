@@ -214,30 +214,53 @@ def chat_response(request: Request, result: Any) -> Response:
     )
 
 
-def chat_stream(request: Request, chunks: Sequence[Any], result: Any) -> Response:
-    """Assemble a Chat Completions stream: content and tool-call deltas per choice."""
-    texts: dict[int, list[str]] = {}
-    tools: dict[int, dict[int, dict[str, Any]]] = {}
-    reasons: dict[int, str] = {}
-    last: Any = None
-    usage: Any = None
-    for chunk in chunks:
-        last = chunk
-        usage = getattr(chunk, "usage", None) or usage
-        for choice in chunk.choices or ():
+class ChatFold:
+    """Reads a Chat Completions stream as it passes (see ``StreamFold``)."""
+
+    __slots__ = ("count", "last", "reasons", "texts", "tools", "usage")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.last: Any = None
+        self.usage: Any = None
+        self.texts: dict[int, list[str]] = {}
+        self.tools: list[tuple[int, Any]] = []  # (choice index, tool-call deltas): rare
+        self.reasons: dict[int, str] = {}
+
+    def add(self, chunk: Any) -> None:
+        self.count += 1
+        self.last = chunk
+        if chunk.usage is not None:
+            self.usage = chunk.usage
+        for choice in chunk.choices:
             delta = choice.delta
-            if delta is not None and delta.content:
-                texts.setdefault(choice.index, []).append(delta.content)
-            for call in (delta.tool_calls or ()) if delta is not None else ():
-                slot = tools.setdefault(choice.index, {}).setdefault(
-                    call.index, {"id": None, "type": "function", "name": None, "arguments": ""}
-                )
-                slot["id"] = call.id or slot["id"]
-                if call.function is not None:
-                    slot["name"] = call.function.name or slot["name"]
-                    slot["arguments"] += call.function.arguments or ""
+            if delta is not None:
+                if delta.content:
+                    self.texts.setdefault(choice.index, []).append(delta.content)
+                if delta.tool_calls:
+                    self.tools.append((choice.index, delta.tool_calls))
             if choice.finish_reason:
-                reasons[choice.index] = choice.finish_reason
+                self.reasons[choice.index] = choice.finish_reason
+
+
+def _streamed_tools(fold: ChatFold) -> dict[int, dict[int, dict[str, Any]]]:
+    tools: dict[int, dict[int, dict[str, Any]]] = {}
+    for index, calls in fold.tools:
+        for call in calls:
+            slot = tools.setdefault(index, {}).setdefault(
+                call.index, {"id": None, "type": "function", "name": None, "arguments": ""}
+            )
+            slot["id"] = call.id or slot["id"]
+            if call.function is not None:
+                slot["name"] = call.function.name or slot["name"]
+                slot["arguments"] += call.function.arguments or ""
+    return tools
+
+
+def chat_stream(request: Request, fold: ChatFold, result: Any) -> Response:
+    """Assemble a Chat Completions stream: content and tool-call deltas per choice."""
+    texts, reasons, last = fold.texts, fold.reasons, fold.last
+    tools = _streamed_tools(fold)
     indexes = sorted(set(texts) | set(tools) | set(reasons)) or [0]
     messages = []
     for index in indexes:
@@ -256,7 +279,7 @@ def chat_stream(request: Request, chunks: Sequence[Any], result: Any) -> Respons
         },
         echoed={"service_tier": getattr(last, "service_tier", None)},
         tool_calls=_requested_tools(messages),
-        usage=plain(usage) if usage is not None else None,
+        usage=plain(fold.usage) if fold.usage is not None else None,
         finish_reason=",".join(str(r) for r in finish) if all(finish) else None,
         complete=bool(reasons) and all(finish),
     )
@@ -324,11 +347,30 @@ def responses_response(request: Request, result: Any) -> Response:
 _FINAL_EVENTS: Final = frozenset(("response.completed", "response.incomplete", "response.failed"))
 
 
-def responses_stream(request: Request, events: Sequence[Any], result: Any) -> Response:
+class EventFold:
+    """Reads a Responses stream as it passes: text deltas as strings, other events kept
+    (there are a handful per response)."""
+
+    __slots__ = ("count", "events", "texts")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.events: list[Any] = []
+        self.texts: list[str] = []
+
+    def add(self, event: Any) -> None:
+        self.count += 1
+        if event.type == "response.output_text.delta":
+            self.texts.append(event.delta)
+        else:
+            self.events.append(event)
+
+
+def responses_stream(request: Request, fold: EventFold, result: Any) -> Response:
     """A Responses stream: the final event carries the whole response; without it the text
     deltas are what arrived."""
     started: Any = None
-    for event in reversed(events):
+    for event in reversed(fold.events):
         kind = getattr(event, "type", None)
         if kind in _FINAL_EVENTS:
             response = responses_response(request, event.response)
@@ -336,13 +378,8 @@ def responses_stream(request: Request, events: Sequence[Any], result: Any) -> Re
             return response
         if kind == "response.created":
             started = event.response
-    text = "".join(
-        getattr(e, "delta", "")
-        for e in events
-        if getattr(e, "type", None) == "response.output_text.delta"
-    )
     return Response(
-        output={"text": text},
+        output={"text": "".join(fold.texts)},
         served_model=getattr(started, "model", None),
         identity={"requestId": request_id(result), "responseId": getattr(started, "id", None)},
         complete=False,
@@ -352,6 +389,8 @@ def responses_stream(request: Request, events: Sequence[Any], result: Any) -> Re
 __all__ = [
     "CHAT_DEFAULTS",
     "RESPONSES_DEFAULTS",
+    "ChatFold",
+    "EventFold",
     "chat_request",
     "chat_response",
     "chat_stream",

@@ -6,6 +6,7 @@ given" sentinels dropped, the endpoint without credentials.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Final
@@ -61,8 +62,9 @@ def endpoint(client: Any) -> str | None:
     return f"{parts.scheme}://{host}{port}{parts.path.rstrip('/')}"
 
 
+@functools.lru_cache(maxsize=16)
 def framework(distribution: str) -> str:
-    """``"openai 3.57.0"``: the SDK's name and version."""
+    """``"openai 3.57.0"``: the SDK's name and version (read once: metadata lookups are slow)."""
     try:
         return f"{distribution} {version(distribution)}"
     except PackageNotFoundError:

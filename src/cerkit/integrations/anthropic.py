@@ -14,10 +14,11 @@ recorded. Fields and their sources: docs/integrations.md §4.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Final
 
 from cerkit.integrations._anthropic_map import (
+    MessageFold,
     messages_request,
     messages_response,
     messages_stream,
@@ -43,8 +44,11 @@ class AnthropicIntegration:
     def response(self, request: Request, result: Any) -> Response:
         return messages_response(request, result)
 
-    def stream(self, request: Request, chunks: Sequence[Any], result: Any) -> Response:
-        return messages_stream(request, chunks, result)
+    def fold(self, api: str) -> MessageFold:
+        return MessageFold()
+
+    def stream(self, request: Request, fold: Any, result: Any) -> Response:
+        return messages_stream(request, fold, result)
 
     def error(self, exc: BaseException) -> dict[str, Any]:
         return error_facts(exc)

@@ -9,7 +9,8 @@ An integration knows one framework. It comes in one of two shapes:
   with the provider's documented defaults resolved), :meth:`~CallIntegration.response`
   reads the framework's answer into a :class:`Response` (served model, provider fingerprint,
   request id, output, tool calls, usage, finish reason, parameters the server says it applied)
-  and :meth:`~CallIntegration.stream` does the same from the chunks of a stream;
+  and :meth:`~CallIntegration.stream` does the same from a stream, read as it passed by a
+  :class:`StreamFold` (:meth:`~CallIntegration.fold`);
   :func:`snapshot_args` then merges the two into ``createSnapshot`` arguments.
 * a **model family** (:class:`ModelFamily`: numpy, pandas, torch, scikit-learn, pydantic,
   transformers) encodes the values of its library deterministically and identifies its models
@@ -22,7 +23,8 @@ call, wraps streams and seals off the caller's thread is :mod:`cerkit.integratio
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
@@ -104,6 +106,17 @@ class Timing:
     ttft_ms: float | None = None
 
 
+class StreamFold(Protocol):
+    """Reads a stream's chunks as they pass, on the caller's thread: a few attribute reads
+    per chunk, keeping the text pieces (strings) and only the few chunk objects it needs.
+    Keeping every chunk object of a long stream would cost far more than reading it: each
+    is a tree of objects the cyclic garbage collector then walks again and again."""
+
+    count: int
+
+    def add(self, chunk: Any) -> None: ...
+
+
 class CallIntegration(Protocol):
     """The interface of an integration that records framework calls (OpenAI, Anthropic...)."""
 
@@ -118,8 +131,12 @@ class CallIntegration(Protocol):
         """Read the framework's answer to a call that did not stream."""
         ...
 
-    def stream(self, request: Request, chunks: Sequence[Any], result: Any) -> Response:
-        """Read the answer from the chunks a stream delivered (possibly cut short)."""
+    def fold(self, api: str) -> StreamFold:
+        """A new fold for one stream of ``api``."""
+        ...
+
+    def stream(self, request: Request, fold: StreamFold, result: Any) -> Response:
+        """Read the answer from what a stream delivered (possibly cut short)."""
         ...
 
     def error(self, exc: BaseException) -> dict[str, Any]:
@@ -174,6 +191,7 @@ def public_class_path(kind: type) -> str:
     return ".".join([*parts, kind.__qualname__])
 
 
+@functools.lru_cache(maxsize=64)
 def distribution_version(distribution: str) -> str:
     """The installed version of a distribution, or ``"unknown"``."""
     from importlib.metadata import PackageNotFoundError, version
@@ -303,6 +321,7 @@ __all__ = [
     "ModelFamily",
     "Request",
     "Response",
+    "StreamFold",
     "Sub",
     "Timing",
     "distribution_version",

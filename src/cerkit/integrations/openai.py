@@ -16,11 +16,13 @@ docs/integrations.md.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Final
 
 from cerkit.integrations._calls import Recorder, record_options
 from cerkit.integrations._openai_map import (
+    ChatFold,
+    EventFold,
     chat_request,
     chat_response,
     chat_stream,
@@ -57,10 +59,13 @@ class OpenAIIntegration:
             return responses_response(request, result)
         return chat_response(request, result)
 
-    def stream(self, request: Request, chunks: Sequence[Any], result: Any) -> Response:
-        if ".responses." in request.api:
-            return responses_stream(request, chunks, result)
-        return chat_stream(request, chunks, result)
+    def fold(self, api: str) -> ChatFold | EventFold:
+        return EventFold() if ".responses." in api else ChatFold()
+
+    def stream(self, request: Request, fold: Any, result: Any) -> Response:
+        if isinstance(fold, EventFold):
+            return responses_stream(request, fold, result)
+        return chat_stream(request, fold, result)
 
     def error(self, exc: BaseException) -> dict[str, Any]:
         return error_facts(exc)

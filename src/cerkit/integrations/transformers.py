@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 import os
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -36,6 +36,7 @@ from cerkit.integrations.base import (
     Encoder,
     Request,
     Response,
+    StreamFold,
     Sub,
     distribution_version,
     qualified_name,
@@ -239,8 +240,11 @@ class TransformersIntegration:
         sequences = getattr(result, "sequences", result)
         return Response(output=encode(sequences), served_model=request.identity["weightsDigest"])
 
-    def stream(self, request: Request, chunks: Sequence[Any], result: Any) -> Response:
-        return self.response(request, chunks)
+    def fold(self, api: str) -> StreamFold:
+        raise NotImplementedError("transformers calls are not streamed")
+
+    def stream(self, request: Request, fold: StreamFold, result: Any) -> Response:
+        raise NotImplementedError("transformers calls are not streamed")
 
     def error(self, exc: BaseException) -> dict[str, Any]:
         kind = type(exc)

@@ -16,7 +16,7 @@ from typing import Any, Final, Generic, TypeVar
 from urllib.parse import parse_qsl, unquote
 
 from cerkit.errors import OperationalError, Reason
-from cerkit.ledger.base import RecordQuery
+from cerkit.ledger.base import BrowseQuery, RecordQuery
 
 #: How many certificateHashes :meth:`~cerkit.ledger.base.RecordStore.find` returns at most:
 #: enough to say "ambiguous", few enough for a short error message.
@@ -73,6 +73,36 @@ def record_query(select: str, query: RecordQuery, dialect: Dialect) -> tuple[str
     if query.limit is not None:
         sql += f" LIMIT {int(query.limit)}"
     return sql, params
+
+
+#: The columns of a :class:`~cerkit.ledger.base.BrowseRow`, in its field order.
+BROWSE_COLUMNS: Final[str] = (
+    "certificate_hash, created_at, entry_point, model, status, execution_id, execution_key"
+)
+
+
+def browse_query(query: BrowseQuery, dialect: Dialect) -> tuple[str, list[Any]]:
+    """One keyset page of :meth:`~cerkit.ledger.base.RecordStore.browse`: SQL and parameters.
+
+    Newest first; ``before`` continues after the last row shown with a row-value comparison
+    both engines answer from the ``(created_at, certificate_hash)`` index."""
+    mark = dialect.mark
+    equal = (
+        ("entry_point", query.entry_point),
+        ("model", query.model),
+        ("status", query.status),
+        ("execution_id", query.execution_id),
+    )
+    clauses = [(f"{c} = {mark}", [v]) for c, v in equal if v is not None]
+    if query.prefix:
+        prefix = query.prefix if query.prefix.startswith("sha256:") else "sha256:" + query.prefix
+        clauses.append(dialect.prefix("certificate_hash", prefix))
+    if query.before is not None:
+        clauses.append((f"(created_at, certificate_hash) < ({mark}, {mark})", list(query.before)))
+    where, params = _where(clauses + _time_range(dialect, query.since, query.until))
+    order = " ORDER BY created_at DESC, certificate_hash DESC"
+    limit = max(1, min(int(query.limit), 1000))
+    return f"SELECT {BROWSE_COLUMNS} FROM records{where}{order} LIMIT {limit}", params
 
 
 def index_query(

@@ -16,9 +16,10 @@ from typing import Any, Final
 
 import orjson
 
-#: 2 added ``output_hash`` and the covering index ``records_drift`` (older stores are migrated
-#: on open, see :func:`migrate`).
-SCHEMA_VERSION: Final[int] = 2
+#: 2 added ``output_hash`` and the covering index ``records_drift``; 3 added
+#: ``execution_id`` and the portal's browsing indexes (older stores are migrated on open,
+#: see :func:`migrate`).
+SCHEMA_VERSION: Final[int] = 3
 SCHEMA: Final[str] = """
 CREATE TABLE IF NOT EXISTS records (
     certificate_hash TEXT PRIMARY KEY,
@@ -30,6 +31,7 @@ CREATE TABLE IF NOT EXISTS records (
     status           TEXT,
     execution_key    TEXT,
     output_hash      TEXT,           -- snapshot.outputHash, '' when absent
+    execution_id     TEXT,           -- snapshot.executionId
     bundle           BLOB NOT NULL,  -- the record's JSON without meta, environment referenced
     meta             BLOB,           -- the unhashed meta object, JSON, or NULL
     stored_at        TEXT NOT NULL
@@ -41,14 +43,18 @@ CREATE TABLE IF NOT EXISTS environments (
 CREATE INDEX IF NOT EXISTS records_created_at ON records (created_at);
 CREATE INDEX IF NOT EXISTS records_entry_point ON records (entry_point, created_at);
 CREATE INDEX IF NOT EXISTS records_model ON records (model, created_at);
+-- Keyset pages of the portal's ledger view (RecordStore.browse), newest first.
+CREATE INDEX IF NOT EXISTS records_browse ON records (created_at, certificate_hash);
+CREATE INDEX IF NOT EXISTS records_status ON records (status, created_at, certificate_hash);
+CREATE INDEX IF NOT EXISTS records_execution_id ON records (execution_id);
 -- Covers the drift pass (docs/drift.md §4): its rows are read from this index alone.
 CREATE INDEX IF NOT EXISTS records_drift
     ON records (execution_key, created_at, output_hash, certificate_hash);
 """
 INSERT: Final[str] = (
     "INSERT INTO records (certificate_hash, created_at, entry_point, model, provider,"
-    " kind, status, execution_key, output_hash, bundle, meta, stored_at)"
-    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (certificate_hash) DO NOTHING"
+    " kind, status, execution_key, output_hash, execution_id, bundle, meta, stored_at)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (certificate_hash) DO NOTHING"
 )
 #: The compact rows of the drift pass, read from the covering index alone (no bundle, no
 #: JSON): each execution key's records in time order. Filters are appended by the caller.
@@ -89,8 +95,20 @@ def migrate(db: sqlite3.Connection, key: Callable[[Mapping[str, Any]], str | Non
     the record. ``execution_key`` is computed in Python for the rows that lack it.
     """
     present = {r[1] for r in db.execute("PRAGMA table_info(records)")}
-    if not present or "output_hash" in present:
-        return
+    if present and "output_hash" not in present:
+        _migrate_drift_columns(db, key, present)
+    if present and "execution_id" not in present:
+        db.execute("ALTER TABLE records ADD COLUMN execution_id TEXT")
+        db.execute(
+            "UPDATE records SET execution_id = CASE WHEN json_valid(CAST(bundle AS TEXT)) THEN"
+            " json_extract(CAST(bundle AS TEXT), '$.snapshot.executionId') END"
+        )
+
+
+def _migrate_drift_columns(
+    db: sqlite3.Connection, key: Callable[[Mapping[str, Any]], str | None], present: set[str]
+) -> None:
+    """Schema 2: ``output_hash`` filled in C, ``execution_key`` computed in Python."""
     if "execution_key" not in present:
         db.execute("ALTER TABLE records ADD COLUMN execution_key TEXT")
     db.execute("ALTER TABLE records ADD COLUMN output_hash TEXT")
@@ -102,6 +120,13 @@ def migrate(db: sqlite3.Connection, key: Callable[[Mapping[str, Any]], str | Non
     keys = [(key(json.loads(data)), cert) for cert, data in unkeyed.fetchall()]
     db.executemany("UPDATE records SET execution_key=? WHERE certificate_hash=?", keys)
     db.execute("DROP INDEX IF EXISTS records_execution_key")
+
+
+def execution_id(bundle: Mapping[str, Any]) -> str | None:
+    """``snapshot.executionId`` when it is a string."""
+    snapshot = bundle.get("snapshot")
+    value = snapshot.get("executionId") if isinstance(snapshot, Mapping) else None
+    return value if isinstance(value, str) else None
 
 
 def columns(bundle: Mapping[str, Any]) -> tuple[str | None, ...]:

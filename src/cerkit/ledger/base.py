@@ -36,6 +36,38 @@ class RecordQuery:
     limit: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class BrowseQuery:
+    """One page of :meth:`RecordStore.browse`, newest ``createdAt`` first; ``None`` is "any".
+
+    Keyset pagination: ``before`` is the ``(createdAt, certificateHash)`` of the last row of
+    the previous page, so every page is one index range scan however deep it is.
+    """
+
+    entry_point: str | None = None
+    model: str | None = None
+    status: str | None = None
+    execution_id: str | None = None
+    prefix: str | None = None  # a certificateHash prefix (``sha256:`` may be omitted)
+    since: str | None = None  # ISO 8601, compared with createdAt (inclusive)
+    until: str | None = None
+    before: tuple[str, str] | None = None
+    limit: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class BrowseRow:
+    """A record's indexed columns, as a ledger page lists them (no record is parsed)."""
+
+    certificate_hash: str
+    created_at: str
+    entry_point: str | None
+    model: str | None
+    status: str | None
+    execution_id: str | None
+    execution_key: str | None
+
+
 #: One record as the drift pass reads it (docs/drift.md §4):
 #: ``(certificateHash, executionKey, createdAt, outputHash)``, outputHash ``""`` when absent.
 IndexRow = tuple[str, str, str, str]
@@ -75,6 +107,11 @@ class RecordStore(Protocol):
         no promised order). ``since``/``until`` bound ``createdAt`` (inclusive); ``key``
         keeps the execution keys starting with it. Records queued for a write on this
         store object are committed first. Records with no execution key are left out."""
+        ...
+
+    def browse(self, query: BrowseQuery) -> list[BrowseRow]:
+        """One page of records matching ``query``, newest ``createdAt`` first (ties by
+        certificateHash, descending), read from indexed columns alone."""
         ...
 
     def set_meta(self, certificate_hash: str, meta: Mapping[str, Any]) -> None:

@@ -18,8 +18,8 @@ import orjson
 from cerkit.errors import OperationalError, Reason, SchemaError
 from cerkit.execution_key import execution_key
 from cerkit.ledger._postgres import Connections, connect
-from cerkit.ledger._sql import POSTGRES, find_query, index_query, record_query
-from cerkit.ledger.base import IndexRow, RecordQuery
+from cerkit.ledger._sql import POSTGRES, browse_query, find_query, index_query, record_query
+from cerkit.ledger.base import BrowseQuery, BrowseRow, IndexRow, RecordQuery
 
 _SCHEMA: Final[str] = """CREATE TABLE IF NOT EXISTS records (
     certificate_hash TEXT PRIMARY KEY,
@@ -28,17 +28,25 @@ _SCHEMA: Final[str] = """CREATE TABLE IF NOT EXISTS records (
     model TEXT,
     execution_key TEXT,
     bundle BYTEA NOT NULL,
-    output_hash TEXT)"""
+    output_hash TEXT,
+    status TEXT,
+    execution_id TEXT)"""
 _INDEXES: Final[tuple[str, ...]] = (
     "CREATE INDEX IF NOT EXISTS records_created ON records (created_at)",
     # Covers the drift pass (docs/drift.md §4): an index-only scan reads its rows.
     "CREATE INDEX IF NOT EXISTS records_drift ON records (execution_key, created_at)"
     " INCLUDE (output_hash, certificate_hash)",
     "CREATE INDEX IF NOT EXISTS records_entry ON records (entry_point, created_at)",
+    # Keyset pages of the portal's ledger view (RecordStore.browse), newest first.
+    "CREATE INDEX IF NOT EXISTS records_browse ON records (created_at, certificate_hash)",
+    "CREATE INDEX IF NOT EXISTS records_model ON records (model, created_at, certificate_hash)",
+    "CREATE INDEX IF NOT EXISTS records_status ON records (status, created_at, certificate_hash)",
+    "CREATE INDEX IF NOT EXISTS records_execution_id ON records (execution_id)",
 )
 _INSERT: Final[str] = (
     "INSERT INTO records (certificate_hash, created_at, entry_point, model, execution_key,"
-    " output_hash, bundle) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+    " output_hash, status, execution_id, bundle)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
     " ON CONFLICT (certificate_hash) DO NOTHING"
 )
 _INDEX_ROWS: Final[str] = (
@@ -75,7 +83,8 @@ def _output_hash(bundle: Mapping[str, Any]) -> str:
 
 
 def _columns(bundle: Mapping[str, Any]) -> tuple[str | None, ...]:
-    """``(certificateHash, createdAt, entry point, model, execution key, outputHash)``."""
+    """``(certificateHash, createdAt, entry point, model, execution key, outputHash,
+    status, executionId)``."""
     cert, created = bundle.get("certificateHash"), bundle.get("createdAt")
     if not isinstance(cert, str) or not isinstance(created, str):
         raise SchemaError("a stored record needs certificateHash and createdAt strings")
@@ -85,6 +94,8 @@ def _columns(bundle: Mapping[str, Any]) -> tuple[str | None, ...]:
     entry = execution.get("entryPoint") if isinstance(execution, Mapping) else None
     entry = entry or snapshot.get("prompt")  # as the SQLite store: prompt names the call
     model = snapshot.get("model")
+    status = execution.get("status") if isinstance(execution, Mapping) else None
+    execution_id = snapshot.get("executionId")
     return (
         cert,
         created,
@@ -92,6 +103,8 @@ def _columns(bundle: Mapping[str, Any]) -> tuple[str | None, ...]:
         model if isinstance(model, str) else None,
         _key(bundle),
         _output_hash(bundle),
+        status if isinstance(status, str) else None,
+        execution_id if isinstance(execution_id, str) else None,
     )
 
 
@@ -107,6 +120,8 @@ def _migrate(conn: Any) -> None:
             " WHERE table_schema = current_schema() AND table_name = 'records'"
         )
     }
+    if present and "execution_id" not in present:
+        _migrate_browse_columns(conn)
     if not present or "output_hash" in present:
         return
     conn.execute("ALTER TABLE records ADD COLUMN output_hash TEXT")
@@ -118,6 +133,24 @@ def _migrate(conn: Any) -> None:
             conn.execute(
                 "UPDATE records SET output_hash = coalesce("
                 "convert_from(bundle, 'UTF8')::jsonb #>> '{snapshot,outputHash}', '')"
+            )
+    except psycopg.Error:
+        pass
+
+
+def _migrate_browse_columns(conn: Any) -> None:
+    """Add ``status`` and ``execution_id`` (the portal's filters) and fill them from the
+    stored JSON; a row PostgreSQL cannot read keeps ``NULL`` (it is then not found by them)."""
+    conn.execute("ALTER TABLE records ADD COLUMN IF NOT EXISTS status TEXT")
+    conn.execute("ALTER TABLE records ADD COLUMN IF NOT EXISTS execution_id TEXT")
+    import psycopg
+
+    try:
+        with conn.transaction():
+            conn.execute(
+                "UPDATE records SET"
+                " status = convert_from(bundle, 'UTF8')::jsonb #>> '{snapshot,execution,status}',"
+                " execution_id = convert_from(bundle, 'UTF8')::jsonb #>> '{snapshot,executionId}'"
             )
     except psycopg.Error:
         pass
@@ -187,6 +220,13 @@ class PostgresRecordStore:
         with self._lock, self._errors("find"):
             rows = self._conn.execute(sql, params).fetchall()
         return [r[0] for r in rows]
+
+    def browse(self, query: BrowseQuery) -> list[BrowseRow]:
+        """One keyset page (see :meth:`RecordStore.browse`), from the indexed columns."""
+        sql, params = browse_query(query, POSTGRES)
+        with self._lock, self._errors("browse"):
+            rows = self._conn.execute(sql, params).fetchall()
+        return [BrowseRow(*row) for row in rows]
 
     def flush(self) -> None:
         """A durability point; every PostgreSQL commit already is one."""

@@ -22,10 +22,10 @@ from typing import Any, Final
 import cerkit.ledger._sqlite_rows as rows
 from cerkit.errors import OperationalError, Reason, SchemaError
 from cerkit.execution_key import execution_key
-from cerkit.ledger._sql import SQLITE, find_query, index_query, record_query
+from cerkit.ledger._sql import SQLITE, browse_query, find_query, index_query, record_query
 from cerkit.ledger._sqlite_files import create_private
 from cerkit.ledger._sqlite_index import stream_index_rows
-from cerkit.ledger.base import IndexRow, RecordQuery
+from cerkit.ledger.base import BrowseQuery, BrowseRow, IndexRow, RecordQuery
 
 #: How long a writer waits for another process's transaction before failing.
 BUSY_TIMEOUT_MS: Final[int] = 10_000
@@ -182,7 +182,12 @@ class SQLiteRecordStore:
         body = self._environments.reference(self._db, body, queued)
         meta = bundle.get("meta")
         meta_json = rows.dumps(meta) if meta is not None else None
-        indexed = (*rows.columns(bundle), self._execution_key(bundle), rows.output_hash(bundle))
+        indexed = (
+            *rows.columns(bundle),
+            self._execution_key(bundle),
+            rows.output_hash(bundle),
+            rows.execution_id(bundle),
+        )
         row = (cert, created, *indexed, rows.dumps(body), meta_json, rows.now())
         cursor = self._db.execute(rows.INSERT, row)
         created_row: bool = cursor.rowcount == 1
@@ -224,6 +229,11 @@ class SQLiteRecordStore:
         sql, params = record_query(select, query or RecordQuery(), SQLITE)
         for row in self._read_all(sql, tuple(params)):
             yield self._bundle(row)
+
+    def browse(self, query: BrowseQuery) -> list[BrowseRow]:
+        """One keyset page (see :meth:`RecordStore.browse`), from the indexed columns."""
+        sql, params = browse_query(query, SQLITE)
+        return [BrowseRow(*row) for row in self._read_all(sql, tuple(params))]
 
     def index_rows(
         self, since: str | None = None, until: str | None = None, key: str | None = None

@@ -51,6 +51,10 @@ class NodeMetrics:
             buckets=_LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self._declare_log_health()
+
+    def _declare_log_health(self) -> None:
+        """The log's size and the node's self-checks (docs/node.md, what the node checks)."""
         self.log_size = Gauge(
             "cerkit_node_log_size", "Leaves in the transparency log", registry=self.registry
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from cerkit import __version__
-from cerkit.node.limits import MAX_BODY_BYTES, MAX_ENTRIES_PAGE
+from cerkit.node.limits import MAX_BODY_BYTES, MAX_ENTRIES_PAGE, MAX_LOG_INDEX
 
 _JSON: Final[str] = "application/json"
 _TEXT: Final[str] = "text/plain"
@@ -30,6 +30,8 @@ _ERRORS: Final[dict[str, str]] = {
 }
 
 _U64: Final[dict[str, Any]] = {"type": "integer", "minimum": 0}
+#: A log index or tree size in a query (``node.app._int_param`` refuses larger ones).
+_INDEX: Final[dict[str, Any]] = {"type": "integer", "minimum": 0, "maximum": MAX_LOG_INDEX}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -54,7 +56,7 @@ def _query(name: str, description: str, *, required: bool = False) -> dict[str, 
         "in": "query",
         "required": required,
         "description": description,
-        "schema": _U64,
+        "schema": _INDEX,
     }
 
 
@@ -65,7 +67,26 @@ def _get(summary: str, ok: dict[str, Any], *errors: str, **extra: Any) -> dict[s
 _BODY: Final[dict[str, Any]] = {
     "required": True,
     "description": f"a sealed record (or {{'bundle': record}}), at most {MAX_BODY_BYTES} bytes",
-    "content": {_JSON: {"schema": {"type": "object"}}},
+    "content": {
+        _JSON: {
+            "schema": {
+                "anyOf": [
+                    _ref("Bundle"),
+                    {
+                        "type": "object",
+                        "required": ["bundle"],
+                        "properties": {"bundle": _ref("Bundle")},
+                    },
+                ]
+            }
+        }
+    },
+}
+
+_ANY_BODY: Final[dict[str, Any]] = {
+    "required": True,
+    "description": "any JSON document: the report says which check it fails",
+    "content": {_JSON: {"schema": {}}},
 }
 
 _ATTEST: Final[dict[str, Any]] = {
@@ -103,7 +124,7 @@ _PATHS: Final[dict[str, Any]] = {
     "/v1/verify": {
         "post": {
             "summary": "Verify a record with the offline verifier, trusting this node's keys",
-            "requestBody": _BODY,
+            "requestBody": _ANY_BODY,
             "responses": {
                 "200": _json_answer("the verification report", _ref("Report")),
                 **_errors("400", "408", "413", "415", "422", "503"),
@@ -174,6 +195,20 @@ _PATHS: Final[dict[str, Any]] = {
 _STR: Final[dict[str, str]] = {"type": "string"}
 
 _SCHEMAS: Final[dict[str, Any]] = {
+    "Bundle": {
+        "description": "A sealed record, cer.ai.execution.v1 (docs/schemas/bundle.json); the node"
+        " recomputes its certificateHash (422 when it does not match)",
+        "type": "object",
+        "required": ["bundleType", "certificateHash", "createdAt", "version", "snapshot"],
+        "properties": {
+            "bundleType": {"const": "cer.ai.execution.v1"},
+            "certificateHash": {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"},
+            "createdAt": {"type": "string", "minLength": 1},
+            "version": {"const": "0.1"},
+            "snapshot": {"type": "object"},
+            "meta": {"type": ["object", "null"]},
+        },
+    },
     "Error": {
         "type": "object",
         "required": ["error"],
@@ -229,6 +264,7 @@ _SCHEMAS: Final[dict[str, Any]] = {
             "layers": {"type": "object", "additionalProperties": _STR},
             "checks": {"type": "array", "items": {"type": "object"}},
             "notes": {"type": "array", "items": _STR},
+            "withheld": {"type": "array", "items": _STR},
         },
     },
     "KeyDocument": {

@@ -98,7 +98,10 @@ class NodeService:
         self._refusal: str | None = None
         self.save_error: str | None = None
         self._tree = selfcheck.rebuild(store)  # a gap refuses the start outright
-        self._refuse(selfcheck.inconsistency(self._tree, self._saved_references()))
+        try:
+            self._refuse(selfcheck.inconsistency(self._tree, self._saved_references()))
+        except OperationalError as exc:  # an unreadable or foreign saved checkpoint
+            self._refuse(exc.message)
         if self._refusal is None and identity.private_key is not None:
             self._remember(self.checkpoint(fresh=False))
 

@@ -11,7 +11,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from cerkit.digest import is_digest
+from cerkit.disclosure.commitments import FIELD
+from cerkit.disclosure.redact import is_redacted_copy
 from cerkit.verify import log, producer, receipt
+from cerkit.verify.disclosure import check_copy_integrity, check_disclosure
 from cerkit.verify.integrity import check_integrity
 from cerkit.verify.log import check_log
 from cerkit.verify.producer import check_producer
@@ -29,7 +32,8 @@ def verify_bundle(
 ) -> Report:
     """Verify one parsed bundle and return its report.
 
-    Layers: (1) integrity, (2) producer signature, (3) node receipt, (4) transparency log.
+    Layers: (1) integrity, (2) producer signature, (3) node receipt, (4) transparency log,
+    (5) disclosure (records sealed as disclosable, and their redacted copies).
     Layers 2-4 need ``trust`` (trusted node key documents, producer keys, checkpoints);
     without it they are SKIPPED with ``NO_TRUSTED_KEYS`` and never PASS.
 
@@ -47,9 +51,15 @@ def verify_bundle(
     # Only a well-formed digest becomes the report's identity and reaches layers 2-4: a
     # hostile value (a lone surrogate, terminal escapes) is named by the schema check alone.
     report = Report(certificate_hash=cert if is_digest(cert) else "", source=source)
-    check_integrity(bundle, report)
+    copy = is_mapping and _withholds(bundle)
+    if copy:
+        check_copy_integrity(bundle, report)
+    else:
+        check_integrity(bundle, report)
     if not is_mapping or not report.certificate_hash:
         return report
+    if not copy:
+        _compat_note(bundle, nexart_compat, report)
     if nexart_compat:
         report.notes.append("verified in NexArt compatibility mode")
     else:
@@ -60,11 +70,50 @@ def verify_bundle(
             # No producer signature and no attestation: layers 2-4 would each add their
             # SKIPPED/NOT_PRESENT entry (step 1 of each), whatever the trust store holds.
             report.checks += _NOTHING_PRESENT
+            if _disclosable(bundle):
+                check_disclosure(bundle, report, False, None)
             return report
-    check_producer(bundle, report, trust)
+    producer_ok = check_producer(bundle, report, trust)
     outcome = check_receipt(bundle, report, trust, nexart_compat=nexart_compat)
     check_log(bundle, report, trust, outcome)
+    if _disclosable(bundle):
+        check_disclosure(bundle, report, producer_ok, outcome)
     return report
+
+
+def _disclosable(bundle: Mapping[str, Any]) -> bool:
+    snapshot = bundle.get("snapshot")
+    return isinstance(snapshot, Mapping) and FIELD in snapshot
+
+
+def _withholds(bundle: Mapping[str, Any]) -> bool:
+    """A redacted copy with at least one withheld leaf (a copy withholding nothing is the
+    full record plus openings, and its certificateHash recomputes)."""
+    if not is_redacted_copy(bundle):
+        return False
+    withheld = bundle["meta"]["disclosure"].get("withheld")
+    return not isinstance(withheld, list) or bool(withheld)
+
+
+def _compat_note(bundle: Mapping[str, Any], nexart_compat: bool, report: Report) -> None:
+    """In NexArt compatibility mode, say what a NexArt redacted reseal or hash-only record
+    leaves unproven."""
+    snapshot = bundle.get("snapshot")
+    if not nexart_compat or not isinstance(snapshot, Mapping) or "input" in snapshot:
+        return
+    meta = bundle.get("meta")
+    att = meta.get("attestation") if isinstance(meta, Mapping) else None
+    if isinstance(att, Mapping) and att.get("mode") == "redacted_reseal":
+        report.notes.append(
+            "NexArt redacted reseal: a new record without prompt, input and output; its link "
+            "to the original record is not authenticated, and the withheld content cannot be "
+            "checked"
+        )
+    else:
+        report.notes.append(
+            "hash-only record: input and output are proven only as inputHash/outputHash "
+            "(cerkit verify --content FILE checks given content against them)"
+        )
 
 
 _NOTHING_PRESENT = (producer.ABSENT, receipt.ABSENT, log.ABSENT)

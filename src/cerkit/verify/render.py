@@ -14,11 +14,12 @@ from cerkit.verify.report import Report, Status
 def report_text(report: Report) -> str:
     """One summary line, then one indented line per check that did not pass, then notes."""
     cert = report.certificate_hash or "-"
-    lines = [f"{report.verdict:<8} {report.assurance.label:<8} {cert}  {report.source}"]
+    lines = [f"{report.summary:<8} {report.assurance.label:<8} {cert}  {report.source}"]
     for check in report.checks:
         if check.status is not Status.PASS:
             where = f"{check.layer}/{check.name}"
             lines.append(f"    {check.status}: {where}: {check.reason} {check.message}".rstrip())
+    lines.extend(f"    withheld: {path}" for path in report.withheld)
     lines.extend(f"    note: {note}" for note in report.notes)
     return "\n".join(lines)
 

@@ -90,6 +90,8 @@ class Report:
     source: str = ""
     checks: list[Check] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: The leaf paths a redacted copy withholds (layer 5): shown as withheld, never as empty.
+    withheld: list[str] = field(default_factory=list)
 
     def add(
         self, layer: Layer, name: str, status: Status, reason: Reason | str, message: str = ""
@@ -140,6 +142,14 @@ class Report:
         return "VERIFIED" if self.ok else "FAILED"
 
     @property
+    def summary(self) -> str:
+        """The verdict as a reader should see it: ``VERIFIED (partial disclosure: N fields
+        withheld)`` for a verified redacted copy."""
+        if self.withheld and self.ok:
+            return f"VERIFIED (partial disclosure: {len(self.withheld)} fields withheld)"
+        return self.verdict
+
+    @property
     def failures(self) -> list[Check]:
         return [c for c in self.checks if c.status in (Status.FAIL, Status.ERROR)]
 
@@ -152,6 +162,7 @@ class Report:
             "layers": {str(layer): str(self.layer_status(layer)) for layer in Layer},
             "checks": [c.to_dict() for c in self.checks],
             "notes": list(self.notes),
+            "withheld": list(self.withheld),
         }
 
     def raise_for_failure(self) -> None:

@@ -1,0 +1,357 @@
+"""Layer 5, disclosure: a redacted copy still verifies against its original (docs/spec.md §7).
+
+A record sealed as disclosable carries salted commitments in ``snapshot.disclosure``; a
+redacted copy replaces withheld leaves by ``{"$withheld": commitment}`` and carries the salts
+of the disclosed ones in ``meta.disclosure.openings``. For a copy, :func:`check_copy_integrity`
+stands in for layer 1 (its certificateHash cannot recompute without the withheld values).
+
+Steps, numbered as in the code:
+
+1. the snapshot carries a well-formed ``disclosure`` block naming exactly its leaves
+   (``DISCLOSURE_MALFORMED``); a record without one adds no entry (the layer is SKIPPED);
+2. every withheld leaf holds the marker of its own commitment, and every other leaf has a salt
+   (``OPENING_MISSING``);
+3. every disclosed leaf opens its commitment: its salt matches the salt tag of its path
+   (else ``VALUE_MOVED`` when it is the salt of another path, ``SALT_MISMATCH`` otherwise),
+   and value, salt and path give the commitment (else ``VALUE_MOVED`` when the value opens
+   another path's commitment, ``DISCLOSED_VALUE_MISMATCH`` otherwise);
+4. the commitment view is bound to the certificateHash by a producer disclosure binding whose
+   key layer 2 trusted, or a receipt carrying ``disclosureRoot`` that layer 3 verified; a
+   different commitments digest fails ``COMMITMENT_SWAPPED``, a different root
+   ``DISCLOSURE_ROOT_MISMATCH``; with neither, SKIPPED ``DISCLOSURE_UNBOUND``: the copy is
+   only consistent with itself, and nothing proves it belongs to that certificateHash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from cerkit.bundle import BUNDLE_TYPE, PROTOCOL_PROFILES, profile_for
+from cerkit.canonical import Profile
+from cerkit.digest import is_digest
+from cerkit.disclosure.commitments import (
+    FIELD,
+    MARKER,
+    UNSALTED_DIGESTS,
+    commit,
+    get_at,
+    locator_of,
+    read_block,
+    salt_tag,
+    view_digests,
+)
+from cerkit.disclosure.redact import is_redacted_copy
+from cerkit.errors import CerkitError, Reason
+from cerkit.schema import snapshot_errors
+from cerkit.signing import verify_binding
+from cerkit.verify.receipt import ReceiptOutcome
+from cerkit.verify.report import Layer, Report, Status
+
+_L = Layer.DISCLOSURE
+_ZERO = "sha256:" + "0" * 64
+#: What stands for a withheld NexArt parameter in the shape check (any other: null).
+_STAND_IN = {"temperature": 0, "maxTokens": 0}
+
+
+def check_copy_integrity(bundle: Mapping[str, Any], report: Report) -> bool:
+    """Layer 1 for a redacted copy: the envelope and the disclosed part of the snapshot
+    have the record's shape; the certificateHash is SKIPPED (``WITHHELD``), left to step 4."""
+    I = Layer.INTEGRITY  # noqa: E741 - the layer's initial, as in the other layers
+    snapshot = bundle.get("snapshot")
+    problems = _envelope_problems(bundle, snapshot)
+    if not problems and isinstance(snapshot, dict):
+        shadow = {k: v for k, v in snapshot.items() if k not in ("prompt", "input", "output")}
+        parameters = shadow.get("parameters")
+        if isinstance(parameters, dict):  # a withheld parameter still counts as present
+            shadow["parameters"] = {
+                k: (_STAND_IN.get(k) if isinstance(v, dict) and MARKER in v else v)
+                for k, v in parameters.items()
+            }
+        shadow.setdefault("inputHash", _ZERO)
+        shadow.setdefault("outputHash", _ZERO)
+        problems = snapshot_errors(shadow, redacted=True)
+    if problems:
+        report.add(I, "schema", Status.FAIL, Reason.SCHEMA_ERROR, "; ".join(problems))
+        return False
+    report.add(
+        I,
+        "schema",
+        Status.PASS,
+        Reason.OK,
+        f"redacted copy, protocol {bundle['snapshot']['protocolVersion']}",
+    )
+    report.add(
+        I,
+        "certificate_hash",
+        Status.SKIPPED,
+        Reason.WITHHELD,
+        "values are withheld: the copy is bound to this certificateHash by layer 5",
+    )
+    return True
+
+
+def _envelope_problems(bundle: Mapping[str, Any], snapshot: Any) -> list[str]:
+    problems = []
+    if bundle.get("bundleType") != BUNDLE_TYPE:
+        problems.append(f"bundleType must be {BUNDLE_TYPE}")
+    for name in ("version", "createdAt"):
+        if not isinstance(bundle.get(name), str):
+            problems.append(f"{name} must be a string")
+    if not is_digest(bundle.get("certificateHash")):
+        problems.append("certificateHash must be a sha256 digest")
+    if not isinstance(snapshot, dict):
+        problems.append("snapshot must be an object")
+    elif snapshot.get("protocolVersion") not in PROTOCOL_PROFILES:
+        problems.append("unsupported protocolVersion")
+    return problems
+
+
+def check_disclosure(
+    bundle: Mapping[str, Any], report: Report, producer_ok: bool, receipt: ReceiptOutcome | None
+) -> bool:
+    """Run the disclosure steps; return True when the layer passed."""
+    snapshot = bundle["snapshot"]
+    if FIELD not in snapshot:
+        return False
+    # (1) the commitments block
+    try:
+        block = read_block(snapshot)
+        commitments = block[1]
+        profile = profile_for(snapshot)
+    except CerkitError as exc:
+        report.add(_L, "commitments", Status.FAIL, exc.reason, exc.message)
+        return False
+    if is_redacted_copy(bundle):
+        info = bundle["meta"]["disclosure"]
+        # (2) markers and openings
+        if not _check_openings(snapshot, commitments, info, report):
+            return False
+        # (3) each disclosed leaf opens its commitment
+        if not _check_leaves(snapshot, commitments, info["openings"], profile, report):
+            return False
+        report.withheld = list(info["withheld"])
+        opened = f"{len(info['openings'])} disclosed values open their commitments; "
+    else:
+        opened = ""
+        report.add(
+            _L,
+            "commitments",
+            Status.SKIPPED,
+            Reason.NOT_PRESENT,
+            f"full record: {len(commitments)} commitments, opened only with the producer's salts",
+        )
+    # (4) binding to the certificateHash
+    return _check_binding(bundle, report, producer_ok, receipt, opened, block)
+
+
+def _check_openings(
+    snapshot: Mapping[str, Any], commitments: Mapping[str, Any], info: Any, report: Report
+) -> bool:
+    withheld, openings = info.get("withheld"), info.get("openings")
+    if not isinstance(withheld, list) or not isinstance(openings, dict):
+        report.add(
+            _L,
+            "openings",
+            Status.FAIL,
+            Reason.DISCLOSURE_MALFORMED,
+            "meta.disclosure needs withheld and openings",
+        )
+        return False
+    if not set(openings) <= set(commitments) or not all(
+        isinstance(p, str) and p in commitments for p in withheld
+    ):
+        report.add(
+            _L,
+            "openings",
+            Status.FAIL,
+            Reason.DISCLOSURE_MALFORMED,
+            "an opening or withheld path names no commitment",
+        )
+        return False
+    for path in commitments:
+        value = get_at(snapshot, locator_of(path))
+        is_marker = isinstance(value, dict) and MARKER in value
+        if (path in withheld) != is_marker or (path in withheld) == (path in openings):
+            report.add(
+                _L,
+                "openings",
+                Status.FAIL,
+                Reason.OPENING_MISSING,
+                f"{path}: neither withheld nor opened",
+            )
+            return False
+        if is_marker and value != {MARKER: commitments[path]["commitment"]}:
+            report.add(
+                _L,
+                "openings",
+                Status.FAIL,
+                Reason.COMMITMENT_SWAPPED,
+                f"{path}: marker is not its commitment",
+            )
+            return False
+    for path in withheld:
+        for name, digest_field in UNSALTED_DIGESTS.items():
+            top = "snapshot." + name
+            if (
+                path == top or path.startswith((top + ".", top + "["))
+            ) and digest_field in snapshot:
+                report.add(
+                    _L,
+                    "openings",
+                    Status.FAIL,
+                    Reason.DISCLOSURE_MALFORMED,
+                    f"{digest_field} would confirm a guess of {path}",
+                )
+                return False
+    return True
+
+
+def _check_leaves(
+    snapshot: Mapping[str, Any],
+    commitments: Mapping[str, Any],
+    openings: Mapping[str, Any],
+    profile: Profile,
+    report: Report,
+) -> bool:
+    for path, salt in openings.items():
+        value = get_at(snapshot, locator_of(path))
+        entry = commitments[path]
+        if not isinstance(salt, str) or salt_tag(salt, path, profile) != entry["saltTag"]:
+            moved = any(
+                isinstance(salt, str) and salt_tag(salt, other, profile) == e["saltTag"]
+                for other, e in commitments.items()
+                if other != path
+            )
+            reason = Reason.VALUE_MOVED if moved else Reason.SALT_MISMATCH
+            report.add(_L, path, Status.FAIL, reason, "the salt does not belong to this path")
+            return False
+        if commit(salt, path, value, profile) != entry["commitment"]:
+            moved = any(
+                commit(s, other, value, profile) == commitments[other]["commitment"]
+                for other, s in openings.items()
+                if other != path and isinstance(s, str)
+            )
+            reason = Reason.VALUE_MOVED if moved else Reason.DISCLOSED_VALUE_MISMATCH
+            report.add(
+                _L, path, Status.FAIL, reason, "the disclosed value does not open its commitment"
+            )
+            return False
+    return True
+
+
+def _claims(
+    bundle: Mapping[str, Any], cert: str, producer_ok: bool, receipt: ReceiptOutcome | None
+) -> list[tuple[str, str, str]]:
+    """``(commitments, root, by whom)`` of every binding a trusted key signed.
+
+    Raises:
+        InvalidRecordError: the trusted producer's binding signature does not verify.
+    """
+    claims: list[tuple[str, str, str]] = []
+    meta = bundle.get("meta")
+    producer = meta.get("producer") if isinstance(meta, Mapping) else None
+    if producer_ok and isinstance(producer, Mapping) and "disclosure" in producer:
+        signed_k, signed_r = verify_binding(producer, cert)
+        claims.append((signed_k, signed_r, "the trusted producer's signature"))
+    if receipt is not None and receipt.passed and receipt.attestation is not None:
+        signed = receipt.attestation.receipt
+        if "disclosureRoot" in signed:
+            claims.append(
+                (
+                    str(signed.get("disclosureCommitments")),
+                    str(signed["disclosureRoot"]),
+                    "the node receipt",
+                )
+            )
+    return claims
+
+
+def _check_binding(
+    bundle: Mapping[str, Any],
+    report: Report,
+    producer_ok: bool,
+    receipt: ReceiptOutcome | None,
+    opened: str,
+    block: tuple[tuple[str, ...], dict[str, Any]],
+) -> bool:
+    """Step 4; ``opened`` says what step 3 proved, for the one entry this step adds (the
+    layer passes only when the binding holds, whatever the openings proved)."""
+    cert = str(bundle["certificateHash"])
+    commitments, root = view_digests(bundle, block)
+    try:
+        claims = _claims(bundle, cert, producer_ok, receipt)
+    except CerkitError as exc:
+        report.add(_L, "binding", Status.FAIL, exc.reason, exc.message)
+        return False
+    if not claims:
+        report.add(
+            _L,
+            "binding",
+            Status.SKIPPED,
+            Reason.DISCLOSURE_UNBOUND,
+            f"{opened}no trusted producer signature or node receipt binds these "
+            f"commitments to {cert}"
+            " (a redacted copy is then only consistent with itself)",
+        )
+        return False
+    for signed_k, signed_r, by in claims:
+        if signed_k != commitments:
+            report.add(
+                _L,
+                "binding",
+                Status.FAIL,
+                Reason.COMMITMENT_SWAPPED,
+                f"the commitments are not those {by} binds",
+            )
+            return False
+        if signed_r != root:
+            report.add(
+                _L,
+                "binding",
+                Status.FAIL,
+                Reason.DISCLOSURE_ROOT_MISMATCH,
+                f"the copy's content is not what {by} binds",
+            )
+            return False
+    report.add(_L, "binding", Status.PASS, Reason.OK, f"{opened}bound to {cert} by {claims[0][2]}")
+    return True
+
+
+def check_content(bundle: Any, candidates: list[tuple[str, list[Any]]], report: Report) -> None:
+    """``cerkit verify --content``: each given content (with its readings: the parsed JSON
+    and the raw text) must be the recorded input or output, by ``inputHash``/``outputHash``.
+
+    This is how a hash-only record (``content="hash"``) proves later what it held."""
+    from cerkit.digest import hash_payload
+
+    snapshot = bundle.get("snapshot") if isinstance(bundle, Mapping) else None
+    if not isinstance(snapshot, Mapping):
+        return
+    profile = (
+        profile_for(snapshot)
+        if snapshot.get("protocolVersion") in PROTOCOL_PROFILES
+        else "nexart-v1"
+    )
+    for name, readings in candidates:
+        found = ""
+        for value in readings:
+            try:
+                digest = hash_payload(value, profile)
+            except CerkitError:
+                continue
+            for field in ("inputHash", "outputHash"):
+                if snapshot.get(field) == digest:
+                    found = field
+        if found:
+            report.add(
+                _L, "content", Status.PASS, Reason.OK, f"{name} is the recorded {found[:-4]}"
+            )
+        else:
+            report.add(
+                _L,
+                "content",
+                Status.FAIL,
+                Reason.CONTENT_MISMATCH,
+                f"{name} matches neither inputHash nor outputHash",
+            )

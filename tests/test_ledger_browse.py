@@ -1,0 +1,118 @@
+"""RecordStore.browse on both backends: filters, prefix and executionId search, keyset pages."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cerkit.ledger.base import BrowseQuery, RecordStore
+from cerkit.ledger.factory import open_record_store
+from cerkit.ledger.sqlite import SQLiteRecordStore
+from cerkit.seal import seal_args
+
+PG_ADMIN = os.environ.get("CERKIT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _record(i: int) -> dict[str, Any]:
+    created = f"2026-01-01T00:{i // 60:02d}:{i % 60:02d}.000Z"
+    return seal_args(
+        {
+            "executionId": f"run-{i}",
+            "provider": "python",
+            "model": "m-even" if i % 2 == 0 else "m-odd",
+            "prompt": "app:predict" if i % 3 else "app:train",
+            "input": i,
+            "output": i * 2,
+            "parameters": {"temperature": 0, "maxTokens": 0},
+            "execution": {
+                "kind": "python",
+                "entryPoint": "app:predict" if i % 3 else "app:train",
+                "status": "error" if i == 7 else "ok",
+            },
+        },
+        created_at=created,
+    )
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RecordStore]:
+    if request.param == "sqlite":
+        opened: RecordStore = open_record_store(tmp_path / "ledger.db")
+        yield opened
+        opened.close()
+        return
+    psycopg = pytest.importorskip("psycopg")
+    try:
+        admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3)
+    except psycopg.Error:
+        pytest.skip(f"no PostgreSQL at {PG_ADMIN}")
+    name = f"cerkit_browse_{uuid.uuid4().hex[:12]}"
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    opened = open_record_store(PG_ADMIN.rsplit("/", 1)[0] + "/" + name)
+    try:
+        yield opened
+    finally:
+        opened.close()
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _fill(store: RecordStore, n: int = 30) -> list[dict[str, Any]]:
+    records = [_record(i) for i in range(n)]
+    for record in records:
+        store.put(record)
+    return records
+
+
+def test_pages_walk_every_record_newest_first_without_overlap(store: RecordStore) -> None:
+    records = _fill(store)
+    seen: list[str] = []
+    before = None
+    while True:
+        page = store.browse(BrowseQuery(limit=7, before=before))
+        if not page:
+            break
+        seen += [row.certificate_hash for row in page]
+        before = (page[-1].created_at, page[-1].certificate_hash)
+    assert seen == [r["certificateHash"] for r in reversed(records)]
+
+
+def test_filters_and_searches_use_the_indexed_columns(store: RecordStore) -> None:
+    records = _fill(store)
+    odd = store.browse(BrowseQuery(model="m-odd", limit=100))
+    assert len(odd) == 15 and {row.model for row in odd} == {"m-odd"}
+    train = store.browse(BrowseQuery(entry_point="app:train", limit=100))
+    assert {row.entry_point for row in train} == {"app:train"} and len(train) == 10
+    failed = store.browse(BrowseQuery(status="error"))
+    assert [row.execution_id for row in failed] == ["run-7"]
+    by_id = store.browse(BrowseQuery(execution_id="run-12"))
+    assert [row.certificate_hash for row in by_id] == [records[12]["certificateHash"]]
+    cert = records[3]["certificateHash"]
+    assert cert in [r.certificate_hash for r in store.browse(BrowseQuery(prefix=cert[7:19]))]
+    window = store.browse(
+        BrowseQuery(since="2026-01-01T00:00:05.000Z", until="2026-01-01T00:00:09.000Z")
+    )
+    assert [row.execution_id for row in window] == [f"run-{i}" for i in (9, 8, 7, 6, 5)]
+
+
+def test_an_older_sqlite_store_gains_and_fills_the_execution_id_column(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.db"
+    store = SQLiteRecordStore(path)
+    store.put(_record(4))
+    store.close()
+    db = sqlite3.connect(path)
+    db.execute("DROP INDEX records_execution_id")
+    db.execute("ALTER TABLE records DROP COLUMN execution_id")
+    db.commit()
+    db.close()
+    reopened = SQLiteRecordStore(path)
+    assert [r.execution_id for r in reopened.browse(BrowseQuery())] == ["run-4"]
+    assert [r.execution_id for r in reopened.browse(BrowseQuery(execution_id="run-4"))] == ["run-4"]
+    reopened.close()
