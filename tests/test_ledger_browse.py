@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,8 +13,9 @@ from cerkit.ledger.base import BrowseQuery, RecordStore
 from cerkit.ledger.factory import open_record_store
 from cerkit.ledger.sqlite import SQLiteRecordStore
 from cerkit.seal import seal_args
+from test_ledger_postgres import pg_url
 
-PG_ADMIN = os.environ.get("CERKIT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+__all__ = ["pg_url"]  # the PostgreSQL database fixture, shared with the backend tests
 
 
 def _record(i: int) -> dict[str, Any]:
@@ -47,21 +46,9 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RecordStor
         yield opened
         opened.close()
         return
-    psycopg = pytest.importorskip("psycopg")
-    try:
-        admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3)
-    except psycopg.Error:
-        pytest.skip(f"no PostgreSQL at {PG_ADMIN}")
-    name = f"cerkit_browse_{uuid.uuid4().hex[:12]}"
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    opened = open_record_store(PG_ADMIN.rsplit("/", 1)[0] + "/" + name)
-    try:
-        yield opened
-    finally:
-        opened.close()
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    opened = open_record_store(request.getfixturevalue("pg_url"))
+    yield opened
+    opened.close()
 
 
 def _fill(store: RecordStore, n: int = 30) -> list[dict[str, Any]]:

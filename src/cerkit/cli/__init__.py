@@ -38,6 +38,7 @@ VERBS: tuple[str, ...] = (
     "bisect",
     "replay",
     "node",
+    "ui",
     "attest",
     "log",
 )

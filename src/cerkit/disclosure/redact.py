@@ -191,6 +191,8 @@ def disclose(
 
 def is_redacted_copy(bundle: Mapping[str, Any]) -> bool:
     meta = bundle.get("meta")
+    if meta is None:  # the common case, decided without an ABC instance check
+        return False
     info = meta.get("disclosure") if isinstance(meta, Mapping) else None
     return isinstance(info, Mapping) and info.get("mode") == REDACTED_MODE
 

@@ -58,7 +58,7 @@ def verify_bundle(
         check_integrity(bundle, report)
     if not is_mapping or not report.certificate_hash:
         return report
-    if not copy:
+    if nexart_compat and not copy:
         _compat_note(bundle, nexart_compat, report)
     if nexart_compat:
         report.notes.append("verified in NexArt compatibility mode")
@@ -83,7 +83,7 @@ def verify_bundle(
 
 def _disclosable(bundle: Mapping[str, Any]) -> bool:
     snapshot = bundle.get("snapshot")
-    return isinstance(snapshot, Mapping) and FIELD in snapshot
+    return (type(snapshot) is dict or isinstance(snapshot, Mapping)) and FIELD in snapshot
 
 
 def _withholds(bundle: Mapping[str, Any]) -> bool:
