@@ -14,6 +14,8 @@ Public modules:
 * :mod:`cerkit.jsonio`: reading untrusted JSON with size and depth limits.
 * :mod:`cerkit.capture`: the recorder (``cerkit.record``, ``cerkit.recording``), runtime
   fingerprint, value encoding, model identity and the command wrapper.
+* :mod:`cerkit.project`: building NexArt project bundles (``cer.project.bundle.v1``) from
+  workflow steps (``cerkit.workflow``, :mod:`cerkit.capture.workflow`).
 * :mod:`cerkit.execution_key`: the execution key, the digest of what "same inputs" means.
 * :mod:`cerkit.ledger`: record, log and token stores (:mod:`cerkit.ledger.factory`): SQLite
   by default, PostgreSQL.
@@ -53,6 +55,14 @@ def record(*args: Any, **kwargs: Any) -> Any:
     from cerkit.capture.recorder import record as _record
 
     return _record(*args, **kwargs)
+
+
+def workflow(name: str, **kwargs: Any) -> Any:
+    """A workflow run: ``with cerkit.workflow("name") as wf:`` chains the records made inside
+    it into one project bundle (``wf.bundle``). See :func:`cerkit.capture.workflow.workflow`."""
+    from cerkit.capture.workflow import workflow as _workflow
+
+    return _workflow(name, **kwargs)
 
 
 def __getattr__(name: str) -> object:

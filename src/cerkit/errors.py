@@ -43,6 +43,9 @@ class Reason(StrEnum):
     # Project bundles (cer.project.bundle.v1)
     PROJECT_HASH_MISMATCH = "PROJECT_HASH_MISMATCH"
     STEP_CHAIN_BROKEN = "STEP_CHAIN_BROKEN"
+    STEP_REMOVED = "STEP_REMOVED"
+    STEP_ADDED = "STEP_ADDED"
+    STEP_REORDERED = "STEP_REORDERED"
     # Producer signature (layer 2), node receipt (layer 3), transparency log (layer 4)
     PRODUCER_SIGNATURE_INVALID = "PRODUCER_SIGNATURE_INVALID"
     PRODUCER_KEY_UNTRUSTED = "PRODUCER_KEY_UNTRUSTED"

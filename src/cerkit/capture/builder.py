@@ -22,6 +22,7 @@ from cerkit.capture import _seeds
 from cerkit.capture.encode import EncodeOptions, encode
 from cerkit.capture.fingerprint import canonical_environment, fingerprint, user_code
 from cerkit.capture.secrets import scrub
+from cerkit.capture.workflow import current as current_workflow
 from cerkit.digest import PREFIX, hash_payload
 from cerkit.seal import seal_args
 
@@ -249,18 +250,37 @@ class Capture:
         return args
 
 
+#: ``seal_record(workflow=AMBIENT)``: the workflow active in the caller's context.
+AMBIENT: Any = object()
+
+
 def seal_record(
     args: dict[str, Any],
     created_at: str,
     hooks: tuple[Hook, ...],
     store: Any,
     privacy: Any = None,
+    workflow: Any = AMBIENT,
 ) -> dict[str, Any]:
     """Seal ``createSnapshot`` arguments whose ``environment`` came from ``fingerprint()``,
     run the post-seal hooks and write the bundle to ``store`` (``False``: no store).
 
+    Inside a workflow (``workflow``: a :class:`cerkit.capture.workflow.Workflow`, ``None``
+    for none, or the one active in this context), the record is sealed as its next step.
     Shared by the recorder, the command wrapper and the integrations (cerkit.integrations).
     """
+    if workflow is AMBIENT:
+        workflow = current_workflow()
+    if workflow is not None:
+        return workflow.add_step(  # type: ignore[no-any-return]
+            args, lambda step: _seal_record(step, created_at, hooks, store, privacy)
+        )
+    return _seal_record(args, created_at, hooks, store, privacy)
+
+
+def _seal_record(
+    args: dict[str, Any], created_at: str, hooks: tuple[Hook, ...], store: Any, privacy: Any
+) -> dict[str, Any]:
     # The environment is large and the same for many records: seal over its cached
     # canonical bytes (canonical JSON is compositional), then put the object back.
     environment = args["environment"]

@@ -24,6 +24,7 @@ VERBS: tuple[str, ...] = (
     "canonical",
     "seal",
     "verify",
+    "bundle",
     "redact",
     "disclose",
     "keys",

@@ -29,6 +29,7 @@ from cerkit.capture.builder import Hook, iso_time, seal_record
 from cerkit.capture.fingerprint import fingerprint
 from cerkit.capture.secrets import scrub
 from cerkit.capture.trust_hooks import trust_hooks
+from cerkit.capture.workflow import current as current_workflow
 from cerkit.integrations._streams import AsyncRecordedStream, RecordedStream
 from cerkit.integrations.base import (
     CallIntegration,
@@ -210,20 +211,26 @@ class Recorder:
         """The call is over: record it, now or on the background thread."""
         ended, clock = time.time(), time.perf_counter()
         call.result, call.error = result, error
+        workflow = current_workflow()  # the caller's, not the sealing thread's
 
         def job() -> None:
             try:
-                self.last_record = self._seal(call, ended, clock, stream_state)
+                self.last_record = self._seal(call, ended, clock, stream_state, workflow)
             except Exception as exc:  # cerkit must not break the recorded call
                 warnings.warn(f"cerkit could not record this call: {exc}", RuntimeWarning, 2)
 
-        if self.options.background:
+        if self.options.background and workflow is None:  # a workflow's steps seal in order
             _WORKER.submit(job)
         else:
             job()
 
     def _seal(
-        self, call: Call, ended: float, clock: float, stream_state: str | None
+        self,
+        call: Call,
+        ended: float,
+        clock: float,
+        stream_state: str | None,
+        workflow: Any = None,
     ) -> dict[str, Any]:
         integration = self.integration
         request = integration.request(call.api, call.kwargs, call.client)
@@ -252,7 +259,8 @@ class Recorder:
         args["executionId"] = os.urandom(16).hex()
         args["timestamp"] = timing.started
         args["environment"] = fingerprint()
-        return seal_record(args, timing.ended, self.options.hooks, self.options.store)
+        hooks, store = self.options.hooks, self.options.store
+        return seal_record(args, timing.ended, hooks, store, workflow=workflow)
 
 
 __all__ = [

@@ -9,7 +9,11 @@ A project bundle groups the CERs of one multi-step workflow. Steps, numbered as 
 4. every registered step has its embedded CER, bound to the registry by certificateHash,
    and that CER passes the integrity layer on its own; no unregistered CER is embedded;
 5. the steps form a chain: each step's ``snapshot.prevStepHash`` is the certificateHash of
-   the step before it (in ``sequence`` order), and the first step has none.
+   the step before it (in ``sequence`` order), and the first step has none;
+6. the bundle is complete (:mod:`cerkit.verify._completeness`): the declared ``totalSteps``
+   and ``finalStepHash``, each step's ``stepIndex`` and ``runId`` and the links tell a
+   removed step (``STEP_REMOVED``), an added one (``STEP_ADDED``) and a reordered one
+   (``STEP_REORDERED``) apart; a broken chain they explain is reported under their code.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any, Final
 from cerkit.bundle import profile_for
 from cerkit.digest import hash_canonical, is_digest
 from cerkit.errors import CerkitError, Reason
+from cerkit.verify._completeness import check_completeness
 from cerkit.verify.integrity import check_integrity
 from cerkit.verify.report import Layer, Report, Status
 
@@ -86,8 +91,9 @@ def verify_project_bundle(bundle: Any, *, source: str = "") -> Report:
             Reason.STEP_CHAIN_BROKEN,
             f"embedded CERs not in the step registry: {', '.join(sorted(unregistered))}",
         )
-    # (5) chain
-    _check_chain(steps, embedded, report)
+    # (6) then (5): completeness explains a broken chain when it can
+    explained = check_completeness(bundle, steps, embedded, report)
+    _check_chain(steps, embedded, report, explained)
     return report
 
 
@@ -110,8 +116,10 @@ def _envelope_errors(bundle: Any) -> list[str]:
         errors.append("stepRegistry must be a list of {stepId, sequence, certificateHash}")
     elif len({step["sequence"] for step in registry}) != len(registry):
         errors.append("stepRegistry sequences must be unique")
-    elif bundle.get("totalSteps", len(registry)) != len(registry):
-        errors.append("totalSteps must equal the number of registered steps")
+    elif "totalSteps" in bundle and type(bundle["totalSteps"]) is not int:
+        errors.append("totalSteps must be an integer")
+    if "finalStepHash" in bundle and not is_digest(bundle["finalStepHash"]):
+        errors.append("finalStepHash must be 'sha256:' and 64 lowercase hex digits")
     if not isinstance(bundle.get("embeddedBundles"), Mapping):
         errors.append("embeddedBundles must be an object")
     return errors
@@ -149,7 +157,10 @@ def _check_step(step: Mapping[str, Any], cer: Any, report: Report) -> None:
 
 
 def _check_chain(
-    steps: list[Mapping[str, Any]], embedded: Mapping[str, Any], report: Report
+    steps: list[Mapping[str, Any]],
+    embedded: Mapping[str, Any],
+    report: Report,
+    explained: bool = False,
 ) -> None:
     previous = None
     broken = []
@@ -160,6 +171,8 @@ def _check_chain(
         if link != previous:
             broken.append(f"step {step['sequence']} links to {link}, expected {previous}")
         previous = step["certificateHash"]
+    if broken and explained:
+        return  # the completeness check failed and said why
     if broken:
         report.add(_L, "step_chain", Status.FAIL, Reason.STEP_CHAIN_BROKEN, "; ".join(broken))
     else:
