@@ -51,7 +51,7 @@ def step_fields(
 ) -> dict[str, Any]:
     """The workflow fields of the step ``index`` of a run (extra ``createSnapshot`` arguments).
 
-    ``parents`` are the step ids this step consumed when it had more than one (graph joins)."""
+    ``parents`` are the step ids whose output this step consumed, for a graph step."""
     fields: dict[str, Any] = {
         "workflowId": workflow_id,
         "runId": run_id,
@@ -60,7 +60,7 @@ def step_fields(
     }
     if prev_hash is not None:
         fields["prevStepHash"] = prev_hash
-    if len(parents) > 1:
+    if parents:
         fields["parentStepIds"] = list(parents)
     return fields
 
