@@ -30,6 +30,7 @@ from cerkit.capture.fingerprint import fingerprint
 from cerkit.capture.secrets import scrub
 from cerkit.capture.trust_hooks import trust_hooks
 from cerkit.capture.workflow import current as current_workflow
+from cerkit.integrations._otel_map import current_gen_ai_span, mark_current_span
 from cerkit.integrations._streams import AsyncRecordedStream, RecordedStream
 from cerkit.integrations.base import (
     CallIntegration,
@@ -212,14 +213,18 @@ class Recorder:
         ended, clock = time.time(), time.perf_counter()
         call.result, call.error = result, error
         workflow = current_workflow()  # the caller's, not the sealing thread's
+        span = current_gen_ai_span()  # an OpenTelemetry GenAI span of this very call
 
         def job() -> None:
             try:
                 self.last_record = self._seal(call, ended, clock, stream_state, workflow)
+                if span is not None:
+                    mark_current_span(span, self.last_record)
             except Exception as exc:  # cerkit must not break the recorded call
                 warnings.warn(f"cerkit could not record this call: {exc}", RuntimeWarning, 2)
 
-        if self.options.background and workflow is None:  # a workflow's steps seal in order
+        # A workflow's steps seal in order; a traced call marks its span before it ends.
+        if self.options.background and workflow is None and span is None:
             _WORKER.submit(job)
         else:
             job()
