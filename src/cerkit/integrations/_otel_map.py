@@ -118,15 +118,6 @@ def span_args(
     provider = str(get("gen_ai.provider.name") or get("gen_ai.system") or "opentelemetry")
     requested = str(get("gen_ai.request.model") or "unknown")
     served = get("gen_ai.response.model")
-    identity = {
-        "provider": provider,
-        "requestedModel": requested,
-        "servedModel": served,
-        "providerFingerprint": get("openai.response.system_fingerprint"),
-        "requestId": get("gen_ai.response.id"),
-        "serviceTier": get("openai.response.service_tier"),
-        "source": "opentelemetry",
-    }
     finish = _plain(get("gen_ai.response.finish_reasons")) or []
     usage = {
         k: get(f"gen_ai.usage.{k}")
@@ -147,7 +138,7 @@ def span_args(
         "output": output,
         "parameters": nexart_parameters(effective, _NAMES, effective),
         "effectiveParameters": effective,
-        "modelIdentity": {k: v for k, v in identity.items() if v is not None},
+        "modelIdentity": _identity(attributes, provider, requested),
         "usage": usage or None,
         "finishReason": finish[0] if finish else None,
         "execution": {
@@ -158,6 +149,20 @@ def span_args(
         },
         "toolCalls": [],
     }
+
+
+def _identity(attributes: Mapping[str, Any], provider: str, requested: str) -> dict[str, Any]:
+    get = attributes.get
+    identity = {
+        "provider": provider,
+        "requestedModel": requested,
+        "servedModel": get("gen_ai.response.model"),
+        "providerFingerprint": get("openai.response.system_fingerprint"),
+        "requestId": get("gen_ai.response.id"),
+        "serviceTier": get("openai.response.service_tier"),
+        "source": "opentelemetry",
+    }
+    return {k: v for k, v in identity.items() if v is not None}
 
 
 def current_gen_ai_span() -> Any:
