@@ -15,6 +15,8 @@ each graph node (its input and output state, ``langgraphStep``, the triggers; a 
 ran after several parallel nodes names them in ``parentStepIds``), and last the run itself.
 A step's ``stepId`` is LangChain's run id. When the run ends, even by an exception,
 ``handler.bundle`` holds its ``cer.project.bundle.v1`` (written to ``output`` when given).
+The run's thread only notes when each step ended: reading its values, sealing and storing
+happen on cerkit's sealing thread, in step order (``handler.bundle`` waits for them).
 
 A failure of cerkit never breaks the run (it warns); an exception of the run is recorded in
 the steps it went through and propagates unchanged.
@@ -40,6 +42,7 @@ from cerkit.capture.secrets import scrub
 from cerkit.capture.trust_hooks import trust_hooks
 from cerkit.capture.workflow import Workflow
 from cerkit.capture.workflow import current as current_workflow
+from cerkit.integrations._calls import _WORKER
 from cerkit.integrations._langchain_map import (
     chat_request,
     chat_response,
@@ -107,8 +110,7 @@ class CerkitCallbackHandler(BaseCallbackHandler):
         self.output = output
         self.store = store
         self.hooks: tuple[Hook, ...] = (*trust_hooks(sign, attest), *hooks)
-        self.bundle: dict[str, Any] | None = None
-        self.bundles: list[dict[str, Any]] = []
+        self._bundles: list[dict[str, Any]] = []
         self._runs: dict[UUID, _Run] = {}
         self._roots: dict[UUID, _Root] = {}
         self._lock = threading.Lock()
@@ -134,34 +136,52 @@ class CerkitCallbackHandler(BaseCallbackHandler):
         ended, clock = time.time(), time.perf_counter()
         with self._lock:
             run = self._runs.pop(run_id, None)
-        if run is None:
+            root = self._roots.get(run.root) if run is not None else None
+        if run is None or root is None:
             return
-        try:
-            if run.kind:
-                self._seal(run_id, run, output, error, ended, clock)
-        except Exception as exc:  # cerkit must not break the run
-            warnings.warn(f"cerkit could not record this step: {exc}", RuntimeWarning, 2)
-        if run.root == run_id:
-            self._finish(run_id)
+        parents = self._parents(root, run) if run.kind else []
+        finished = run.root == run_id
 
-    def _finish(self, root_id: UUID) -> None:
+        def job() -> None:  # on the sealing thread, in the order the steps ended
+            try:
+                if run.kind:
+                    self._seal(run_id, run, root, parents, output, error, (ended, clock))
+            except Exception as exc:  # cerkit must not break the run
+                warnings.warn(f"cerkit could not record this step: {exc}", RuntimeWarning, 2)
+            if finished:
+                self._finish(run_id, root)
+
+        _WORKER.submit(job)
+
+    def _finish(self, root_id: UUID, root: _Root) -> None:
         with self._lock:
-            root = self._roots.pop(root_id, None)
-        if root is None or not root.owned:
+            self._roots.pop(root_id, None)
+        if not root.owned:
             return
         try:
             bundle = root.workflow.close()
-        except Exception as exc:
-            warnings.warn(f"cerkit could not write the project bundle: {exc}", RuntimeWarning, 2)
-            return
-        if bundle is not None:
-            self.bundle = bundle
-            self.bundles.append(bundle)
-            if self.output is not None:
+            if bundle is not None and self.output is not None:
                 from cerkit.atomic import write_atomic
                 from cerkit.jsonio import dumps
 
                 write_atomic(self.output, dumps(bundle, pretty=True) + "\n")
+        except Exception as exc:
+            warnings.warn(f"cerkit could not write the project bundle: {exc}", RuntimeWarning, 2)
+            return
+        if bundle is not None:
+            self._bundles.append(bundle)
+
+    @property
+    def bundles(self) -> list[dict[str, Any]]:
+        """The project bundles of the runs that ended (waits for steps still being sealed)."""
+        _WORKER.flush(30.0)
+        return self._bundles
+
+    @property
+    def bundle(self) -> dict[str, Any] | None:
+        """The project bundle of the latest run that ended, or ``None``."""
+        bundles = self.bundles
+        return bundles[-1] if bundles else None
 
     # --- sealing a step -----------------------------------------------------------------
 
@@ -169,11 +189,13 @@ class CerkitCallbackHandler(BaseCallbackHandler):
         self,
         run_id: UUID,
         run: _Run,
+        root: _Root,
+        parents: list[str],
         output: Any,
         error: BaseException | None,
-        ended: float,
-        clock: float,
+        when: tuple[float, float],
     ) -> None:
+        ended, clock = when
         timing = Timing(
             started=iso_time(run.started),
             ended=iso_time(ended),
@@ -193,10 +215,6 @@ class CerkitCallbackHandler(BaseCallbackHandler):
         args["executionId"] = os.urandom(16).hex()
         args["timestamp"] = timing.started
         args["environment"] = fingerprint()
-        root = self._roots.get(run.root)
-        if root is None:
-            return
-        parents = self._parents(root, run)
         hooks, store = self.hooks, self.store
         root.workflow.add_step(
             args,
