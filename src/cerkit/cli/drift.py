@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
 from cerkit.cli import _confirm
@@ -74,6 +74,21 @@ def _confirm_points(timeline: Any, args: argparse.Namespace) -> list[dict[str, A
     return found
 
 
+#: Beyond this many records, ``cerkit drift`` does not read every record to group workflow
+#: steps (the timeline itself reads only change points); docs/drift.md §8.
+MAX_WORKFLOW_RECORDS: Final[int] = 20_000
+
+
+def _workflow_steps(rows: Sequence[Any], load: Any) -> list[dict[str, Any]]:
+    """Workflow step records grouped per workflow and step (``workflowSteps``)."""
+    from cerkit.drift.steps import step_groups
+
+    if len(rows) > MAX_WORKFLOW_RECORDS:
+        error(f"more than {MAX_WORKFLOW_RECORDS} records: workflow steps are not grouped")
+        return []
+    return step_groups([load(row[0]) for row in rows])
+
+
 def run(args: argparse.Namespace) -> int:
     from cerkit.drift.html import render
     from cerkit.drift.render import timeline_text
@@ -97,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
             rows = [r for r in rows if r[1].startswith(key)]
         timeline = analyze(rows, source.load, baseline=golden, watch=_explaining)
         served = served_history(rows, source.load)  # which models answered provider calls
+        steps = _workflow_steps(rows, source.load)
     finally:
         source.close()
     confirmed = _confirm_points(timeline, args) if args.confirm else []
@@ -110,9 +126,12 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         extra = {"confirmations": confirmed} if args.confirm else {}
         served_json = {"servedModels": [h.to_json() for h in served]}
-        write_json_line({**timeline.to_json(), **served_json, **extra})
+        write_json_line({**timeline.to_json(), **served_json, "workflowSteps": steps, **extra})
     else:
-        text = "\n".join(filter(None, (timeline_text(timeline), served_text(served))))
+        from cerkit.drift.steps import step_groups_text
+
+        parts = (timeline_text(timeline), served_text(served), step_groups_text(steps))
+        text = "\n".join(filter(None, parts))
         sys.stdout.write(text + "\n")
         for item in confirmed:
             result = item["confirmation"]
