@@ -1,6 +1,6 @@
 """LangGraph handler overhead: the same graph run with and without ``CerkitCallbackHandler``.
 
-The graph is the shape of the tests' (tests/integrations/langgraph_fixtures.py): a planning
+The graph is the tests' (``linear_graph`` of tests/integrations/langgraph_fixtures.py): a planning
 LLM node, a tool node, an answering LLM node, with ``langchain-core``'s fake chat model so
 that the measured difference is cerkit's alone (no network, no server). Runs alternate
 between the plain graph and the graph with the handler (records sealed and queued for a
@@ -17,59 +17,26 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any
 
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
-from langchain_core.messages import HumanMessage, SystemMessage
-from langchain_core.tools import tool
-from langgraph.graph import END, START, StateGraph
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "integrations"))
 
 RUNS = 300
 WARMUP = 20
 TARGET_STEP_US = 200.0
 
 
-class State(TypedDict):
-    question: str
-    plan: str
-    facts: list[str]
-    answer: str
-
-
-@tool
-def lookup(topic: str) -> str:
-    """Look a topic up in the local notes."""
-    return f"notes on {topic}: tides follow the moon"
-
-
 def build_graph() -> Any:
-    model = FakeListChatModel(responses=["Look it up, then answer.", "Two tides a day."])
+    """The tests' plan -> research -> answer graph, with the fake chat model."""
+    from langgraph_fixtures import linear_graph
 
-    def plan(state: State) -> dict[str, Any]:
-        reply = model.invoke(
-            [SystemMessage(content="Plan briefly."), HumanMessage(content=state["question"])]
-        )
-        return {"plan": str(reply.content)}
-
-    def research(state: State) -> dict[str, Any]:
-        return {"facts": [lookup.invoke({"topic": state["question"]})]}
-
-    def answer(state: State) -> dict[str, Any]:
-        reply = model.invoke([HumanMessage(content=f"{state['plan']} {state['facts']}")])
-        return {"answer": str(reply.content)}
-
-    graph = StateGraph(State)
-    graph.add_node("plan", plan)
-    graph.add_node("research", research)
-    graph.add_node("answer", answer)
-    graph.add_edge(START, "plan")
-    graph.add_edge("plan", "research")
-    graph.add_edge("research", "answer")
-    graph.add_edge("answer", END)
-    return graph.compile()
+    return linear_graph(FakeListChatModel(responses=["Look it up, then answer.", "Two tides."]))
 
 
 def _time(run: Any) -> float:
