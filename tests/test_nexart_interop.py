@@ -29,46 +29,13 @@ from cerkit.jsonio import dumps, loads
 from cerkit.seal import seal_args
 from cerkit.verify import verify_bundle
 from json_corpus import random_args, random_string, random_value
+from nexart_bridge import NexArt
 
 pytestmark = pytest.mark.node
 
-NEXART_DIR = Path(__file__).parent / "nexart"
 RECORDS = 1_200
 VALUES = 3_000
 CREATED_AT = "2026-02-12T00:00:00.000Z"
-
-
-class NexArt:
-    """A Node process running NexArt's SDK, spoken to in JSON Lines."""
-
-    def __init__(self) -> None:
-        node = shutil.which("node")
-        sdk = NEXART_DIR / "node_modules" / "@nexart" / "ai-execution" / "package.json"
-        if node is None or not sdk.exists():
-            pytest.fail("Node.js and the NexArt SDK are required: run `make test`", False)
-        self.process = subprocess.Popen(
-            [node, "runner.mjs"],
-            cwd=NEXART_DIR,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            encoding="utf-8",
-        )
-
-    def call(self, op: str, items: list[Any]) -> list[dict[str, Any]]:
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.process.stdin.write(json.dumps({"op": op, "items": items}, ensure_ascii=True) + "\n")
-        self.process.stdin.flush()
-        reply = json.loads(self.process.stdout.readline())
-        assert "error" not in reply, reply
-        results: list[dict[str, Any]] = reply["results"]
-        assert len(results) == len(items)
-        return results
-
-    def close(self) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        self.process.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")

@@ -9,15 +9,16 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from llm_fixtures import API_KEY, NexArtVerifier, Records
+from llm_fixtures import API_KEY, Records
 
 from cerkit.integrations.standin import StandIn
 from cerkit.verify import verify_bundle
+from nexart_bridge import NexArt
 
 
 @pytest.fixture(scope="session")
-def nexart() -> Iterator[NexArtVerifier]:
-    bridge = NexArtVerifier()
+def nexart() -> Iterator[NexArt]:
+    bridge = NexArt()
     yield bridge
     bridge.close()
 
@@ -34,7 +35,7 @@ def records() -> Records:
 
 
 @pytest.fixture
-def verified(nexart: NexArtVerifier) -> Any:
+def verified(nexart: NexArt) -> Any:
     """``verified(bundles)``: assert each bundle verifies with cerkit and with NexArt."""
 
     def check(bundles: list[dict[str, Any]]) -> list[dict[str, Any]]:
