@@ -1,6 +1,6 @@
 """``imported`` is what the recorded execution imported, for every install kind, and
 unreadable metadata never costs a record. Packages are real: built here, installed into a
-throwaway venv (tests/capture/installs.py), recorded from real subprocesses."""
+throwaway venv (tests/installs.py), recorded from real subprocesses."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from installs import (
     MAIN_SITE,
     SRC,

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import cerkit
+from installs import project
 
 CERKIT = str(Path(sys.executable).parent / "cerkit")
 #: This checkout's sources, so every child process runs the code under test.
@@ -47,15 +48,6 @@ PROJECTS: dict[str, dict[str, str]] = {
     "defaultpkg": {"1.0": "THRESHOLD = 0.5\n", "2.0": "THRESHOLD = 0.7\n"},
     **{f"bis{i}": {v: f"EFFECT = 'bis{i}-{v}'\n" for v in ("1.0", "2.0")} for i in range(8)},
 }
-_PYPROJECT = """[build-system]
-requires = ["setuptools"]
-build-backend = "setuptools.build_meta"
-[project]
-name = "{name}"
-version = "{version}"
-[tool.setuptools]
-packages = ["{name}"]
-"""
 _BUILD = """
 import contextlib, io, os, sys
 from setuptools import build_meta
@@ -74,11 +66,10 @@ def build_wheels(root: Path) -> Path:
     projects = []
     for name, versions in PROJECTS.items():
         for version, source in versions.items():
-            project = root / "projects" / f"{name}-{version}"
-            (project / name).mkdir(parents=True)
-            (project / name / "__init__.py").write_text(source)
-            (project / "pyproject.toml").write_text(_PYPROJECT.format(name=name, version=version))
-            projects.append(str(project))
+            files = {f"{name}/__init__.py": source}
+            folder = project(root / "projects", name, version, files, backend="setuptools",
+                             packages=(name,))  # fmt: skip
+            projects.append(str(folder))
     done = subprocess.run(
         [sys.executable, "-c", _BUILD, str(wheels), *projects],
         capture_output=True, text=True, timeout=600,

@@ -17,7 +17,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-SRC = str(Path(__file__).resolve().parents[2] / "src")
+SRC = str(Path(__file__).resolve().parents[1] / "src")
 MAIN_SITE = sysconfig.get_paths()["purelib"]
 
 HATCH = """
