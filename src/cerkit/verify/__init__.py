@@ -59,7 +59,7 @@ def verify_bundle(
     if not is_mapping or not report.certificate_hash:
         return report
     if nexart_compat and not copy:
-        _compat_note(bundle, nexart_compat, report)
+        _compat_note(bundle, report)
     if nexart_compat:
         report.notes.append("verified in NexArt compatibility mode")
     else:
@@ -95,11 +95,11 @@ def _withholds(bundle: Mapping[str, Any]) -> bool:
     return not isinstance(withheld, list) or bool(withheld)
 
 
-def _compat_note(bundle: Mapping[str, Any], nexart_compat: bool, report: Report) -> None:
+def _compat_note(bundle: Mapping[str, Any], report: Report) -> None:
     """In NexArt compatibility mode, say what a NexArt redacted reseal or hash-only record
     leaves unproven."""
     snapshot = bundle.get("snapshot")
-    if not nexart_compat or not isinstance(snapshot, Mapping) or "input" in snapshot:
+    if not isinstance(snapshot, Mapping) or "input" in snapshot:
         return
     meta = bundle.get("meta")
     att = meta.get("attestation") if isinstance(meta, Mapping) else None
