@@ -58,9 +58,9 @@ def verify_bundle(
         check_integrity(bundle, report)
     if not is_mapping or not report.certificate_hash:
         return report
-    if nexart_compat and not copy:
-        _compat_note(bundle, report)
     if nexart_compat:
+        if not copy:
+            _compat_note(bundle, report)
         report.notes.append("verified in NexArt compatibility mode")
     else:
         meta = bundle.get("meta")
