@@ -62,9 +62,10 @@ def test_fingerprint_counts_read_in_the_right_number(tmp_path: Path) -> None:
 
 
 def test_counted_nouns() -> None:
-    from cerkit.cli._common import counted
+    from cerkit._text import counted
 
     assert counted(1, "entry") == "1 entry"
     assert counted(2, "entry") == "2 entries"
     assert counted(1, "record") == "1 record"
     assert counted(0, "record") == "0 records"
+    assert counted(2, "execution key") == "2 execution keys"

@@ -30,13 +30,6 @@ def add_store_option(parser: argparse.ArgumentParser, purpose: str | None = None
     parser.add_argument("--store", metavar="URL", help=text)
 
 
-def counted(count: int, noun: str) -> str:
-    """``1 entry``, ``3 entries``, ``1 record``: a count with its noun in the right number."""
-    if count == 1:
-        return f"{count} {noun}"
-    return f"{count} {noun[:-1]}ies" if noun.endswith("y") else f"{count} {noun}s"
-
-
 def existing_store(spec: str | None) -> str | None:
     """``spec`` for a verb that only reads: refused when it names a SQLite file that does
     not exist, so that reading never creates ``.cerkit/`` (or any file).

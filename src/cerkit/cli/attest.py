@@ -7,8 +7,9 @@ import os
 import sys
 from typing import Any
 
+from cerkit._text import counted
 from cerkit.atomic import write_atomic
-from cerkit.cli._common import EXIT_OK, add_store_option, counted, progress, write_json_line
+from cerkit.cli._common import EXIT_OK, add_store_option, progress, write_json_line
 from cerkit.errors import SchemaError, UsageError
 from cerkit.ledger.base import RecordStore
 

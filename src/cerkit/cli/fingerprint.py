@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from cerkit.cli._common import EXIT_OK, counted, write_json_line
+from cerkit._text import counted
+from cerkit.cli._common import EXIT_OK, write_json_line
 
 NAME = "fingerprint"
 HELP = "print the runtime fingerprint (environment) a record made here would carry"

@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from cerkit.cli._common import EXIT_FAILED, EXIT_OK, counted, write_json_line
+from cerkit._text import counted
+from cerkit.cli._common import EXIT_FAILED, EXIT_OK, write_json_line
 from cerkit.errors import InvalidRecordError, Reason
 
 NAME = "log"

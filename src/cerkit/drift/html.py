@@ -14,7 +14,7 @@ from datetime import datetime
 from html import escape
 from typing import Final
 
-from cerkit.drift.render import counted
+from cerkit._text import counted
 from cerkit.drift.timeline import ChangePoint, Group, Timeline
 
 #: Runs drawn per plot; a group flapping more than this is drawn up to here (and says so).

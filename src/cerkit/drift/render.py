@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cerkit._text import counted
 from cerkit.digest import is_digest
 from cerkit.drift.attribution import Explanation
 from cerkit.drift.confirm import Confirmation
@@ -80,11 +81,6 @@ def _runs(group: Group, width: int = 60) -> str:
         pieces.append(f"{letter}×{run.count}")
     text = " ".join(pieces)
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def counted(count: int, noun: str) -> str:
-    """``1 record``, ``3 records``: a count with its noun in the right number."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def timeline_text(timeline: Timeline) -> str:
