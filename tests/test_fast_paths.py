@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from cerkit._canonical_fast import FastPathUnavailable, is_plain, prepare
+from cerkit._canonical_fast import FastPathUnavailable, is_plain, prepare, prints_alike
 from cerkit._certificate_fast import checked_certificate_hash, sealed_certificate_hash
 from cerkit._schema_fast import given_fields_are_valid
 from cerkit.bundle import SNAPSHOT_FIELDS, certificate_payload, profile_for
@@ -74,6 +74,16 @@ def test_the_read_only_walk_accepts_exactly_what_the_rewriting_walk_leaves_alone
             assert is_plain(value, 0) == unchanged, value
             accepted += unchanged
     assert 200 < accepted < 7_000  # both answers are exercised
+
+
+def test_the_read_only_walk_applies_the_float_rule_it_inlines() -> None:
+    rng = random.Random(36)
+    edges = [0.0, -0.0, 1.0, -1.0, 0.5, 1e-5, -1e-5, 9.99e-6, 1e-7, 1e16, 1e21, 2.0**53 + 0.5]
+    edges += [float("nan"), float("inf"), float("-inf"), 5e-324, 1.7976931348623157e308]
+    floats = edges + [rng.uniform(-2, 2) * 10.0 ** rng.randint(-8, 22) for _ in range(2_000)]
+    for number in floats:
+        assert is_plain([number], 0) == prints_alike(number), number
+        assert is_plain({"x": number}, 0) == prints_alike(number), number
 
 
 def test_sealing_in_place_leaves_the_callers_values_in_the_snapshot() -> None:

@@ -61,7 +61,10 @@ class FastPathUnavailable(Exception):
 def prints_alike(number: float) -> bool:
     """The float rule: orjson and ECMAScript print ``number`` alike when it is finite
     (``x - x == 0``), not tiny (orjson switches to exponent form below 1e-5, ECMAScript
-    below 1e-6) and not integral (orjson writes ``1.0``, ECMAScript ``1``)."""
+    below 1e-6) and not integral (orjson writes ``1.0``, ECMAScript ``1``).
+
+    :func:`is_plain` inlines it; ``tests/test_fast_paths.py`` checks that both agree.
+    """
     return (
         (number >= _EXP or number <= -_EXP) and number - number == 0.0 and not number.is_integer()
     )
@@ -161,7 +164,13 @@ def is_plain(value: Any, depth: int) -> bool:
                 continue
             return False
         if kind is float:
-            if prints_alike(member):
+            # prints_alike, inlined: a call per float would double the cost of walking an
+            # embedding or a list of logprobs.
+            if (
+                (member >= _EXP or member <= -_EXP)
+                and member - member == 0.0
+                and not member.is_integer()
+            ):
                 continue
             return False
         if member is None or kind is bool or (kind is tuple and is_plain(member, depth + 1)):

@@ -61,14 +61,20 @@ def checked_certificate_hash(
                 if not str.isascii(name) and max(name) >= HIGH_BMP:
                     return None  # UTF-16 key order differs (see _canonical_fast)
                 view[name] = prepare_fast(view[name], strict, 2)
-        payload = _envelope(bundle, view)
+        payload = {
+            "bundleType": BUNDLE_TYPE,
+            "createdAt": bundle["createdAt"],
+            "snapshot": view,
+            "version": BUNDLE_VERSION,
+        }
         if not _OPTIONAL_HASHED.isdisjoint(bundle):
             for name in OPTIONAL_HASHED_FIELDS:
                 if name in bundle:
                     payload[name] = prepare_fast(bundle[name], strict, 1)
     except (FastPathUnavailable, TypeError):  # TypeError: a non-string key
         return None
-    return _digest(dumps_prepared(payload))
+    data = dumps_prepared(payload)
+    return None if data is None else HexDigest(PREFIX + _sha256(data).hexdigest())
 
 
 def sealed_certificate_hash(
@@ -88,24 +94,16 @@ def sealed_certificate_hash(
         if output_bytes is not None:
             snapshot["output"] = prepared_fragment(output_bytes)
         snapshot["parameters"] = prepare_fast(originals[2], strict, 2)
-        data = dumps_prepared(_envelope(bundle, snapshot))
+        data = dumps_prepared(
+            {
+                "bundleType": BUNDLE_TYPE,
+                "createdAt": bundle["createdAt"],
+                "snapshot": snapshot,
+                "version": BUNDLE_VERSION,
+            }
+        )
     except FastPathUnavailable:
         return None
     finally:
         snapshot["input"], snapshot["output"], snapshot["parameters"] = originals
-    return _digest(data)
-
-
-def _envelope(bundle: Mapping[str, Any], snapshot: Any) -> dict[str, Any]:
-    """``bundle.certificate_payload`` of a checked bundle (its type and version are known)
-    around ``snapshot``, without the optional hashed fields."""
-    return {
-        "bundleType": BUNDLE_TYPE,
-        "createdAt": bundle["createdAt"],
-        "snapshot": snapshot,
-        "version": BUNDLE_VERSION,
-    }
-
-
-def _digest(data: bytes | None) -> HexDigest | None:
     return None if data is None else HexDigest(PREFIX + _sha256(data).hexdigest())

@@ -52,32 +52,32 @@ def given_fields_are_valid(snapshot: dict[str, Any], redacted: bool = False) -> 
     ``model`` and, unless ``redacted``, ``prompt`` non-empty strings, and ``input`` and
     ``output`` present."""
     try:
-        execution_id, timestamp, provider, model = _identity(snapshot)
         if redacted:
+            execution_id, timestamp, provider, model = _identity(snapshot)
             prompt, payload_in, payload_out = "-", True, True
         else:
-            prompt, payload_in, payload_out = _payloads(snapshot)
+            execution_id, timestamp, provider, model, prompt, payload_in, payload_out = _given(
+                snapshot
+            )
     except KeyError:
         return False
     return (
         type(execution_id) is str
-        and execution_id != ""
         and type(timestamp) is str
-        and timestamp != ""
         and type(provider) is str
-        and provider != ""
         and type(model) is str
-        and model != ""
         and type(prompt) is str
-        and prompt != ""
+        and "" not in (execution_id, timestamp, provider, model, prompt)
         and payload_in is not None
         and payload_out is not None
     )
 
 
-# One C call each for the fields read on every record (a KeyError means one is missing).
+# One C call for the fields read on every record (a KeyError means one is missing).
 _identity = operator.itemgetter("executionId", "timestamp", "provider", "model")
-_payloads = operator.itemgetter("prompt", "input", "output")
+_given = operator.itemgetter(
+    "executionId", "timestamp", "provider", "model", "prompt", "input", "output"
+)
 
 
 def snapshot_is_valid(snapshot: Any, *, redacted: bool = False, digests: bool = True) -> bool:

@@ -98,12 +98,11 @@ def _build_snapshot(
         errors = snapshot_errors(snapshot)
         if errors:
             raise SchemaError("; ".join(errors))
-    model_version, sdk_version, app_id = get("modelVersion"), get("sdkVersion"), get("appId")
     simple = (
         not extras
-        and (model_version is None or type(model_version) is str)
-        and (sdk_version is None or type(sdk_version) is str)
-        and (app_id is None or type(app_id) is str)
+        and type(snapshot["modelVersion"]) in _STRING_OR_NULL
+        and type(snapshot["sdkVersion"]) in _STRING_OR_NULL
+        and type(snapshot["appId"]) in _STRING_OR_NULL
     )
     return snapshot, {"input": input_bytes, "output": output_bytes}, profile, simple
 
@@ -150,6 +149,7 @@ def _nexart_snapshot(
 _KNOWN_ARGUMENTS = frozenset(SNAPSHOT_FIELDS)
 _NEXART_PARAMETERS = frozenset(PARAMETER_FIELDS)
 _PROFILES = PROTOCOL_PROFILES
+_STRING_OR_NULL = frozenset((str, type(None)))
 
 
 def certificate_hash(
@@ -184,11 +184,10 @@ def certificate_hash(
         snapshot: Any = bundle.get("snapshot")
         profile = profile_for(snapshot if isinstance(snapshot, Mapping) else {})
     if payloads is not None:
-        strict = profile == "jcs-v1"
         if sole_owner and type(bundle) is dict:
-            digest = sealed_certificate_hash(bundle, strict, payloads)
+            digest = sealed_certificate_hash(bundle, profile == "jcs-v1", payloads)
         else:
-            digest = checked_certificate_hash(bundle, strict, payloads)
+            digest = checked_certificate_hash(bundle, profile == "jcs-v1", payloads)
         if digest is not None:
             return digest
     return HexDigest(

@@ -149,9 +149,16 @@ def chat_chunks(body: Body, served: str, fingerprint: str, answer: str, n: int) 
         yield chunk({"tool_calls": [first]})
         yield chunk({"tool_calls": [{"index": 0, "function": call["function"] | {"name": None}}]})
     else:
+        # Each distinct piece is encoded once: a long stream of repeated words (the
+        # benchmark's) costs the server a dictionary look-up per chunk, not a json.dumps.
+        encoded: dict[str, str] = {}
         pieces = (message["content"] or "").split(" ")
         for i, piece in enumerate(pieces):
-            yield chunk({"content": piece if i == 0 else " " + piece})
+            text = piece if i == 0 else " " + piece
+            line = encoded.get(text)
+            if line is None:
+                line = encoded[text] = chunk({"content": text})
+            yield line
     yield chunk({}, full["choices"][0]["finish_reason"])
     if (body.get("stream_options") or {}).get("include_usage"):
         yield json.dumps({**head, "choices": [], "usage": full["usage"]})

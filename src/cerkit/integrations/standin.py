@@ -226,12 +226,18 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         drop = self.standin.settings.drop_after
         batch: list[bytes] = []
-        for index, (name, data) in enumerate(events):
+        # SSE frames by event: a repeated event (the same text delta) is encoded once.
+        frames: dict[tuple[str | None, str], bytes] = {}
+        for index, event in enumerate(events):
             if drop is not None and index >= drop:
                 self._write(batch)
                 return self._drop()
-            prefix = f"event: {name}\n" if name else ""
-            batch.append(f"{prefix}data: {data}\n\n".encode())
+            frame = frames.get(event)
+            if frame is None:
+                name, data = event
+                prefix = f"event: {name}\n" if name else ""
+                frame = frames[event] = f"{prefix}data: {data}\n\n".encode()
+            batch.append(frame)
             if len(batch) >= _BATCH:
                 batch = self._write(batch)
         self._write(batch)

@@ -46,24 +46,26 @@ def verify_bundle(
     >>> verify_bundle({"bundleType": "nope"}).verdict
     'FAILED'
     """
-    is_mapping = type(bundle) is dict or isinstance(bundle, Mapping)
-    cert = bundle.get("certificateHash", "") if is_mapping else ""
+    report = Report(certificate_hash="", source=source)
+    if type(bundle) is not dict and not isinstance(bundle, Mapping):
+        check_integrity(bundle, report)
+        return report
+    meta = bundle.get("meta")
+    copy = meta is not None and _withholds(bundle)
+    intact = check_copy_integrity(bundle, report) if copy else check_integrity(bundle, report)
     # Only a well-formed digest becomes the report's identity and reaches layers 2-4: a
     # hostile value (a lone surrogate, terminal escapes) is named by the schema check alone.
-    report = Report(certificate_hash=cert if is_digest(cert) else "", source=source)
-    copy = is_mapping and _withholds(bundle)
-    if copy:
-        check_copy_integrity(bundle, report)
-    else:
-        check_integrity(bundle, report)
-    if not is_mapping or not report.certificate_hash:
+    # Passing layer 1 proves it well formed (it equals the recomputed digest, or the
+    # copy's envelope check read it), so only a failed record pays for the pattern match.
+    claimed = bundle.get("certificateHash", "")
+    if not (intact or is_digest(claimed)):
         return report
+    report.certificate_hash = claimed
     if nexart_compat:
         if not copy:
             _compat_note(bundle, report)
         report.notes.append("verified in NexArt compatibility mode")
     else:
-        meta = bundle.get("meta")
         if meta is None or (
             type(meta) is dict and meta.get("producer") is None and meta.get("attestation") is None
         ):

@@ -6,6 +6,7 @@ A report is a value; the CLI, the node and the web page render it, and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import Any, NamedTuple
@@ -91,7 +92,8 @@ class Report:
     checks: list[Check] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     #: The leaf paths a redacted copy withholds (layer 5): shown as withheld, never as empty.
-    withheld: list[str] = field(default_factory=list)
+    #: (An immutable default: most reports have none, and a list per report costs time.)
+    withheld: Sequence[str] = ()
 
     def add(
         self, layer: Layer, name: str, status: Status, reason: Reason | str, message: str = ""
