@@ -48,7 +48,9 @@ def payload_digest(
     """:func:`hash_payload`, plus the canonical bytes it hashed when ``value`` is not a
     string (``None`` for a string), so that sealing and verification can splice them into
     the certificate payload instead of serializing ``value`` a second time."""
-    if type(value) is str or isinstance(value, str):
+    kind = type(value)
+    # A dict, the usual JSON payload, needs no subclass check.
+    if kind is str or (kind is not dict and isinstance(value, str)):
         try:
             data = value.encode("utf-8")
         except UnicodeEncodeError:
