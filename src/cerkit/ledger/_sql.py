@@ -8,6 +8,7 @@ prefix is matched (a range SQLite answers from its index, PostgreSQL's ``starts_
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -151,21 +152,31 @@ def place(
     cert, created, key, output = row
     if key is None:
         return Placed(None)
-    mark = dialect.mark
-    near = f"SELECT certificate_hash, output_hash FROM records WHERE execution_key = {mark} AND"
-    position = [key, created, cert]
-    older = run(
-        f"{near} (created_at, certificate_hash) < ({mark}, {mark})"
-        " ORDER BY created_at DESC, certificate_hash DESC LIMIT 1",
-        position,
+    verdict, successor = "first", None
+    for side, neighbour, neighbour_output in run(
+        _neighbours(dialect.mark), [key, created, cert] * 2
+    ):
+        if side == 0:
+            verdict = _judge(neighbour_output, output)
+        else:
+            successor = (_judge(output, neighbour_output), neighbour)
+    return Placed(verdict, successor)
+
+
+@functools.cache
+def _neighbours(mark: str) -> str:
+    """Both neighbours in one statement (one round trip): side 0 older, side 1 newer."""
+    near = (
+        f"SELECT certificate_hash, output_hash, created_at FROM records"
+        f" WHERE execution_key = {mark} AND (created_at, certificate_hash) {{}} ({mark}, {mark})"
+        " ORDER BY created_at {}, certificate_hash {} LIMIT 1"
     )
-    newer = run(
-        f"{near} (created_at, certificate_hash) > ({mark}, {mark})"
-        " ORDER BY created_at, certificate_hash LIMIT 1",
-        position,
+    older = near.format("<", "DESC", "DESC")
+    newer = near.format(">", "ASC", "ASC")
+    return (
+        f"SELECT 0, certificate_hash, output_hash FROM ({older}) AS older"
+        f" UNION ALL SELECT 1, certificate_hash, output_hash FROM ({newer}) AS newer"
     )
-    verdict = _judge(older[0][1], output) if older else "first"
-    return Placed(verdict, (_judge(output, newer[0][1]), newer[0][0]) if newer else None)
 
 
 def _judge(before: str | None, after: str | None) -> str:

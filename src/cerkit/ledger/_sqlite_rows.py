@@ -17,7 +17,6 @@ from typing import Any, Final
 import orjson
 
 from cerkit.ledger._sql import FILL_VERDICTS
-from cerkit.ledger.base import record_columns
 
 #: 2 added ``output_hash`` and the covering index ``records_drift``; 3 added
 #: ``execution_id`` and the portal's browsing indexes; 4 added ``verdict`` (the ledger's
@@ -131,12 +130,6 @@ def _migrate_drift_columns(
     keys = [(key(json.loads(data)), cert) for cert, data in unkeyed.fetchall()]
     db.executemany("UPDATE records SET execution_key=? WHERE certificate_hash=?", keys)
     db.execute("DROP INDEX IF EXISTS records_execution_key")
-
-
-def columns(bundle: Mapping[str, Any]) -> tuple[str | None, ...]:
-    """``(entry_point, model, provider, kind, status)`` for the indexed columns."""
-    c = record_columns(bundle)
-    return (c.entry_point, c.model, c.provider, c.kind, c.status)
 
 
 class Environments:

@@ -192,8 +192,9 @@ class SQLiteRecordStore:
         meta_json = rows.dumps(meta) if meta is not None else None
         key, output = self._execution_key(bundle), rows.output_hash(bundle)
         placed = place(self._run, SQLITE, (cert, created, key, output))
-        found = record_columns(bundle)
-        indexed = (*rows.columns(bundle), key, output, found.execution_id, placed.verdict)
+        c = record_columns(bundle)
+        facts = (c.entry_point, c.model, c.provider, c.kind, c.status)
+        indexed = (*facts, key, output, c.execution_id, placed.verdict)
         row = (cert, created, *indexed, rows.dumps(body), meta_json, rows.now())
         cursor = self._db.execute(rows.INSERT, row)
         created_row: bool = cursor.rowcount == 1

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
 
+import orjson
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -82,6 +83,17 @@ def _page(name: str, status: int = 200, **values: Any) -> HTMLResponse:
 def _error_page(exc: CerkitError, ref: str = "") -> HTMLResponse:
     status = 503 if isinstance(exc, OperationalError) else _STATUS.get(str(exc.reason), 400)
     return _page("missing.html", status, ref=ref, reason=str(exc.reason), why=exc.message)
+
+
+def pretty_json(value: Any) -> str:
+    """``value`` as indented JSON, by orjson (the standard library's indented encoder is
+    pure Python, and a record page prints the whole record: bench/portal.py); integers
+    beyond 64 bits and lone surrogates, which orjson refuses, by :func:`cerkit.jsonio.dumps`.
+    Either way the text parses back to the same values, so a download verifies."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+    except TypeError:
+        return dumps(value, pretty=True)
 
 
 def verify_text(text: str, source: str, trust: TrustStore | None = None) -> list[Report]:
@@ -189,7 +201,7 @@ class Portal:
             report=report.to_dict(),
             sections=record_view.sections(bundle),
             meta=record_view.meta_parts(bundle, report),
-            pretty=dumps(bundle, pretty=True),
+            pretty=pretty_json(bundle),
             file=download_name(cert),
             verify_hint=f" --node {str(request.base_url).rstrip('/')}" if self.node_hint else "",
         )
@@ -203,7 +215,7 @@ class Portal:
             return _error_page(exc, ref)
         disposition = f'attachment; filename="{download_name(cert)}"'
         return Response(
-            dumps(bundle, pretty=True) + "\n",
+            pretty_json(bundle) + "\n",
             media_type="application/json",
             headers={"content-disposition": disposition},
         )
