@@ -195,3 +195,35 @@ def test_an_older_sqlite_store_gains_its_verdicts_and_the_new_drift_index(tmp_pa
     (sql,) = db.execute("SELECT sql FROM sqlite_master WHERE name='records_drift'").fetchone()
     db.close()
     assert "created_at, certificate_hash, output_hash" in sql
+
+
+@pytest.mark.postgres
+def test_an_older_postgres_table_gains_its_verdicts_and_the_new_drift_index(pg_url: str) -> None:
+    import psycopg
+
+    store = open_record_store(pg_url)
+    for i, output in enumerate("aab"):
+        store.put(_run(i, output, f"2026-03-01T00:00:0{i}.000Z"))
+    store.close()
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("DROP INDEX records_verdict")
+        conn.execute("DROP INDEX records_drift")
+        conn.execute("ALTER TABLE records DROP COLUMN verdict")
+        conn.execute(
+            "CREATE INDEX records_drift ON records (execution_key, created_at)"
+            " INCLUDE (output_hash, certificate_hash)"
+        )
+    reopened = open_record_store(pg_url)
+    assert _verdicts(reopened) == [
+        ("chain-0", "first"),
+        ("chain-1", "same"),
+        ("chain-2", "changed"),
+    ]
+    reopened.put(_run(3, "b", "2026-03-01T00:00:03.000Z"))
+    assert _verdicts(reopened)[-1] == ("chain-3", "same")
+    reopened.close()
+    with psycopg.connect(pg_url) as conn:
+        (definition,) = conn.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'records_drift'"
+        ).fetchone()
+    assert "(execution_key, created_at, certificate_hash) INCLUDE (output_hash)" in definition

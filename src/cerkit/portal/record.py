@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from markupsafe import Markup
 
+from cerkit._text import counted
 from cerkit.jsonio import dumps
 from cerkit.verify.report import Check, Layer, Report
 
@@ -102,7 +103,7 @@ def _branch(out: list[str], key: str, value: Any, depth: int, open_depth: int) -
 
 def _more(count: int) -> str:
     hidden = count - MAX_CHILDREN
-    return f"{count} items" + (f", {hidden} not listed (see the JSON)" if hidden > 0 else "")
+    return counted(count, "item") + (f", {hidden} not listed (see the JSON)" if hidden > 0 else "")
 
 
 def sections(bundle: Mapping[str, Any]) -> list[Section]:
