@@ -14,6 +14,7 @@ import json
 from typing import Any, Final
 
 from cerkit.attestation import attach_attestation
+from cerkit.errors import UsageError
 from cerkit.ledger.base import BrowseQuery, BrowseRow, record_columns
 from cerkit.node.service import NodeService
 from cerkit.node.submission import check_stored_bundle
@@ -82,8 +83,6 @@ class LogSource:
             return None
         matches = self.service.store.find(ref)
         if len(matches) > 1:
-            from cerkit.errors import UsageError
-
             raise UsageError(f"{ref!r} matches {len(matches)} records; give more digits")
         return matches[0] if matches else None
 

@@ -87,20 +87,16 @@ def parse_request(params: Mapping[str, str], source: Source) -> LedgerRequest:
         )
     query = BrowseQuery(limit=PAGE_ROWS, **fields)  # type: ignore[arg-type]
     if form["q"]:
-        query = _search(
-            query,
-            form["q"].lower() if HASH_PREFIX.fullmatch(form["q"].lower()) else form["q"],
-            source,
-        )
+        query = _search(query, form["q"], source)
     before, after = _value(params, "before"), _value(params, "after")
     cursor = after or before or None
     return LedgerRequest(query, form, cursor, newer=bool(after))
 
 
 def _search(query: BrowseQuery, text: str, source: Source) -> BrowseQuery:
-    """A hash prefix when records start with it, else an executionId."""
-    if HASH_PREFIX.fullmatch(text):
-        by_prefix = replace(query, prefix=text)
+    """A hash prefix (any case) when records start with it, else an executionId."""
+    if HASH_PREFIX.fullmatch(text.lower()):
+        by_prefix = replace(query, prefix=text.lower())
         if (
             "execution_id" not in source.filters
             or source.page(replace(by_prefix, limit=1), None, False).rows

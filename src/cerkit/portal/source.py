@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any, Final, Protocol
 
-from cerkit.errors import Reason, RequestError
+from cerkit.errors import Reason, RequestError, UsageError
 from cerkit.ledger.base import BrowseQuery, BrowseRow, RecordStore, resolve_certificate_hash
 from cerkit.verify.trust import TrustStore
 
@@ -21,8 +21,8 @@ CERTIFICATE_HASH: Final[re.Pattern[str]] = re.compile(r"sha256:[0-9a-f]{64}")
 #: A hash prefix a reader may type: hex digits, ``sha256:`` optional.
 HASH_PREFIX: Final[re.Pattern[str]] = re.compile(r"(sha256:)?[0-9a-f]{1,64}")
 #: The longest ``createdAt`` a cursor may carry: far beyond any ISO 8601 time, and a bound
-#: on what a URL makes the store compare.
-MAX_CURSOR_TIME: Final[int] = 1024
+#: on what a URL makes the store compare (the ledger reads at most 512 characters a value).
+MAX_CURSOR_TIME: Final[int] = 256
 #: Rows per ledger page: a screenful, and a bounded read per request.
 PAGE_ROWS: Final[int] = 50
 
@@ -115,8 +115,6 @@ class StoreSource:
                 return found
         rows = self.store.browse(BrowseQuery(execution_id=ref, limit=2))
         if len(rows) > 1:
-            from cerkit.errors import UsageError
-
             raise UsageError(f"executionId {ref[:80]!r} names several records; pick one by hash")
         return rows[0].certificate_hash if rows else None
 
