@@ -94,6 +94,7 @@ class Reason(StrEnum):
     STORE_ERROR = "STORE_ERROR"
     NETWORK_ERROR = "NETWORK_ERROR"
     USAGE_ERROR = "USAGE_ERROR"
+    NOT_REPLAYABLE = "NOT_REPLAYABLE"
 
 
 class CerkitError(Exception):

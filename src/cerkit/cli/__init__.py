@@ -42,6 +42,7 @@ VERBS: tuple[str, ...] = (
     "ui",
     "attest",
     "log",
+    "completion",
 )
 
 
