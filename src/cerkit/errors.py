@@ -95,6 +95,7 @@ class Reason(StrEnum):
     NETWORK_ERROR = "NETWORK_ERROR"
     USAGE_ERROR = "USAGE_ERROR"
     NOT_REPLAYABLE = "NOT_REPLAYABLE"
+    MISSING_EXTRA = "MISSING_EXTRA"
 
 
 class CerkitError(Exception):

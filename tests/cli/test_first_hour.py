@@ -272,3 +272,63 @@ def test_the_demo_hint_names_a_cerkit_that_runs_when_it_is_not_on_the_path(
         text=True, timeout=60,
     )  # fmt: skip
     assert done.returncode == 0 and done.stdout.startswith("cerkit "), done.stderr
+
+
+def _env_without_settings(**extra: str) -> dict[str, str]:
+    env = {**os.environ, "PYTHONPATH": SRC, **extra}
+    for name in ("CERKIT_STORE", "CERKIT_KEY_DIR", "CERKIT_NODE_URL"):
+        if name not in extra:
+            env.pop(name, None)
+    return env
+
+
+def _run(cwd: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cerkit", *args], cwd=cwd, env=_env_without_settings(**extra),
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def test_the_project_config_sets_store_and_key_dir_below_flags_and_variables(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "cerkit.toml").write_text('[store]\nurl = "data/ledger.db"\nkey_dir = "keys"\n')
+    sub = tmp_path / "src" / "deep"
+    sub.mkdir(parents=True)
+    (sub / "job.py").write_text(SCRIPT.format(threshold=0.5))
+    env = _env_without_settings()
+    subprocess.run([sys.executable, "job.py"], cwd=sub, env=env, check=True, timeout=60)
+    assert (tmp_path / "data" / "ledger.db").exists()  # the recorder read the file too
+    assert not (sub / ".cerkit").exists()
+    listed = _run(sub, "records", "list")
+    assert listed.returncode == 0 and len(listed.stdout.splitlines()) == 1, listed.stderr
+    assert _run(sub, "keys", "generate").returncode == 0
+    assert len(list((tmp_path / "keys").glob("*.key"))) == 1
+    # A variable beats the file, a flag beats both.
+    other = tmp_path / "other.db"
+    by_variable = _run(sub, "records", "list", CERKIT_STORE=str(other))
+    assert by_variable.returncode == 3 and str(other) in by_variable.stderr
+    by_flag = _run(sub, "records", "list", "--store", str(tmp_path / "data" / "ledger.db"),
+                   CERKIT_STORE=str(other))  # fmt: skip
+    assert by_flag.returncode == 0 and len(by_flag.stdout.splitlines()) == 1
+
+
+def test_pyproject_tool_cerkit_names_the_node_for_attest(tmp_path: Path) -> None:
+    record = tmp_path / "record.json"
+    record.write_text(json.dumps({"not": "sealed"}))
+    missing = _run(tmp_path, "attest", "--token", "t", str(record))
+    assert missing.returncode == 2 and "no attestation node: give --node URL" in missing.stderr
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n\n[tool.cerkit.store]\nnode_url = "http://127.0.0.1:9"\n'
+    )
+    configured = _run(tmp_path, "attest", "--token", "t", "--no-store", str(record))
+    assert configured.returncode == 3
+    assert "NETWORK_ERROR: node http://127.0.0.1:9" in configured.stderr  # it tried that node
+
+
+def test_a_bad_project_config_is_one_usage_error_naming_file_and_key(tmp_path: Path) -> None:
+    (tmp_path / "cerkit.toml").write_text('[store]\ncolour = "blue"\n')
+    done = _run(tmp_path, "records", "list")
+    assert done.returncode == 2
+    (line,) = done.stderr.splitlines()
+    assert line == f"cerkit: USAGE_ERROR: {tmp_path / 'cerkit.toml'}: store.colour: unknown key"
