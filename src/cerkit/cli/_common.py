@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Final, TypeVar
 
-from cerkit.errors import CerkitError, InvalidRecordError, OperationalError, UsageError
+from cerkit.errors import CerkitError, InvalidRecordError, OperationalError, Reason, UsageError
 
 EXIT_OK: Final[int] = 0
 EXIT_FAILED: Final[int] = 1
@@ -45,6 +45,17 @@ def existing_store(spec: str | None) -> str | None:
     if not is_postgres(url) and not os.path.exists(url):
         raise OperationalError(f"no record store at {url} (nothing recorded here yet?)")
     return spec
+
+
+def saved_checkpoint(path: str) -> str:
+    """The text of a saved checkpoint; a file that is not UTF-8 text is not a signed note."""
+    from cerkit.jsonio import read_bytes
+
+    try:
+        return read_bytes(path).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        message = f"{path} is not a signed note (not UTF-8 text at byte {exc.start})"
+        raise InvalidRecordError(message, Reason.CHECKPOINT_MALFORMED) from None
 
 
 def error(message: str) -> None:

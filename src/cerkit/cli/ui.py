@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from cerkit.cli._common import EXIT_OK, add_store_option
+from cerkit.cli._common import EXIT_OK, add_store_option, existing_store, saved_checkpoint
+
+if TYPE_CHECKING:
+    from cerkit.portal.logsource import StoreLog
 
 NAME = "ui"
 HELP = "serve the verify portal on loopback (verify, browse and inspect records offline)"
@@ -16,6 +20,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--host", default="127.0.0.1", help="address to bind (127.0.0.1; loopback unless asked)"
     )
     parser.add_argument("--port", type=int, default=8765, help="port to bind, 0 for any (8765)")
+    parser.add_argument(
+        "--log", metavar="PATH|URL", help="a node's log store: serve the log page (/log)"
+    )
+    parser.add_argument(
+        "--log-checkpoint",
+        metavar="FILE",
+        help="the node's saved signed checkpoint (checkpoint.note), shown and checked on /log",
+    )
+    parser.add_argument(
+        "--log-trust",
+        metavar="FILE",
+        help="the node's key document: checkpoint signatures on /log are checked with it",
+    )
+
+
+def _log_source(args: argparse.Namespace) -> StoreLog | None:
+    """The log page's source named by ``--log`` (None without it)."""
+    if not args.log:
+        return None
+    from cerkit.jsonio import load_file
+    from cerkit.keys import KeyDocument
+    from cerkit.ledger.factory import open_log_store
+    from cerkit.portal.logsource import StoreLog
+
+    note = saved_checkpoint(args.log_checkpoint) if args.log_checkpoint else None
+    document = KeyDocument.from_json(load_file(args.log_trust)) if args.log_trust else None
+    return StoreLog(open_log_store(existing_store(args.log)), checkpoint=note, document=document)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -24,9 +55,13 @@ def run(args: argparse.Namespace) -> int:
     from cerkit.ledger.factory import open_record_store
     from cerkit.portal.app import create_portal
 
+    log = _log_source(args)
     store = open_record_store(args.store)
     try:
-        uvicorn.run(create_portal(store), host=args.host, port=args.port, log_level="warning")
+        app = create_portal(store, log=log)
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     finally:
         store.close()
+        if log is not None:
+            log.store.close()
     return EXIT_OK

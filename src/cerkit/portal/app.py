@@ -21,8 +21,10 @@ from cerkit.errors import CerkitError
 from cerkit.jsonio import dumps
 from cerkit.ledger.base import RecordStore, resolve_certificate_hash
 from cerkit.portal import pages_verify
+from cerkit.portal.logsource import LogSource
 from cerkit.portal.pages_diff import DiffPage
 from cerkit.portal.pages_drift import DriftPages
+from cerkit.portal.pages_log import LogPage
 from cerkit.portal.report_view import report_view
 from cerkit.portal.templating import page
 from cerkit.verify import verify_bundle
@@ -80,8 +82,8 @@ class Portal:
         )
 
 
-def create_portal(store: RecordStore) -> ASGIApp:
-    """The portal's ASGI app over ``store`` (read-only)."""
+def create_portal(store: RecordStore, *, log: LogSource | None = None) -> ASGIApp:
+    """The portal's ASGI app over ``store`` (read-only), and ``log`` for the log page."""
     portal = Portal(store)
     drift = DriftPages(store)
     app = Starlette(
@@ -92,6 +94,7 @@ def create_portal(store: RecordStore) -> ASGIApp:
             Route("/diff", DiffPage(store).show, methods=["GET"]),
             Route("/drift", drift.keys, methods=["GET"]),
             Route("/drift/{key}", drift.timeline, methods=["GET"]),
+            Route("/log", LogPage(log).show, methods=["GET", "POST"]),
             Mount("/static", StaticFiles(directory=_HERE / "static"), name="static"),
         ]
     )

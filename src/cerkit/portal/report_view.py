@@ -7,6 +7,7 @@ what the layer proves, so a reader sees the verdict before the individual checks
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Final
 
 from cerkit.verify.report import Check, Layer, Report, Status
@@ -52,6 +53,11 @@ def layer_rows(report: Report) -> list[dict[str, str]]:
             }
         )
     return rows
+
+
+def check_rows(checks: Iterable[Check]) -> list[dict[str, Any]]:
+    """Checks as the templates' check tables show them."""
+    return [c.to_dict() for c in checks]
 
 
 def report_view(report: Report) -> dict[str, Any]:
