@@ -176,3 +176,18 @@ def test_cerkit_ui_log_options_build_the_store_log(site: Site) -> None:
         assert (source.signed_checkpoint() or "").startswith(ORIGIN + "\n8\n")
     finally:
         source.store.close()
+
+
+def test_a_node_that_refuses_to_sign_is_an_error_with_its_reason(
+    site: Site, browser: Any, tmp_path: Path
+) -> None:
+    retired = NodeService(SQLiteLogStore(site.path / "node.db"), NodeIdentity(None, document()))
+    store = open_record_store(tmp_path / "ledger.db")
+    with serve(create_portal(store, log=NodeLog(retired))) as base:
+        page = browser.new_page()
+        answer = page.goto(base + "/log")
+        assert answer is not None and answer.status == 503
+        assert "NO_SIGNING_KEY" in page.locator("[role=alert]").inner_text()
+        page.close()
+    store.close()
+    retired.store.close()

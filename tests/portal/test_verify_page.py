@@ -14,7 +14,7 @@ from cerkit.ledger.factory import open_record_store
 from cerkit.portal.app import create_portal
 from trust_fixtures import NODE_KEY, PRODUCER_KEY, OfflineNode, document, full_record, record
 
-from .kit import CHROMIUM, chromium, serve
+from .kit import CHROMIUM, chromium, serve, watch
 
 pytestmark = [
     pytest.mark.browser,
@@ -180,4 +180,25 @@ def test_a_dropped_file_fills_the_upload_and_is_verified(base: str, browser: Any
     page.click("button[type=submit]")
     assert page.locator("[data-verdict]").first.inner_text() == "VERIFIED"
     assert page.locator("section.report .source").first.inner_text() == "dropped.json"
+    page.close()
+
+
+def test_hostile_file_names_and_fields_are_text_and_nothing_runs(
+    base: str, browser: Any, tmp_path: Path
+) -> None:
+    page = browser.new_page()
+    dialogs, console = watch(page)
+    hostile = tmp_path / "<img src=x onerror=alert(1)>.json"
+    bad = record(4)
+    bad["bundleType"] = "<script>alert(2)</script>"
+    bad["snapshot"]["output"] = "javascript:alert(3)"
+    hostile.write_text(json.dumps(bad), encoding="utf-8")
+    page.goto(base + "/")
+    page.set_input_files("#record_file", str(hostile))
+    page.click("button[type=submit]")
+    assert page.locator("[data-verdict]").first.inner_text() == "FAILED"
+    assert page.locator("section.report .source").first.inner_text() == hostile.name
+    assert page.locator("main img, main script").count() == 0
+    assert page.locator("a[href^='javascript']").count() == 0
+    assert dialogs == [] and not [m for m in console if "alert" in m]
     page.close()

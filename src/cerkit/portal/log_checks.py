@@ -25,7 +25,7 @@ import base64
 from dataclasses import dataclass, field
 
 from cerkit.checkpoint import Checkpoint, open_checkpoint_with, peek_checkpoint
-from cerkit.errors import CerkitError, Reason
+from cerkit.errors import CerkitError, OperationalError, Reason
 from cerkit.keys import KeyState
 from cerkit.merkle import record_leaf, verify_consistency, verify_inclusion
 from cerkit.portal.logsource import LogSource
@@ -87,6 +87,8 @@ def _extends(source: LogSource, cp: Checkpoint, size: int) -> Check:
     try:
         proof = source.consistency_proof(cp.size, size)
         verify_consistency(cp.size, size, cp.root, source.root(size), proof)
+    except OperationalError:
+        raise  # the log could not answer: not a verdict on the checkpoint
     except CerkitError as exc:
         return _check("consistency", Status.FAIL, reason, exc.message)
     what = f"the log of {size} entries extends the checkpoint of {cp.size} ({len(proof)} hashes)"

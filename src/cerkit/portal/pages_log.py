@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from cerkit.checkpoint import MAX_NOTE_BYTES
-from cerkit.errors import CerkitError, Reason
+from cerkit.errors import CerkitError, OperationalError, Reason
 from cerkit.portal.log_checks import Outcome, b64, checkpoint_outcome, inclusion_outcome
 from cerkit.portal.logsource import LogSource
 from cerkit.portal.report_view import check_rows
@@ -75,10 +75,13 @@ class LogPage:
         if request.method == "POST":
             pasted, problem = await _pasted_note(request)
         record = request.query_params.get("record", "")[:80]
-        values = await run_in_threadpool(self._state, source, record)
-        if pasted and problem is None:
-            outcome = await run_in_threadpool(checkpoint_outcome, source, pasted)
-            values["pasted"] = _view(outcome)
+        try:
+            values = await run_in_threadpool(self._state, source, record)
+            if pasted and problem is None:
+                outcome = await run_in_threadpool(checkpoint_outcome, source, pasted)
+                values["pasted"] = _view(outcome)
+        except OperationalError as exc:  # the log cannot be read, or its node refuses
+            return page("log.html", 503, source=True, fatal=f"{exc.reason}: {exc.message}")
         return page(
             "log.html",
             400 if problem else 200,
