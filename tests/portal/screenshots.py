@@ -20,7 +20,7 @@ from cerkit.ledger.sqlite_log import SQLiteLogStore
 from cerkit.node.service import NodeIdentity, NodeService
 from cerkit.node.submission import parse_submission
 from cerkit.portal.app import create_portal
-from cerkit.portal.logsource import NodeLog
+from cerkit.portal.logview import NodeLogView
 from trust_fixtures import NODE_KEY, document, record
 
 from .kit import chromium, drifting_ledger, serve
@@ -72,7 +72,10 @@ def take(folder: Path) -> list[Path]:
         full = _attested(service, record(1))
         store.put(full)
         try:
-            with serve(create_portal(store, log=NodeLog(service))) as base, chromium() as browser:
+            with (
+                serve(create_portal(store, log=NodeLogView(service))) as base,
+                chromium() as browser,
+            ):
                 _shoot(browser, base, folder, saved, ledger, full)
         finally:
             store.close()

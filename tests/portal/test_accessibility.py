@@ -17,7 +17,7 @@ from cerkit.ledger.sqlite_log import SQLiteLogStore
 from cerkit.node.service import NodeIdentity, NodeService
 from cerkit.node.submission import parse_submission
 from cerkit.portal.app import create_portal
-from cerkit.portal.logsource import NodeLog
+from cerkit.portal.logview import NodeLogView
 from trust_fixtures import NODE_KEY, document, full_record
 
 from .kit import CHROMIUM, chromium, drifting_ledger, serve
@@ -51,6 +51,7 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[
     a, b = records[2]["certificateHash"], records[3]["certificateHash"]
     paths = [
         "/",
+        "/records",
         f"/c/{a}",
         f"/diff?a={a}&b={b}",
         "/diff",
@@ -58,7 +59,7 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[
         f"/drift/{execution_key(records[0])[7:]}",
         f"/log?record={a}",
     ]
-    with serve(create_portal(store, log=NodeLog(service))) as base:
+    with serve(create_portal(store, log=NodeLogView(service))) as base:
         yield base, paths
     store.close()
     service.store.close()
@@ -112,7 +113,7 @@ def test_the_verify_form_is_usable_from_the_keyboard_with_a_visible_focus(
     page = browser.new_page()
     page.goto(base + "/")
     order = []
-    for _ in range(14):  # every control of the page, in document order
+    for _ in range(15):  # every control of the page, in document order
         page.keyboard.press("Tab")
         focused = page.evaluate(
             """() => { const el = document.activeElement, s = getComputedStyle(el);
@@ -121,9 +122,9 @@ def test_the_verify_form_is_usable_from_the_keyboard_with_a_visible_focus(
         order.append(focused[0])
         assert focused[1] != "none" and focused[2] != "0px", focused
     assert order[0] == "Skip to content"
-    assert order[1:5] == ["Verify", "Diff", "Drift", "Log"]
+    assert order[1:6] == ["Verify", "Ledger", "Diff", "Drift", "Log"]
     want = ["record_file", "record", "nodekey", "nodekey_file", "producerkey", "producerkey_file"]
-    assert order[5:13] == [*want, "checkpoint", "checkpoint_file"] and order[13] == "Verify"
+    assert order[6:14] == [*want, "checkpoint", "checkpoint_file"] and order[14] == "Verify"
     page.keyboard.press("Shift+Tab")
     assert page.evaluate("document.activeElement.id") == "checkpoint_file"
     page.focus("#record")

@@ -12,13 +12,13 @@ import pytest
 
 from cerkit.checkpoint import Checkpoint, sign_checkpoint
 from cerkit.cli import build_parser
-from cerkit.cli.ui import _log_source
+from cerkit.cli.ui import _log_view
 from cerkit.ledger.factory import open_record_store
 from cerkit.ledger.sqlite_log import SQLiteLogStore
 from cerkit.node.service import NodeIdentity, NodeService
 from cerkit.node.submission import parse_submission
 from cerkit.portal.app import create_portal
-from cerkit.portal.logsource import NodeLog, StoreLog
+from cerkit.portal.logview import NodeLogView, StoreLogView
 from trust_fixtures import NODE_KEY, ORIGIN, OTHER_KEY, document, record
 
 from .kit import CHROMIUM, chromium, serve
@@ -48,11 +48,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     saved = service.checkpoint()
     service.commit([parse_submission(orjson.dumps(r)) for r in records[5:]])
     (tmp / "checkpoint.note").write_text(service.checkpoint(), encoding="utf-8")
-    reader = StoreLog(SQLiteLogStore(path), checkpoint=service.checkpoint(), document=document())
+    reader = StoreLogView(
+        SQLiteLogStore(path), checkpoint=service.checkpoint(), document=document()
+    )
     store = open_record_store(tmp / "ledger.db")
     with (
         serve(create_portal(store, log=reader)) as one,
-        serve(create_portal(store, log=NodeLog(service))) as two,
+        serve(create_portal(store, log=NodeLogView(service))) as two,
     ):
         yield Site(one, two, saved, records, tmp)
     store.close()
@@ -169,7 +171,7 @@ def test_cerkit_ui_log_options_build_the_store_log(site: Site) -> None:
             str(site.path / "checkpoint.note"),
         ]
     )
-    source = _log_source(args)
+    source = _log_view(args)
     assert source is not None
     try:
         assert source.tree_size() == 8 and source.key_document() is None
@@ -183,7 +185,7 @@ def test_a_node_that_refuses_to_sign_is_an_error_with_its_reason(
 ) -> None:
     retired = NodeService(SQLiteLogStore(site.path / "node.db"), NodeIdentity(None, document()))
     store = open_record_store(tmp_path / "ledger.db")
-    with serve(create_portal(store, log=NodeLog(retired))) as base:
+    with serve(create_portal(store, log=NodeLogView(retired))) as base:
         page = browser.new_page()
         answer = page.goto(base + "/log")
         assert answer is not None and answer.status == 503

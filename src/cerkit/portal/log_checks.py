@@ -28,7 +28,7 @@ from cerkit.checkpoint import Checkpoint, open_checkpoint_with, peek_checkpoint
 from cerkit.errors import CerkitError, OperationalError, Reason
 from cerkit.keys import KeyState
 from cerkit.merkle import record_leaf, verify_consistency, verify_inclusion
-from cerkit.portal.logsource import LogSource
+from cerkit.portal.logview import LogView
 from cerkit.verify.report import Check, Layer, Status
 
 _L = Layer.TRANSPARENCY_LOG
@@ -55,7 +55,7 @@ class Outcome:
         return all(c.status is Status.PASS for c in self.checks)
 
 
-def _signature(source: LogSource, note: str) -> tuple[list[Check], Checkpoint | None]:
+def _signature(source: LogView, note: str) -> tuple[list[Check], Checkpoint | None]:
     """Steps 1 and 2: the note's checkpoint, and whether a trusted key signed it."""
     try:
         cp = peek_checkpoint(note)  # (1)
@@ -78,7 +78,7 @@ def _signature(source: LogSource, note: str) -> tuple[list[Check], Checkpoint | 
     return [_check("signature", Status.PASS, Reason.OK, signed)], cp
 
 
-def _extends(source: LogSource, cp: Checkpoint, size: int) -> Check:
+def _extends(source: LogView, cp: Checkpoint, size: int) -> Check:
     """Step 3: the log of ``size`` leaves extends the checkpoint."""
     reason = Reason.CONSISTENCY_PROOF_INVALID
     if cp.size > size:
@@ -95,7 +95,7 @@ def _extends(source: LogSource, cp: Checkpoint, size: int) -> Check:
     return _check("consistency", Status.PASS, Reason.OK, what)
 
 
-def checkpoint_outcome(source: LogSource, note: str) -> Outcome:
+def checkpoint_outcome(source: LogView, note: str) -> Outcome:
     """Steps 1-3 for one signed checkpoint."""
     size = source.tree_size()
     checks, cp = _signature(source, note)
@@ -106,7 +106,7 @@ def checkpoint_outcome(source: LogSource, note: str) -> Outcome:
     return Outcome(tuple(checks), facts)
 
 
-def inclusion_outcome(source: LogSource, certificate_hash: str) -> Outcome:
+def inclusion_outcome(source: LogView, certificate_hash: str) -> Outcome:
     """Steps 4-5 for one record, under the signed checkpoint when it covers the leaf."""
     index = source.leaf_index(certificate_hash)
     if index is None:  # (4)

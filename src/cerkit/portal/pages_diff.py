@@ -1,6 +1,6 @@
 """The diff page: two stored records compared by the drift engine, verdict and causes first.
 
-``GET /diff?a=REF&b=REF`` (REF: a certificate hash or a unique prefix) renders
+``GET /diff?a=REF&b=REF`` (REF: a certificate hash, a unique prefix or an executionId) renders
 :func:`cerkit.drift.attribution.explain` of the two records: the verdict and its summary,
 the candidate causes ranked with their evidence, then every change grouped by facet with
 the value in A and in B side by side. Without both parameters it is a form. Values are shown
@@ -22,7 +22,7 @@ from cerkit.drift.attribution import Explanation, explain
 from cerkit.drift.diff import FACETS, MISSING, Change
 from cerkit.errors import CerkitError, Reason
 from cerkit.jsonio import dumps
-from cerkit.ledger.base import RecordStore, resolve_certificate_hash
+from cerkit.portal.source import Source
 from cerkit.portal.templating import page
 
 #: Characters of one value shown in a diff cell; a record may hold megabytes in one field,
@@ -98,16 +98,17 @@ def _side(bundle: Mapping[str, Any]) -> dict[str, str]:
 
 
 class DiffPage:
-    """``/diff`` over one record store (read-only)."""
+    """``/diff`` over the portal's :class:`~cerkit.portal.source.Source` (read-only): a
+    record store for ``cerkit ui``, the node's log on a node."""
 
-    def __init__(self, store: RecordStore) -> None:
-        self.store = store
+    def __init__(self, source: Source) -> None:
+        self.source = source
 
     def _load(self, ref: str, side: str) -> Mapping[str, Any]:
         if len(ref) > MAX_REF_CHARS:
             raise DiffProblem(f"{side}: not a certificate hash", Reason.BAD_REQUEST)
-        cert = resolve_certificate_hash(self.store, ref)  # UsageError when ambiguous
-        bundle = self.store.get(cert) if cert else None
+        cert = self.source.resolve(ref)  # UsageError when ambiguous
+        bundle = self.source.get(cert) if cert else None
         if bundle is None:
             raise DiffProblem(f"{side}: no record {ref!r} in this store", Reason.NOT_FOUND)
         return bundle

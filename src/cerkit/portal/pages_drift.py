@@ -63,30 +63,37 @@ def group_view(number: int, group: Group) -> dict[str, Any]:
     }
 
 
+#: What the drift pages say on a portal without a record store.
+NO_STORE: Final[str] = (
+    f"{Reason.NOT_PRESENT}: this portal has no record store; drift over a ledger is read by"
+    " cerkit ui --store PATH|URL (or cerkit drift)"
+)
+
+
+def _rows(store: RecordStore, key: str | None) -> tuple[list[tuple[str, str, str, str]], bool]:
+    """The compact rows of ``key``'s records (every key's when None), at most MAX_DRIFT_ROWS."""
+    rows = list(itertools.islice(store.index_rows(key=key), MAX_DRIFT_ROWS + 1))
+    return rows[:MAX_DRIFT_ROWS], len(rows) > MAX_DRIFT_ROWS
+
+
 class DriftPages:
-    """``/drift`` and ``/drift/{key}`` over one record store (read-only)."""
+    """``/drift`` and ``/drift/{key}`` over one record store (read-only); without one (a
+    node's portal: its log keeps no execution keys) the pages say where drift is read."""
 
-    def __init__(self, store: RecordStore) -> None:
+    def __init__(self, store: RecordStore | None) -> None:
         self.store = store
-
-    def _rows(self, key: str | None) -> tuple[list[tuple[str, str, str, str]], bool]:
-        rows = list(itertools.islice(self.store.index_rows(key=key), MAX_DRIFT_ROWS + 1))
-        return rows[:MAX_DRIFT_ROWS], len(rows) > MAX_DRIFT_ROWS
-
-    def _load(self, certificate_hash: str) -> Mapping[str, Any]:
-        bundle = self.store.get(certificate_hash)
-        if bundle is None:
-            raise OperationalError(f"record {certificate_hash} disappeared", Reason.NOT_FOUND)
-        return bundle
 
     def keys(self, request: Request) -> Response:
         """``GET /drift``: every execution key, those whose output changed first."""
-        rows, cut = self._rows(None)
+        store = self.store
+        if store is None:
+            return page("drift_keys.html", 404, keys=[], error=NO_STORE)
+        rows, cut = _rows(store, None)
         groups = sorted(scan(rows), key=lambda g: (-len(g.runs), g.runs[0][0], g.key))
         listed = [
             {
                 "key": g.key,
-                "label": group_label(self.store.get(g.runs[0][4]) or {}),
+                "label": group_label(store.get(g.runs[0][4]) or {}),
                 "count": sum(run[3] for run in g.runs),
                 "changes": len(g.runs) - 1,
                 "last": g.runs[-1][1],
@@ -104,16 +111,26 @@ class DriftPages:
 
     def timeline(self, request: Request) -> Response:
         """``GET /drift/{key}``: the timeline of one execution key (a unique prefix works)."""
+        store = self.store
+        if store is None:
+            return page("drift.html", 404, groups=[], error=NO_STORE, key="")
         match = _KEY.fullmatch(request.path_params["key"])
         if match is None:
             why = f"{Reason.BAD_REQUEST}: an execution key is sha256: and hex digits"
             return page("drift.html", 400, groups=[], error=why, key="")
         prefix = "sha256:" + match.group(1)
-        rows, cut = self._rows(prefix)
+        rows, cut = _rows(store, prefix)
         if not rows:
             why = f"{Reason.NOT_FOUND}: no record has an execution key starting {prefix}"
             return page("drift.html", 404, groups=[], error=why, key=prefix)
-        timeline = analyze(rows, self._load)
+
+        def load(certificate_hash: str) -> Mapping[str, Any]:
+            bundle = store.get(certificate_hash)
+            if bundle is None:
+                raise OperationalError(f"record {certificate_hash} disappeared", Reason.NOT_FOUND)
+            return bundle
+
+        timeline = analyze(rows, load)
         groups = [group_view(n, g) for n, g in enumerate(timeline.groups)]
         return page(
             "drift.html",

@@ -20,7 +20,7 @@ from starlette.responses import Response
 from cerkit.checkpoint import MAX_NOTE_BYTES
 from cerkit.errors import CerkitError, OperationalError, Reason
 from cerkit.portal.log_checks import Outcome, b64, checkpoint_outcome, inclusion_outcome
-from cerkit.portal.logsource import LogSource
+from cerkit.portal.logview import LogView
 from cerkit.portal.report_view import check_rows
 from cerkit.portal.templating import page
 
@@ -40,13 +40,13 @@ def _view(outcome: Outcome | None) -> dict[str, Any] | None:
 
 
 class LogPage:
-    """``/log`` over one :class:`~cerkit.portal.logsource.LogSource`, or none."""
+    """``/log`` over one :class:`~cerkit.portal.logview.LogView`, or none."""
 
-    def __init__(self, source: LogSource | None) -> None:
+    def __init__(self, source: LogView | None) -> None:
         self.source = source
 
     @staticmethod
-    def _state(source: LogSource, record: str) -> dict[str, Any]:
+    def _state(source: LogView, record: str) -> dict[str, Any]:
         """Blocking: the tree, the signed checkpoint and its checks, the inclusion asked."""
         size = source.tree_size()
         values: dict[str, Any] = {"size": size, "root": b64(source.root(size)), "record": record}

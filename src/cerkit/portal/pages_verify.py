@@ -16,6 +16,7 @@ producer public key, a saved checkpoint. Steps, numbered as in the code:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -148,37 +149,49 @@ def verify_text(text: str, source: str, trust: TrustStore | None = None) -> Batc
     return Batch(tuple(reports))
 
 
-async def home(request: Request) -> Response:
-    """``GET /``: the empty form."""
-    return page("verify.html", batch=None, error=None, trust={})
+class VerifyPage:
+    """``GET /`` and ``POST /verify``; ``trust`` is what the server itself trusts (``cerkit ui
+    --trust``, a node's own key document), merged with the material given on the page."""
 
+    def __init__(self, trust: TrustStore | None, *, api: Sequence[tuple[str, str]] = ()) -> None:
+        self.trust = trust
+        self.api = list(api)
 
-async def verify(request: Request) -> Response:
-    """``POST /verify``: verify what the form holds (steps 1-5)."""
-    form = await request.form(
-        max_files=MAX_FILES, max_fields=MAX_FIELDS, max_part_size=MAX_UPLOAD_BYTES
-    )
-    pasted = {name: str(form.get(name) or "") for name in TRUST_FIELDS}
-    try:
-        # (1) read, (2) trust material
-        text, filename = await _text(form, "record", MAX_UPLOAD_BYTES)
-        texts = {name: (await _text(form, name, MAX_TRUST_BYTES))[0] for name in TRUST_FIELDS}
-        trust = trust_from_texts(texts)
-    except FormProblem as exc:
-        error = f"{exc.reason}: {exc.message}"
-        return page("verify.html", 400, batch=None, error=error, trust=pasted)
-    if not text.strip():
-        error = f"{Reason.NOT_PRESENT}: choose, drop or paste a record first"
-        return page("verify.html", 400, batch=None, error=error, trust=pasted)
-    # (3), (4) off the event loop: a batch of 10,000 records takes a while, and the node
-    # serving this page must keep answering its API meanwhile.
-    batch = await run_in_threadpool(verify_text, text, filename or "pasted", trust)
-    views = [report_view(r) for r in batch.reports]  # (5)
-    return page(
-        "verify.html",
-        batch=batch.counts(),
-        reports=views,
-        error=None,
-        trust=pasted,
-        trusted=trust is not None,
-    )
+    async def home(self, request: Request) -> Response:
+        """``GET /``: the empty form."""
+        return page("verify.html", batch=None, error=None, trust={}, api=self.api)
+
+    def _answer(self, status: int, pasted: dict[str, str], **values: Any) -> Response:
+        return page("verify.html", status, trust=pasted, api=self.api, **values)
+
+    async def verify(self, request: Request) -> Response:
+        """``POST /verify``: verify what the form holds (steps 1-5)."""
+        form = await request.form(
+            max_files=MAX_FILES, max_fields=MAX_FIELDS, max_part_size=MAX_UPLOAD_BYTES
+        )
+        pasted = {name: str(form.get(name) or "") for name in TRUST_FIELDS}
+        try:
+            # (1) read, (2) trust material
+            text, filename = await _text(form, "record", MAX_UPLOAD_BYTES)
+            texts = {name: (await _text(form, name, MAX_TRUST_BYTES))[0] for name in TRUST_FIELDS}
+            given = trust_from_texts(texts)
+        except FormProblem as exc:
+            status = 413 if exc.reason is Reason.INPUT_TOO_LARGE else 400
+            return self._answer(status, pasted, batch=None, error=f"{exc.reason}: {exc.message}")
+        if not text.strip():
+            error = f"{Reason.NOT_PRESENT}: choose, drop or paste a record first"
+            return self._answer(400, pasted, batch=None, error=error)
+        trust = self.trust if given is None else given.merged(self.trust or TrustStore())
+        # (3), (4) off the event loop: a batch of 10,000 records takes a while, and the node
+        # serving this page must keep answering its API meanwhile.
+        batch = await run_in_threadpool(verify_text, text, filename or "pasted", trust)
+        views = [report_view(r) for r in batch.reports]  # (5)
+        return self._answer(
+            200,
+            pasted,
+            batch=batch.counts(),
+            reports=views,
+            error=None,
+            given=given is not None,
+            trusted=trust is not None,
+        )

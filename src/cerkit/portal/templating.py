@@ -11,11 +11,15 @@ from typing import Any, Final
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse
 
+from cerkit.portal.source import is_certificate_hash
+
 _HERE: Final[Path] = Path(__file__).parent
 
 env: Final[Environment] = Environment(
     loader=FileSystemLoader(_HERE / "templates"), autoescape=select_autoescape(default=True)
 )
+#: ``{% if value is certificate_hash %}``: the one test a value passes before it becomes a link.
+env.tests["certificate_hash"] = is_certificate_hash
 
 
 def page(name: str, status_code: int = 200, **values: Any) -> HTMLResponse:

@@ -8,6 +8,25 @@
     el.addEventListener("focus", function () { el.select(); });
   });
 
+  // The record page's Copy button copies the verify command.
+  document.querySelectorAll("button[data-copy]").forEach(function (button) {
+    var field = document.getElementById(button.getAttribute("data-copy"));
+    var said = button.parentNode.querySelector(".copied");
+    if (!field) { return; }
+    button.addEventListener("click", function () {
+      var say = function (text) { if (said) { said.textContent = text; } };
+      field.select();
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(field.value).then(
+          function () { say("copied"); },
+          function () { say("press Ctrl+C to copy"); }
+        );
+      } else {
+        say(document.execCommand && document.execCommand("copy") ? "copied" : "press Ctrl+C to copy");
+      }
+    });
+  });
+
   // Drag and drop onto the verify form's drop zone fills its file input; the form is then
   // submitted as if the file had been chosen (the upload is read by the server, never here).
   var zone = document.getElementById("drop");

@@ -1,12 +1,12 @@
 """Where the log page reads a transparency log from: a log store, or a running node.
 
-:class:`LogSource` is what the page needs: the tree's size and roots, the latest signed
+:class:`LogView` is what the page needs: the tree's size and roots, the latest signed
 checkpoint when one is known, the node's key document, and RFC 9162 proofs.
 
-* :class:`StoreLog` (``cerkit ui --log PATH|URL``): the tree rebuilt from a log store by
+* :class:`StoreLogView` (``cerkit ui --log PATH|URL``): the tree rebuilt from a log store by
   :func:`cerkit.node.selfcheck.rebuild` and extended as the store grows; the signed
   checkpoint and key document are the node's files, when given (the portal signs nothing).
-* :class:`NodeLog` (the node's own portal): the node's tree, its fresh signed checkpoint
+* :class:`NodeLogView` (the node's own portal): the node's tree, its fresh signed checkpoint
   and its key document, through :class:`cerkit.node.service.NodeService`.
 """
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from cerkit.node.service import NodeService
 
 
-class LogSource(Protocol):
+class LogView(Protocol):
     """A transparency log as the log page reads it (blocking calls)."""
 
     def tree_size(self) -> int:
@@ -52,7 +52,7 @@ class LogSource(Protocol):
     def inclusion_proof(self, index: int, size: int) -> list[bytes]: ...
 
 
-class StoreLog:
+class StoreLogView:
     """A log store's tree, kept in memory and extended as the store grows."""
 
     def __init__(
@@ -101,7 +101,7 @@ class StoreLog:
             return self._tree.inclusion_proof(index, size)
 
 
-class NodeLog:
+class NodeLogView:
     """A running node's log: its tree, its signed checkpoint, its key document."""
 
     def __init__(self, service: NodeService) -> None:
