@@ -165,10 +165,12 @@ def test_hostile_values_are_text_on_the_ledger_and_the_record_page(
     assert page.problems == []
 
 
-def test_the_screenshots_of_the_ledger_and_record_pages_are_taken(tmp_path: Path) -> None:
+def test_the_screenshots_of_the_ledger_and_record_pages_are_taken(
+    browser: Any, tmp_path: Path
+) -> None:
     from portal_pages import take
 
-    shots = take(tmp_path)
+    shots = take(tmp_path, browser)
     assert [s.name for s in shots] == ["portal-ledger.png", "portal-record.png"]
     for shot in shots:
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
