@@ -32,6 +32,7 @@ from cerkit.errors import (
     RequestError,
 )
 from cerkit.ledger.base import TokenStore
+from cerkit.node.batch import atomic_flag, parse_batch
 from cerkit.node.batcher import Batcher
 from cerkit.node.bodies import BodyBudget, json_body
 from cerkit.node.config import KeySource
@@ -159,6 +160,23 @@ class NodeApp:
         self.metrics.attest_latency.observe(time.perf_counter() - started)
         return JSONBytes(result.to_json(), status_code=201 if result.created else 200)
 
+    async def attest_batch(self, request: Request) -> Response:
+        """``POST /v1/attest/batch`` (:mod:`cerkit.node.batch`): each record answered alone."""
+        await self._authorize(request)
+        atomic = atomic_flag(request.query_params.get("atomic"))
+        async with json_body(request, self.budget, self.body_timeout) as body:
+            batch = await asyncio.to_thread(parse_batch, body, atomic)
+        self.metrics.attestations.labels("rejected").inc(len(batch.failures))
+        if batch.failures and batch.atomic:
+            return JSONBytes(batch.rejection(), status_code=422)
+        assert self.batcher is not None
+        results = await self.batcher.submit_group(batch.submissions)
+        created = sum(r.created for r in results)
+        self.metrics.attestations.labels("created").inc(created)
+        self.metrics.attestations.labels("existing").inc(len(results) - created)
+        answer = await asyncio.to_thread(lambda: dump_json(batch.answer(results)))
+        return Response(answer, media_type=JSONBytes.media_type)
+
     async def record(self, request: Request) -> Response:
         cert = request.path_params["certificate_hash"]
         found = await asyncio.to_thread(self.service.attestation_of, cert)
@@ -268,6 +286,7 @@ class NodeApp:
         table: list[tuple[str, Handler, list[str]]] = [
             ("/v1/attest", self.attest, ["POST"]),
             ("/api/attest", self.attest, ["POST"]),
+            ("/v1/attest/batch", self.attest_batch, ["POST"]),
             ("/v1/records/{certificate_hash}", self.record, ["GET"]),
             ("/v1/verify", self.verify, ["POST"]),
             ("/.well-known/cerkit-node.json", self.key_document, ["GET"]),
