@@ -9,12 +9,11 @@ on a fresh store, then drives, for ``--seconds`` each after a warm-up:
   records a request.
 
 Two replicas are two ``cerkit node serve`` processes on one PostgreSQL database and one key,
-the clients split evenly between them (what a load balancer does). Beside them, the floor:
-hashing and signing one record (the sealing hash, the receipt signature) in one process, the
-work no node can avoid. The load generator runs in this process with raw asyncio streams (it
-reads answers without parsing them) and shares the CPUs with the servers, so on this 2-core
-machine the figures are a lower bound, and two replicas cannot show scaling: they split the
-same two cores. ``server_cpu_us`` is the CPU time the node processes spent per record.
+the clients split evenly between them (as a load balancer does). The floor: hashing and
+signing one record in one process, the work no node can avoid. The load generator (raw
+asyncio streams, answers read but not parsed) shares the CPUs with the nodes: on a 2-core
+machine two replicas split the same two cores and cannot show scaling. ``server_cpu_us`` and
+``client_cpu_us`` are the CPU time per record of the nodes and of the load generator.
 
     python bench/node.py [--seconds 5] [--json] [--pg URL | --no-pg]
 """
@@ -44,7 +43,6 @@ from cerkit.seal import certificate_hash, seal_args
 #: Targets on the 2-core development machine, clients included (issue 16).
 TARGETS = {"sqlite_single_per_s": 8000, "sqlite_single_p99_ms": 25, "batch_per_s": 20000}
 TARGETS["postgres_single_per_s"] = 3000
-
 PG_DEFAULT = os.environ.get("CERKIT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 CLI = [sys.executable, "-c", "from cerkit.cli import run; run()"]
 #: Records prepared per second of a phase: above what either phase can reach here.
@@ -192,6 +190,7 @@ async def drive(
     path = "/v1/attest" if per_body == 1 else "/v1/attest/batch"
     latencies: list[float] = []
     cpu = sum(n.cpu_seconds() for n in nodes)
+    mine = time.process_time()
     started = time.perf_counter()
     stop = started + seconds
     errors = await asyncio.gather(
@@ -202,6 +201,7 @@ async def drive(
     )
     elapsed = time.perf_counter() - started
     cpu = sum(n.cpu_seconds() for n in nodes) - cpu
+    mine = time.process_time() - mine
     latencies.sort()
     n = len(latencies)
     records = n * per_body
@@ -214,6 +214,7 @@ async def drive(
         "p50_ms": round(latencies[n // 2] * 1000, 2) if n else None,
         "p99_ms": round(latencies[min(n - 1, int(n * 0.99))] * 1000, 2) if n else None,
         "server_cpu_us": round(cpu / records * 1e6, 1) if records else None,
+        "client_cpu_us": round(mine / records * 1e6, 1) if records else None,
     }
 
 
@@ -256,20 +257,41 @@ def pg_problem(admin: str) -> str | None:
     return None
 
 
-def scenario(store: str | None, replicas: int, load: Load, tmp: Path) -> dict[str, Any]:
+def pg_connections(admin: str, url: str) -> dict[str, int]:
+    """Connections the nodes hold on their database now, and the server's limit."""
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(admin, autocommit=True) as conn:
+        sql = "SELECT count(*) FROM pg_stat_activity WHERE datname = %s"
+        row = conn.execute(sql, (name,)).fetchone()
+        limit = conn.execute("SHOW max_connections").fetchone()
+    return {"held": int(row[0]) if row else 0, "max_connections": int(limit[0]) if limit else 0}
+
+
+def scenario(
+    store: str | None, replicas: int, load: Load, tmp: Path, admin: str | None = None
+) -> dict[str, Any]:
     """One store and node count: the single-record phase, then the batch phase."""
     nodes, token = start_nodes(tmp, store, replicas)
     try:
         ports = [n.port for n in nodes]
         single, batch = load.split()
         asyncio.run(drive(ports, token, load.warm_up, 1, load.clients, 1.0, nodes))
-        out = {
-            "single": asyncio.run(drive(ports, token, single, 1, load.clients, load.seconds, nodes))
-        }
-        chunks = load.batches(batch)
-        out["batch"] = asyncio.run(
-            drive(ports, token, chunks, load.batch_size, load.batch_clients, load.seconds, nodes)
+        phase = drive(ports, token, single, 1, load.clients, load.seconds, nodes)
+        out: dict[str, Any] = {"single": asyncio.run(phase)}
+        phase = drive(
+            ports,
+            token,
+            load.batches(batch),
+            load.batch_size,
+            load.batch_clients,
+            load.seconds,
+            nodes,
         )
+        out["batch"] = asyncio.run(phase)
+        if admin is not None and store is not None:
+            out["connections"] = pg_connections(admin, store)
     finally:
         stop_nodes(nodes)
     return out
@@ -297,12 +319,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 scenarios[name] = scenario(None, 1, load, Path(tmp))
             else:
                 with pg_database(args.pg) as url:
-                    scenarios[name] = scenario(url, replicas, load, Path(tmp))
+                    scenarios[name] = scenario(url, replicas, load, Path(tmp), args.pg)
     result["scenarios"] = scenarios
     floor = result["floor_per_s"]
     for measured in scenarios.values():
-        for phase in measured.values():
-            phase["ratio_to_floor"] = round(phase["per_s"] / floor, 3)
+        for phase in ("single", "batch"):
+            measured[phase]["ratio_to_floor"] = round(measured[phase]["per_s"] / floor, 3)
     result.update(clients=args.clients, batch_clients=args.batch_clients, cpus=os.cpu_count())
     result.update(batch_size=load.batch_size, seconds=args.seconds, targets=TARGETS)
     return result
@@ -315,6 +337,14 @@ def _cell(phase: dict[str, Any] | None) -> str:
     return f"{phase['per_s']:>8,.0f}/s p99 {phase['p99_ms']:>6} ms{errors}"
 
 
+def _cpu(phase: dict[str, Any] | None, cpus: int) -> str:
+    """CPU time per record, node + load generator, and the rate the CPUs allow at that cost."""
+    if phase is None or phase["server_cpu_us"] is None:
+        return "n/a"
+    node, clients = phase["server_cpu_us"], phase["client_cpu_us"]
+    return f"{node:>5.0f}+{clients:.0f} us: <= {cpus * 1e6 / (node + clients):,.0f}/s"
+
+
 def render(result: dict[str, Any]) -> str:
     scenarios = result["scenarios"]
     names = ["sqlite", "postgres", "postgres_2_replicas"]
@@ -323,17 +353,22 @@ def render(result: dict[str, Any]) -> str:
     for phase, label in (("single", "single record"), ("batch", "batch")):
         cells = [_cell(scenarios.get(n, {}).get(phase)) for n in names]
         lines.append(f"{label:<22}" + "".join(f"{c:<30}" for c in cells))
-        cpu = [scenarios.get(n, {}).get(phase, {}).get("server_cpu_us") for n in names]
-        cells = ["n/a" if c is None else f"{c:>8} us/record" for c in cpu]
-        lines.append(f"{'  node CPU':<22}" + "".join(f"{c:<30}" for c in cells))
+        cells = [_cpu(scenarios.get(n, {}).get(phase), result["cpus"]) for n in names]
+        lines.append(f"{'  CPU node+clients':<22}" + "".join(f"{c:<30}" for c in cells))
     lines.append(f"{'hash + sign floor':<22}{result['floor_per_s']:>8,.0f}/s (one process)")
     if "postgres" in result:
         lines.append(f"PostgreSQL: {result['postgres']}")
+    held = {n: scenarios[n]["connections"] for n in names if "connections" in scenarios.get(n, {})}
+    if held:
+        counts = ", ".join(f"{n}: {c['held']}" for n, c in held.items())
+        limit = next(iter(held.values()))["max_connections"]
+        lines.append(f"PostgreSQL connections held at the end: {counts} (max_connections {limit})")
     lines.append(
         f"{result['clients']} single-record clients, {result['batch_clients']} batch clients of"
         f" {result['batch_size']} records, {result['seconds']} s a phase, {result['cpus']} CPUs"
         " shared by clients and nodes: two replicas split the same cores, so they cannot show"
-        " scaling here."
+        " scaling here. 'CPU node+clients' is the CPU time per record and the most records/s"
+        " the CPUs allow at that cost."
     )
     t = result["targets"]
     lines.append(
@@ -357,7 +392,7 @@ def main() -> int:
     args = parser.parse_args()
     result = run(args)
     print(json.dumps(result) if args.json else render(result))
-    phases = [p for s in result["scenarios"].values() for p in s.values()]
+    phases = [s[p] for s in result["scenarios"].values() for p in ("single", "batch")]
     return 0 if all(p["errors"] == 0 for p in phases) else 1
 
 

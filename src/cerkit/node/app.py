@@ -152,11 +152,11 @@ class NodeApp:
                 else:
                     submission = parse_submission(body)
         except CerkitError:
-            self.metrics.attestations.labels("rejected").inc()
+            self.metrics.count_attestations("rejected")
             raise
         assert self.batcher is not None
         result = await self.batcher.submit(submission)
-        self.metrics.attestations.labels("created" if result.created else "existing").inc()
+        self.metrics.count_attestations("created" if result.created else "existing")
         self.metrics.attest_latency.observe(time.perf_counter() - started)
         return JSONBytes(result.to_json(), status_code=201 if result.created else 200)
 
@@ -166,14 +166,14 @@ class NodeApp:
         atomic = atomic_flag(request.query_params.get("atomic"))
         async with json_body(request, self.budget, self.body_timeout) as body:
             batch = await asyncio.to_thread(parse_batch, body, atomic)
-        self.metrics.attestations.labels("rejected").inc(len(batch.failures))
+        self.metrics.count_attestations("rejected", len(batch.failures))
         if batch.failures and batch.atomic:
             return JSONBytes(batch.rejection(), status_code=422)
         assert self.batcher is not None
         results = await self.batcher.submit_group(batch.submissions)
         created = sum(r.created for r in results)
-        self.metrics.attestations.labels("created").inc(created)
-        self.metrics.attestations.labels("existing").inc(len(results) - created)
+        self.metrics.count_attestations("created", created)
+        self.metrics.count_attestations("existing", len(results) - created)
         answer = await asyncio.to_thread(lambda: dump_json(batch.answer(results)))
         return Response(answer, media_type=JSONBytes.media_type)
 
@@ -277,7 +277,7 @@ class NodeApp:
                 response = await handler(request)
             except CerkitError as exc:
                 response = error_response(str(exc.reason), exc.message, _status_for(exc))
-            self.metrics.requests.labels(name, str(response.status_code)).inc()
+            self.metrics.count_request(name, response.status_code)
             return response
 
         return guarded
