@@ -14,7 +14,8 @@ itself: every raise names a branch.
     │   ├── UnsupportedProtocolError
     │   └── VerificationError       Report.raise_for_failure()
     ├── OperationalError            the check could not run (exit 3, HTTP 503)
-    │   └── NotDecodable            a recorded value kept only its digest
+    │   ├── NotDecodable            a recorded value kept only its digest
+    │   └── NothingToCompare        a drift gate found nothing to compare (exit 4)
     ├── RequestError                the node refuses a request (HTTP 4xx)
     └── UsageError                  the caller asked for nonsense (exit 2)
         └── TreeRangeError          a size, leaf or proof outside a Merkle tree
@@ -95,6 +96,8 @@ class Reason(StrEnum):
     STORE_ERROR = "STORE_ERROR"
     NETWORK_ERROR = "NETWORK_ERROR"
     USAGE_ERROR = "USAGE_ERROR"
+    # The drift gate (docs/drift.md §6): it fails closed rather than pass on nothing
+    NOTHING_TO_COMPARE = "NOTHING_TO_COMPARE"
 
 
 class CerkitError(Exception):
@@ -157,6 +160,14 @@ class NotDecodable(OperationalError):
     """An encoding that cannot be turned back into a value (only digests were recorded)."""
 
     reason = Reason.SCHEMA_ERROR
+
+
+class NothingToCompare(OperationalError):
+    """A drift gate (``cerkit drift --fail-on``) had nothing to compare: an empty store, an
+    empty or unreadable baseline, or no execution key in common. A gate that compared
+    nothing has not passed, so it fails closed (exit 4) unless told ``--allow-empty``."""
+
+    reason = Reason.NOTHING_TO_COMPARE
 
 
 class RequestError(CerkitError):

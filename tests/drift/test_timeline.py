@@ -14,7 +14,8 @@ import pytest
 from drift_records import make
 from png_pixels import count_colour
 
-from cerkit.drift.timeline import analyze, failing, row_of
+from cerkit.drift.gate import failing
+from cerkit.drift.timeline import analyze, row_of
 
 ENV = "environment"
 BUMP = {

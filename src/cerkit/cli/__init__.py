@@ -2,7 +2,8 @@
 
 Every verb module defines ``NAME``, ``HELP``, ``add_arguments(parser)`` and ``run(args)``
 returning an exit code. Exit codes (README, docs/spec.md §9): 0 ok or verified, 1
-verification failed, 2 usage error, 3 operational error. Machine output goes to stdout,
+verification failed, 2 usage error, 3 operational error, 4 a drift gate had nothing to
+compare. Machine output goes to stdout,
 messages to stderr. Verb modules import heavy dependencies inside ``run``, so that
 ``cerkit --help`` stays fast.
 """

@@ -7,12 +7,21 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Final, TypeVar
 
-from cerkit.errors import CerkitError, InvalidRecordError, OperationalError, UsageError
+from cerkit.errors import (
+    CerkitError,
+    InvalidRecordError,
+    NothingToCompare,
+    OperationalError,
+    UsageError,
+)
 
 EXIT_OK: Final[int] = 0
 EXIT_FAILED: Final[int] = 1
 EXIT_USAGE: Final[int] = 2
 EXIT_OPERATIONAL: Final[int] = 3
+#: A drift gate had nothing to compare (``NOTHING_TO_COMPARE``, docs/drift.md §6): distinct
+#: from 0, so a CI job pointed at the wrong store or an empty golden folder does not pass.
+EXIT_NOTHING_TO_COMPARE: Final[int] = 4
 
 T = TypeVar("T")
 
@@ -69,6 +78,8 @@ def exit_code_for(exc: CerkitError) -> int:
         return EXIT_USAGE
     if isinstance(exc, InvalidRecordError):
         return EXIT_FAILED
+    if isinstance(exc, NothingToCompare):
+        return EXIT_NOTHING_TO_COMPARE
     return EXIT_OPERATIONAL
 
 
@@ -148,6 +159,7 @@ def write_json_line(value: Any) -> None:
 
 __all__ = [
     "EXIT_FAILED",
+    "EXIT_NOTHING_TO_COMPARE",
     "EXIT_OK",
     "EXIT_OPERATIONAL",
     "EXIT_USAGE",

@@ -33,6 +33,12 @@ class Verdict(StrEnum):
     DRIFT_EXPLAINED = "DRIFT_EXPLAINED"
     DRIFT_UNEXPLAINED = "DRIFT_UNEXPLAINED"
     STABLE_DESPITE_CHANGES = "STABLE_DESPITE_CHANGES"
+    #: Same key, output differs, but within the configured tolerance (docs/drift.md §4b):
+    #: the diff still shows the exact difference.
+    WITHIN_TOLERANCE = "WITHIN_TOLERANCE"
+    #: Same key, output differs with every recorded factor equal, and the key is known to
+    #: vary: its replays disagreed, or the configuration declares it (docs/drift.md §4c).
+    NONDETERMINISTIC = "NONDETERMINISTIC"
 
 
 #: Facets that make two records different requests rather than drift.

@@ -30,6 +30,8 @@ _COLOURS: Final[dict[str, str]] = {
     "EXPECTED_CHANGE": "#1565c0",
     "IDENTICAL": "#2e7d32",
     "NOT_EXPLAINED": "#6a1b9a",
+    "NONDETERMINISTIC": "#00838f",
+    "WITHIN_TOLERANCE": "#558b2f",
 }
 _STYLE: Final[str] = """
 body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#212121;max-width:900px}

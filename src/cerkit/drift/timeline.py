@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, NamedTuple
 
-from cerkit.drift.attribution import Explanation, Verdict, explain
+from cerkit.drift.attribution import Explanation, explain
 from cerkit.drift.history import History, from_runs, weigh
 from cerkit.execution_key import execution_key
 
@@ -303,13 +303,3 @@ def _against(
         seen.add((key, out))
         found.append(explain(by_key[key], load(cert)))
     return tuple(found)
-
-
-def failing(timeline: Timeline, fail_on: str) -> list[str]:
-    """Verdicts that fail a gate: ``unexplained`` fails on DRIFT_UNEXPLAINED, ``any`` on
-    any drift (explained, unexplained, or a change point past the explanation limit). A
-    record that fails integrity fails both."""
-    bad = {str(Verdict.DRIFT_UNEXPLAINED), str(Verdict.INTEGRITY_FAILED)}
-    if fail_on == "any":
-        bad |= {str(Verdict.DRIFT_EXPLAINED), "NOT_EXPLAINED"}
-    return [name for name in timeline.verdicts() if name in bad]
