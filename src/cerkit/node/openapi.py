@@ -4,6 +4,7 @@ Written by hand, next to the handlers in :mod:`cerkit.node.app`, and checked aga
 app's route table by tests/node/test_node_openapi.py (every route is documented and every
 documented path is served). Every error answer is the one JSON shape of
 :func:`cerkit.node.app.error_response`: ``{"error": {"code": REASON, "message": ...}}``.
+The component schemas are in :mod:`cerkit.node._openapi_schemas`.
 """
 
 from __future__ import annotations
