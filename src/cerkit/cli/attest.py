@@ -23,6 +23,7 @@ from cerkit.cli._common import (
     EXIT_OK,
     add_store_option,
     error,
+    node_url,
     progress,
     write_json_line,
 )
@@ -34,7 +35,9 @@ HELP = "send sealed records to an attestation node and add its meta.attestation 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--node", required=True, metavar="URL", help="the node's base URL")
+    parser.add_argument(
+        "--node", metavar="URL", help="the node's base URL (default $CERKIT_NODE_URL, the config)"
+    )
     parser.add_argument("--token", help="write token (default $CERKIT_TOKEN)")
     parser.add_argument("-o", "--output", help="write the attested record(s) here (one FILE only)")
     add_store_option(parser, "where to keep the attested records")
@@ -160,6 +163,7 @@ def run(args: argparse.Namespace) -> int:
     from cerkit.node.client import NodeClient
     from cerkit.verify.trust import TrustStore
 
+    args.node = node_url(args.node)
     token = args.token or os.environ.get("CERKIT_TOKEN")
     if not token:
         raise UsageError("a write token is needed: --token or $CERKIT_TOKEN")
