@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 
+from cerkit._text import counted
 from cerkit.cli._common import EXIT_OK
 from cerkit.errors import UsageError
 
@@ -69,5 +70,7 @@ def run(args: argparse.Namespace) -> int:
     shared = redact(bundle, openings, policy.withhold)
     write_atomic(args.output, dumps(shared, pretty=True) + "\n")
     withheld = shared["meta"]["disclosure"]["withheld"]
-    print(f"wrote {args.output}: {len(withheld)} fields withheld ({', '.join(withheld)})")
+    print(
+        f"wrote {args.output}: {counted(len(withheld), 'field')} withheld ({', '.join(withheld)})"
+    )
     return EXIT_OK

@@ -18,8 +18,18 @@ import orjson
 from cerkit.errors import OperationalError, Reason, SchemaError
 from cerkit.execution_key import execution_key
 from cerkit.ledger._postgres import Connections, connect
-from cerkit.ledger._sql import POSTGRES, browse_query, find_query, index_query, record_query
-from cerkit.ledger.base import BrowseQuery, BrowseRow, IndexRow, RecordQuery
+from cerkit.ledger._sql import (
+    FILL_VERDICTS,
+    POSTGRES,
+    Placed,
+    browse_query,
+    browse_rows,
+    find_query,
+    index_query,
+    place,
+    record_query,
+)
+from cerkit.ledger.base import BrowseQuery, BrowseRow, IndexRow, RecordQuery, record_columns
 
 _SCHEMA: Final[str] = """CREATE TABLE IF NOT EXISTS records (
     certificate_hash TEXT PRIMARY KEY,
@@ -30,23 +40,26 @@ _SCHEMA: Final[str] = """CREATE TABLE IF NOT EXISTS records (
     bundle BYTEA NOT NULL,
     output_hash TEXT,
     status TEXT,
-    execution_id TEXT)"""
+    execution_id TEXT,
+    verdict TEXT)"""
 _INDEXES: Final[tuple[str, ...]] = (
     "CREATE INDEX IF NOT EXISTS records_created ON records (created_at)",
-    # Covers the drift pass (docs/drift.md §4): an index-only scan reads its rows.
-    "CREATE INDEX IF NOT EXISTS records_drift ON records (execution_key, created_at)"
-    " INCLUDE (output_hash, certificate_hash)",
+    # Covers the drift pass (docs/drift.md §4): an index-only scan reads its rows. Its key
+    # orders each execution key's records as the verdict chain does (_sql.place).
+    "CREATE INDEX IF NOT EXISTS records_drift ON records (execution_key, created_at,"
+    " certificate_hash) INCLUDE (output_hash)",
     "CREATE INDEX IF NOT EXISTS records_entry ON records (entry_point, created_at)",
     # Keyset pages of the portal's ledger view (RecordStore.browse), newest first.
     "CREATE INDEX IF NOT EXISTS records_browse ON records (created_at, certificate_hash)",
     "CREATE INDEX IF NOT EXISTS records_model ON records (model, created_at, certificate_hash)",
     "CREATE INDEX IF NOT EXISTS records_status ON records (status, created_at, certificate_hash)",
     "CREATE INDEX IF NOT EXISTS records_execution_id ON records (execution_id)",
+    "CREATE INDEX IF NOT EXISTS records_verdict ON records (verdict, created_at, certificate_hash)",
 )
 _INSERT: Final[str] = (
     "INSERT INTO records (certificate_hash, created_at, entry_point, model, execution_key,"
-    " output_hash, status, execution_id, bundle)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    " output_hash, status, execution_id, verdict, bundle)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
     " ON CONFLICT (certificate_hash) DO NOTHING"
 )
 _INDEX_ROWS: Final[str] = (
@@ -88,31 +101,25 @@ def _columns(bundle: Mapping[str, Any]) -> tuple[str | None, ...]:
     cert, created = bundle.get("certificateHash"), bundle.get("createdAt")
     if not isinstance(cert, str) or not isinstance(created, str):
         raise SchemaError("a stored record needs certificateHash and createdAt strings")
-    snapshot = bundle.get("snapshot")
-    snapshot = snapshot if isinstance(snapshot, Mapping) else {}
-    execution = snapshot.get("execution")
-    entry = execution.get("entryPoint") if isinstance(execution, Mapping) else None
-    entry = entry or snapshot.get("prompt")  # as the SQLite store: prompt names the call
-    model = snapshot.get("model")
-    status = execution.get("status") if isinstance(execution, Mapping) else None
-    execution_id = snapshot.get("executionId")
+    found = record_columns(bundle)
     return (
         cert,
         created,
-        entry if isinstance(entry, str) else None,
-        model if isinstance(model, str) else None,
+        found.entry_point,
+        found.model,
         _key(bundle),
         _output_hash(bundle),
-        status if isinstance(status, str) else None,
-        execution_id if isinstance(execution_id, str) else None,
+        found.status,
+        found.execution_id,
     )
 
 
-def _migrate(conn: Any) -> None:
+def _migrate(conn: Any) -> bool:
     """Bring a table written by an older cerkit to this schema (inside the caller's
     transaction): add ``output_hash``, fill it from the stored JSON, and drop the index
     ``records_drift`` supersedes. A row whose JSON PostgreSQL cannot read keeps ``NULL``;
-    ``index_rows`` computes such rows from the record."""
+    ``index_rows`` computes such rows from the record. True when the ``verdict`` column
+    was added: the caller fills it once the indexes are built."""
     present = {
         name
         for (name,) in conn.execute(
@@ -122,8 +129,12 @@ def _migrate(conn: Any) -> None:
     }
     if present and "execution_id" not in present:
         _migrate_browse_columns(conn)
+    if present and "verdict" not in present:
+        conn.execute("ALTER TABLE records ADD COLUMN verdict TEXT")
+        conn.execute("DROP INDEX IF EXISTS records_drift")  # rebuilt with its new key
+    fill = bool(present) and "verdict" not in present
     if not present or "output_hash" in present:
-        return
+        return fill
     conn.execute("ALTER TABLE records ADD COLUMN output_hash TEXT")
     conn.execute("DROP INDEX IF EXISTS records_key")
     import psycopg
@@ -136,6 +147,7 @@ def _migrate(conn: Any) -> None:
             )
     except psycopg.Error:
         pass
+    return fill
 
 
 def _migrate_browse_columns(conn: Any) -> None:
@@ -167,22 +179,40 @@ class PostgresRecordStore:
         conn = self._conn = self._db.writer()
         with self._errors("create schema"), conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-            _migrate(conn)
+            fill = _migrate(conn)
             conn.execute(_SCHEMA)
             for statement in _INDEXES:
                 conn.execute(statement)
+            if fill:
+                conn.execute(FILL_VERDICTS)
 
     def put(self, bundle: Mapping[str, Any]) -> bool:
         row = _columns(bundle)
         data = _dumps(dict(bundle))
         with self._lock, self._errors("put"), self._conn.transaction():
-            cursor = self._conn.execute(_INSERT, (*row, data))
+            placed = self._place_locked(row)
+            cursor = self._conn.execute(_INSERT, (*row, placed.verdict, data))
             if cursor.rowcount:
+                if (update := placed.update(POSTGRES)) is not None:
+                    self._conn.execute(*update)
                 return True
             meta = bundle.get("meta")
             if isinstance(meta, Mapping) and meta:
                 self._merge_meta_locked(str(row[0]), meta)
             return False
+
+    def _place_locked(self, row: tuple[str | None, ...]) -> Placed:
+        """The record's place in its key's verdict chain. Writers of one execution key take
+        turns (a transaction-scoped advisory lock on the key), so two concurrent inserts
+        never both read the chain without the other."""
+        cert, created, key, output = row[0], row[1], row[4], row[5]
+        assert cert is not None and created is not None
+        if key is not None:
+            self._conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (key,))
+        return place(self._run, POSTGRES, (cert, created, key, output))
+
+    def _run(self, sql: str, params: list[Any]) -> list[Any]:
+        return self._conn.execute(sql, params).fetchall()
 
     def put_later(self, bundle: Mapping[str, Any]) -> None:
         """Store at once: PostgreSQL has no write queue (each commit is one round trip)."""
@@ -226,7 +256,7 @@ class PostgresRecordStore:
         sql, params = browse_query(query, POSTGRES)
         with self._lock, self._errors("browse"):
             rows = self._conn.execute(sql, params).fetchall()
-        return [BrowseRow(*row) for row in rows]
+        return browse_rows(query, rows)
 
     def flush(self) -> None:
         """A durability point; every PostgreSQL commit already is one."""
