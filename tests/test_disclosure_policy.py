@@ -161,6 +161,15 @@ def test_a_bad_policy_stops_seal_with_a_usage_error_naming_file_and_key(tmp_path
         2,
         f"{here / 'cerkit.toml'}: disclosure.mask: cannot import no_such_module",
     )
+    (tmp_path / "broken.py").write_text("def names(value:\n")
+    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(here), os.environ.get("PYTHONPATH")]))}
+    broken = project(tmp_path, 'mask = "broken:names"\n')
+    clean_error(cerkit("seal", "args.json", cwd=broken, env=env), 2, "cannot import broken")
+    clean_error(
+        cerkit("seal", "--content", "hash", "--fields", "input", "args.json", cwd=broken),
+        2,
+        "--content hash keeps no content to disclose",
+    )
     bare = project(tmp_path, "")
     clean_error(
         cerkit("redact", "args.json", "-o", "x.json", cwd=bare, env=NO_VARIABLES),

@@ -103,6 +103,8 @@ def _policy(args: argparse.Namespace) -> DisclosurePolicy:
 
     if args.no_disclosable and (args.disclosable or args.fields):
         raise UsageError("--no-disclosable contradicts --disclosable and --fields")
+    if args.content == "hash" and (args.disclosable or args.fields):
+        raise UsageError("--content hash keeps no content to disclose")
     flags = {"fields": args.fields, "content": args.content, "mask": args.mask}
     if args.no_disclosable:
         flags["fields"] = []

@@ -95,10 +95,10 @@ class DisclosurePolicy:
             target: Any = importlib.import_module(module_name)
             for part in qualname.split("."):
                 target = getattr(target, part)
-        except ImportError as exc:
-            raise ConfigError(f"{self.mask_origin}: cannot import {module_name}: {exc}") from None
         except AttributeError:
             raise ConfigError(f"{self.mask_origin}: {module_name} has no {qualname}") from None
+        except Exception as exc:  # not found, or its code failed: SyntaxError, ImportError...
+            raise ConfigError(f"{self.mask_origin}: cannot import {module_name}: {exc}") from None
         if not callable(target):
             raise ConfigError(f"{self.mask_origin}: {self.mask} is not callable")
         return target  # type: ignore[no-any-return]
