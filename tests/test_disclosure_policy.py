@@ -113,7 +113,7 @@ def test_seal_follows_the_policy_and_redact_takes_its_default_withheld_paths(
     assert "outputHash" not in shared["snapshot"] and '"yes"' not in json.dumps(shared)
     verified = cerkit("verify", "shared.json", cwd=here)
     assert verified.returncode == 0, verified.stderr
-    assert verified.stdout.startswith("VERIFIED (partial disclosure: 1 fields withheld)")
+    assert verified.stdout.startswith("VERIFIED (partial disclosure: 1 field withheld)")
 
 
 def test_flags_and_variables_override_the_policy_for_seal(tmp_path: Path) -> None:
