@@ -239,18 +239,19 @@ class NodeService:
             self._sync_locked(appended.size, appended.entries)
             size = self._tree.size
             note = self._checkpoint_locked(size, ident, key)
+            proofs = self._tree.inclusion_proofs([e.index for e in appended.entries], size)
             results = [
                 AttestedRecord(
                     entry,
                     created,
                     size,
-                    self._tree.inclusion_proof(entry.index, size),
+                    proof,
                     note,
                     ident.node_id,
                     node_binding(entry, submission.disclosure, ident.kid, key),
                 )
-                for entry, created, submission in zip(
-                    appended.entries, appended.created, submissions, strict=True
+                for entry, created, proof, submission in zip(
+                    appended.entries, appended.created, proofs, submissions, strict=True
                 )
             ]
         self._remember(note)  # before any receipt is answered
