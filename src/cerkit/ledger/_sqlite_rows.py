@@ -17,9 +17,9 @@ from typing import Any, Final
 import orjson
 
 #: 2 added ``output_hash`` and the covering index ``records_drift``; 3 added
-#: ``execution_id`` and the portal's browsing indexes (older stores are migrated on open,
-#: see :func:`migrate`).
-SCHEMA_VERSION: Final[int] = 3
+#: ``execution_id`` and the portal's browsing indexes; 4 added ``replay_of`` and made
+#: ``records_drift`` leave replays out (older stores are migrated on open, see :func:`migrate`).
+SCHEMA_VERSION: Final[int] = 4
 SCHEMA: Final[str] = """
 CREATE TABLE IF NOT EXISTS records (
     certificate_hash TEXT PRIMARY KEY,
@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS records (
     execution_key    TEXT,
     output_hash      TEXT,           -- snapshot.outputHash, '' when absent
     execution_id     TEXT,           -- snapshot.executionId
+    replay_of        TEXT,           -- a replay's meta.replay.of ('' unnamed), else NULL
     bundle           BLOB NOT NULL,  -- the record's JSON without meta, environment referenced
     meta             BLOB,           -- the unhashed meta object, JSON, or NULL
     stored_at        TEXT NOT NULL
@@ -48,19 +49,29 @@ CREATE INDEX IF NOT EXISTS records_browse ON records (created_at, certificate_ha
 CREATE INDEX IF NOT EXISTS records_status ON records (status, created_at, certificate_hash);
 CREATE INDEX IF NOT EXISTS records_execution_id ON records (execution_id);
 -- Covers the drift pass (docs/drift.md §4): its rows are read from this index alone.
+-- Replays are not new executions: the partial index leaves them out (replay_of, always
+-- NULL in it, is a column too, so that the query's filter is answered from the index).
 CREATE INDEX IF NOT EXISTS records_drift
-    ON records (execution_key, created_at, output_hash, certificate_hash);
+    ON records (execution_key, created_at, output_hash, certificate_hash, replay_of)
+    WHERE replay_of IS NULL;
+CREATE INDEX IF NOT EXISTS records_replays
+    ON records (execution_key, created_at) WHERE replay_of IS NOT NULL;
 """
 INSERT: Final[str] = (
     "INSERT INTO records (certificate_hash, created_at, entry_point, model, provider,"
-    " kind, status, execution_key, output_hash, execution_id, bundle, meta, stored_at)"
-    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (certificate_hash) DO NOTHING"
+    " kind, status, execution_key, output_hash, execution_id, replay_of, bundle, meta,"
+    " stored_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (certificate_hash) DO NOTHING"
 )
 #: The compact rows of the drift pass, read from the covering index alone (no bundle, no
 #: JSON): each execution key's records in time order. Filters are appended by the caller.
 INDEX_ROWS: Final[str] = (
     "SELECT certificate_hash, execution_key, created_at, output_hash"
     " FROM records INDEXED BY records_drift"
+)
+#: The replays' rows (``replay_of`` last), the few the drift pass reads as evidence.
+REPLAY_ROWS: Final[str] = (
+    "SELECT certificate_hash, execution_key, created_at, output_hash, replay_of"
+    " FROM records INDEXED BY records_replays"
 )
 # The key standing for the environment in a stored row (``$`` keys are reserved by the
 # encoding rules, so no recorded environment has this shape).
@@ -103,6 +114,19 @@ def migrate(db: sqlite3.Connection, key: Callable[[Mapping[str, Any]], str | Non
             "UPDATE records SET execution_id = CASE WHEN json_valid(CAST(bundle AS TEXT)) THEN"
             " json_extract(CAST(bundle AS TEXT), '$.snapshot.executionId') END"
         )
+    if present and "replay_of" not in present:
+        _migrate_replay_column(db)
+
+
+def _migrate_replay_column(db: sqlite3.Connection) -> None:
+    """Schema 4: ``replay_of`` filled from ``meta`` in C; ``records_drift`` rebuilt partial."""
+    db.execute("ALTER TABLE records ADD COLUMN replay_of TEXT")
+    db.execute(
+        "UPDATE records SET replay_of = coalesce(json_extract(CAST(meta AS TEXT),"
+        " '$.replay.of'), '') WHERE meta IS NOT NULL AND json_valid(CAST(meta AS TEXT))"
+        " AND json_type(CAST(meta AS TEXT), '$.replay') = 'object'"
+    )
+    db.execute("DROP INDEX IF EXISTS records_drift")
 
 
 def _migrate_drift_columns(

@@ -16,10 +16,10 @@ from typing import Any, Final
 import orjson
 
 from cerkit.errors import OperationalError, Reason, SchemaError
-from cerkit.execution_key import execution_key
+from cerkit.execution_key import execution_key, replay_of
 from cerkit.ledger._postgres import Connections, connect
 from cerkit.ledger._sql import POSTGRES, browse_query, find_query, index_query, record_query
-from cerkit.ledger.base import BrowseQuery, BrowseRow, IndexRow, RecordQuery
+from cerkit.ledger.base import BrowseQuery, BrowseRow, IndexRow, RecordQuery, ReplayRow
 
 _SCHEMA: Final[str] = """CREATE TABLE IF NOT EXISTS records (
     certificate_hash TEXT PRIMARY KEY,
@@ -30,12 +30,16 @@ _SCHEMA: Final[str] = """CREATE TABLE IF NOT EXISTS records (
     bundle BYTEA NOT NULL,
     output_hash TEXT,
     status TEXT,
-    execution_id TEXT)"""
+    execution_id TEXT,
+    replay_of TEXT)"""
 _INDEXES: Final[tuple[str, ...]] = (
     "CREATE INDEX IF NOT EXISTS records_created ON records (created_at)",
-    # Covers the drift pass (docs/drift.md §4): an index-only scan reads its rows.
+    # Covers the drift pass (docs/drift.md §4): an index-only scan reads its rows. Replays
+    # are not new executions: the partial index leaves them out.
     "CREATE INDEX IF NOT EXISTS records_drift ON records (execution_key, created_at)"
-    " INCLUDE (output_hash, certificate_hash)",
+    " INCLUDE (output_hash, certificate_hash) WHERE replay_of IS NULL",
+    "CREATE INDEX IF NOT EXISTS records_replays ON records (execution_key, created_at)"
+    " WHERE replay_of IS NOT NULL",
     "CREATE INDEX IF NOT EXISTS records_entry ON records (entry_point, created_at)",
     # Keyset pages of the portal's ledger view (RecordStore.browse), newest first.
     "CREATE INDEX IF NOT EXISTS records_browse ON records (created_at, certificate_hash)",
@@ -45,12 +49,15 @@ _INDEXES: Final[tuple[str, ...]] = (
 )
 _INSERT: Final[str] = (
     "INSERT INTO records (certificate_hash, created_at, entry_point, model, execution_key,"
-    " output_hash, status, execution_id, bundle)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    " output_hash, status, execution_id, replay_of, bundle)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
     " ON CONFLICT (certificate_hash) DO NOTHING"
 )
 _INDEX_ROWS: Final[str] = (
     "SELECT certificate_hash, execution_key, created_at, output_hash FROM records"
+)
+_REPLAY_ROWS: Final[str] = (
+    "SELECT certificate_hash, execution_key, created_at, output_hash, replay_of FROM records"
 )
 #: Rows per round trip of the server-side cursor behind ``index_rows``.
 _ITERSIZE: Final[int] = 10_000
@@ -84,7 +91,7 @@ def _output_hash(bundle: Mapping[str, Any]) -> str:
 
 def _columns(bundle: Mapping[str, Any]) -> tuple[str | None, ...]:
     """``(certificateHash, createdAt, entry point, model, execution key, outputHash,
-    status, executionId)``."""
+    status, executionId, replayOf)``."""
     cert, created = bundle.get("certificateHash"), bundle.get("createdAt")
     if not isinstance(cert, str) or not isinstance(created, str):
         raise SchemaError("a stored record needs certificateHash and createdAt strings")
@@ -105,6 +112,7 @@ def _columns(bundle: Mapping[str, Any]) -> tuple[str | None, ...]:
         _output_hash(bundle),
         status if isinstance(status, str) else None,
         execution_id if isinstance(execution_id, str) else None,
+        replay_of(bundle),
     )
 
 
@@ -122,6 +130,8 @@ def _migrate(conn: Any) -> None:
     }
     if present and "execution_id" not in present:
         _migrate_browse_columns(conn)
+    if present and "replay_of" not in present:
+        _migrate_replay_column(conn)
     if not present or "output_hash" in present:
         return
     conn.execute("ALTER TABLE records ADD COLUMN output_hash TEXT")
@@ -151,6 +161,24 @@ def _migrate_browse_columns(conn: Any) -> None:
                 "UPDATE records SET"
                 " status = convert_from(bundle, 'UTF8')::jsonb #>> '{snapshot,execution,status}',"
                 " execution_id = convert_from(bundle, 'UTF8')::jsonb #>> '{snapshot,executionId}'"
+            )
+    except psycopg.Error:
+        pass
+
+
+def _migrate_replay_column(conn: Any) -> None:
+    """Add ``replay_of`` (a replay's ``meta.replay.of``), fill it from the stored JSON, and
+    drop ``records_drift`` so that it is built again leaving replays out."""
+    conn.execute("ALTER TABLE records ADD COLUMN IF NOT EXISTS replay_of TEXT")
+    conn.execute("DROP INDEX IF EXISTS records_drift")
+    import psycopg
+
+    try:
+        with conn.transaction():
+            conn.execute(
+                "UPDATE records SET replay_of = coalesce(convert_from(bundle, 'UTF8')::jsonb"
+                " #>> '{meta,replay,of}', '') WHERE jsonb_typeof(convert_from(bundle,"
+                " 'UTF8')::jsonb #> '{meta,replay}') = 'object'"
             )
     except psycopg.Error:
         pass
@@ -203,8 +231,8 @@ class PostgresRecordStore:
     ) -> None:
         stored["meta"] = dict(meta)
         self._conn.execute(
-            "UPDATE records SET bundle = %s WHERE certificate_hash = %s",
-            (_dumps(stored), cert),
+            "UPDATE records SET bundle = %s, replay_of = %s WHERE certificate_hash = %s",
+            (_dumps(stored), replay_of(stored), cert),
         )
 
     def get(self, certificate_hash: str) -> dict[str, Any] | None:
@@ -246,6 +274,15 @@ class PostgresRecordStore:
         ``records_drift`` once the table is vacuumed); no record is read or parsed."""
         sql, params = index_query(_INDEX_ROWS, POSTGRES, since, until, key)
         return self._stream(sql, params)
+
+    def replay_rows(
+        self, since: str | None = None, until: str | None = None, key: str | None = None
+    ) -> Iterator[ReplayRow]:
+        """The replays' rows (see :meth:`RecordStore.replay_rows`); they are few."""
+        sql, params = index_query(_REPLAY_ROWS, POSTGRES, since, until, key, replays=True)
+        with self._lock, self._errors("replay rows"):
+            found = self._conn.execute(sql, params).fetchall()
+        return iter([tuple(row) for row in found])
 
     def _stream(self, sql: str, params: list[Any]) -> Iterator[IndexRow]:
         conn = connect(self.url)
