@@ -36,11 +36,16 @@ def cerkit(*argv: str | Path, stdin: bytes = b"") -> subprocess.CompletedProcess
     )
 
 
-def one_error_line(result: subprocess.CompletedProcess[bytes], reason: str) -> str:
-    """Assert stderr is exactly one ``cerkit: ...`` line naming ``reason``; return it."""
+def one_error_line(
+    result: subprocess.CompletedProcess[bytes], reason: str, summary: str | None = None
+) -> str:
+    """Assert stderr is exactly one ``cerkit: ...`` line naming ``reason`` (then the
+    ``summary`` line of a batch, when given); return it."""
     text = result.stderr.decode("utf-8")
     assert "Traceback" not in text
     lines = text.splitlines()
+    if summary is not None:
+        assert lines and lines.pop() == summary, text
     assert len(lines) == 1, text
     assert lines[0].startswith("cerkit: ") and reason in lines[0], text
     assert len(lines[0]) < 400
@@ -207,7 +212,9 @@ def test_seal_then_verify_round_trips_and_tampering_fails(tmp_path: Path) -> Non
     tampered.write_text(json.dumps(bundle), "utf-8")
     result = cerkit("verify", record, tampered)
     assert result.returncode == 1
-    one_error_line(result, "OUTPUT_HASH_MISMATCH")
+    error_line, summary = result.stderr.decode("utf-8").splitlines()
+    assert error_line.startswith("cerkit: ") and "OUTPUT_HASH_MISMATCH" in error_line
+    assert summary == "2 records: 1 VERIFIED, 1 FAILED"
 
 
 def test_seal_of_jsonl_uses_each_lines_created_at(tmp_path: Path) -> None:
@@ -259,7 +266,7 @@ def test_verify_json_prints_one_report_per_record_and_the_worst_exit_code(
     reports = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["verdict"] for r in reports] == ["VERIFIED", "FAILED", "VERIFIED"]
     assert "CERTIFICATE_HASH_MISMATCH" in {c["reason"] for c in reports[1]["checks"]}
-    one_error_line(result, "CERTIFICATE_HASH_MISMATCH")
+    one_error_line(result, "CERTIFICATE_HASH_MISMATCH", "3 records: 2 VERIFIED, 1 FAILED")
     result = cerkit("verify", "--json", batch, tmp_path / "missing.json")
     assert result.returncode == 3  # a check that could not run outranks a failure
     assert len(result.stdout.splitlines()) == 4

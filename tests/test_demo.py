@@ -27,7 +27,7 @@ def test_an_added_part_is_attested_and_logged_by_the_attestation_part(tmp_path: 
     assert ok
     assert lines[0] == "extra part: 1 record"
     assert lines[2].endswith("log index 0    VERIFIED logged")
-    assert lines[3].startswith("  transparency log: 1 entries")
+    assert lines[3].startswith("  transparency log: 1 entry,")
     assert lines[-2].startswith(f"records: {store} (1 stored)")
     assert (tmp_path / "producer.key").exists() and (tmp_path / "node.key").exists()
 

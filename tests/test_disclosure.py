@@ -99,7 +99,8 @@ def _check_subset(bundle: dict[str, Any], openings: dict[str, Any], withheld: li
     assert report.withheld == leaves
     if leaves:
         assert report.layer_status(Layer.DISCLOSURE) is Status.PASS
-        assert report.summary == f"VERIFIED (partial disclosure: {len(leaves)} fields withheld)"
+        fields = f"{len(leaves)} field" + ("s" if len(leaves) != 1 else "")
+        assert report.summary == f"VERIFIED (partial disclosure: {fields} withheld)"
         assert report.certificate_hash == bundle["certificateHash"]
         again = verify_bundle(disclose(shared, bundle, openings, withheld), trust=TRUST)
         assert again.ok and not again.withheld, again.to_dict()

@@ -103,3 +103,127 @@ def test_an_older_sqlite_store_gains_and_fills_the_execution_id_column(tmp_path:
     assert [r.execution_id for r in reopened.browse(BrowseQuery())] == ["run-4"]
     assert [r.execution_id for r in reopened.browse(BrowseQuery(execution_id="run-4"))] == ["run-4"]
     reopened.close()
+
+
+def _run(i: int, output: Any, created: str) -> dict[str, Any]:
+    """Records of one execution key (same entry point, input and parameters)."""
+    return seal_args(
+        {
+            "executionId": f"chain-{i}",
+            "provider": "python",
+            "model": "m",
+            "prompt": "app:chain",
+            "input": "same",
+            "output": output,
+            "parameters": {"temperature": 0, "maxTokens": 0},
+        },
+        created_at=created,
+    )
+
+
+def _verdicts(store: RecordStore) -> list[tuple[str | None, str | None]]:
+    rows = store.browse(BrowseQuery(limit=100))
+    return [(row.execution_id, row.verdict) for row in reversed(rows)]
+
+
+def test_each_record_gets_its_output_verdict_even_when_stored_out_of_order(
+    store: RecordStore,
+) -> None:
+    times = [f"2026-03-01T00:00:0{i}.000Z" for i in range(5)]
+    outputs = ["a", "a", "b", "b", "a"]
+    runs = [_run(i, outputs[i], times[i]) for i in range(5)]
+    for i in (0, 1, 3, 4):
+        store.put(runs[i])
+    assert _verdicts(store) == [
+        ("chain-0", "first"),
+        ("chain-1", "same"),
+        ("chain-3", "changed"),
+        ("chain-4", "changed"),
+    ]
+    store.put(runs[2])  # lands between 1 and 3: 2 changed, 3 is now the same as 2
+    assert store.put(runs[2]) is False  # stored again: nothing moves
+    assert _verdicts(store) == [
+        ("chain-0", "first"),
+        ("chain-1", "same"),
+        ("chain-2", "changed"),
+        ("chain-3", "same"),
+        ("chain-4", "changed"),
+    ]
+    changed = store.browse(BrowseQuery(verdict="changed"))
+    assert [row.execution_id for row in changed] == ["chain-4", "chain-2"]
+
+
+def test_after_reads_the_newer_page_and_still_lists_it_newest_first(store: RecordStore) -> None:
+    records = _fill(store, 20)
+    first = store.browse(BrowseQuery(limit=5))
+    second = store.browse(
+        BrowseQuery(limit=5, before=(first[-1].created_at, first[-1].certificate_hash))
+    )
+    back = store.browse(
+        BrowseQuery(limit=5, after=(second[0].created_at, second[0].certificate_hash))
+    )
+    assert back == first
+    newest = [r["certificateHash"] for r in reversed(records)][:5]
+    assert [row.certificate_hash for row in back] == newest
+
+
+def test_an_older_sqlite_store_gains_its_verdicts_and_the_new_drift_index(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.db"
+    store = SQLiteRecordStore(path)
+    for i, output in enumerate("aab"):
+        store.put(_run(i, output, f"2026-03-01T00:00:0{i}.000Z"))
+    store.close()
+    db = sqlite3.connect(path)
+    db.execute("DROP INDEX records_verdict")
+    db.execute("DROP INDEX records_drift")
+    db.execute("ALTER TABLE records DROP COLUMN verdict")
+    db.execute(
+        "CREATE INDEX records_drift"
+        " ON records (execution_key, created_at, output_hash, certificate_hash)"
+    )
+    db.execute("PRAGMA user_version=3")
+    db.commit()
+    db.close()
+    reopened = SQLiteRecordStore(path)
+    assert _verdicts(reopened) == [
+        ("chain-0", "first"),
+        ("chain-1", "same"),
+        ("chain-2", "changed"),
+    ]
+    reopened.close()
+    db = sqlite3.connect(path)
+    (sql,) = db.execute("SELECT sql FROM sqlite_master WHERE name='records_drift'").fetchone()
+    db.close()
+    assert "created_at, certificate_hash, output_hash" in sql
+
+
+@pytest.mark.postgres
+def test_an_older_postgres_table_gains_its_verdicts_and_the_new_drift_index(pg_url: str) -> None:
+    import psycopg
+
+    store = open_record_store(pg_url)
+    for i, output in enumerate("aab"):
+        store.put(_run(i, output, f"2026-03-01T00:00:0{i}.000Z"))
+    store.close()
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("DROP INDEX records_verdict")
+        conn.execute("DROP INDEX records_drift")
+        conn.execute("ALTER TABLE records DROP COLUMN verdict")
+        conn.execute(
+            "CREATE INDEX records_drift ON records (execution_key, created_at)"
+            " INCLUDE (output_hash, certificate_hash)"
+        )
+    reopened = open_record_store(pg_url)
+    assert _verdicts(reopened) == [
+        ("chain-0", "first"),
+        ("chain-1", "same"),
+        ("chain-2", "changed"),
+    ]
+    reopened.put(_run(3, "b", "2026-03-01T00:00:03.000Z"))
+    assert _verdicts(reopened)[-1] == ("chain-3", "same")
+    reopened.close()
+    with psycopg.connect(pg_url) as conn:
+        (definition,) = conn.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'records_drift'"
+        ).fetchone()
+    assert "(execution_key, created_at, certificate_hash) INCLUDE (output_hash)" in definition

@@ -254,9 +254,48 @@ def _only(table: Mapping[str, Any], allowed: set[str], label: str) -> None:
         raise ConfigError(f"{label}.{unknown[0]}: unknown key")
 
 
+def project_store(start: str | os.PathLike[str] | None = None) -> StoreConfig:
+    """The file's ``[store]`` settings alone (no variables, no flags), each path made absolute
+    against the file's folder, so a ``cerkit.toml`` governs its subfolders too; URLs are kept.
+    The defaults layer of :func:`cerkit.ledger.factory.store_url` and
+    :func:`cerkit.keyring.key_dir`.
+
+    Raises:
+        ConfigError: the file is invalid.
+    """
+    config = load(start, environ={})
+    if config.path is None:
+        return config.store
+    folder = config.path.parent
+    return replace(
+        config.store,
+        url=_anchored(config.store.url, folder),
+        key_dir=_anchored(config.store.key_dir, folder),
+    )
+
+
+def _anchored(value: str | None, folder: Path) -> str | None:
+    if value is None:
+        return None
+    if value.startswith("sqlite:///") and not value.startswith("sqlite:////"):
+        return str(folder / value[len("sqlite:///") :])  # a plain path is SQLite too
+    if "://" in value or os.path.isabs(value):
+        return value
+    return str(folder / value)
+
+
 def with_drift(config: Config, **changes: Any) -> Config:
     """``config`` with some drift settings replaced (used by flags that add tolerances)."""
     return replace(config, drift=replace(config.drift, **changes))
 
 
-__all__ = ["Config", "ConfigError", "DriftConfig", "StoreConfig", "Tolerance", "find", "load"]
+__all__ = [
+    "Config",
+    "ConfigError",
+    "DriftConfig",
+    "StoreConfig",
+    "Tolerance",
+    "find",
+    "load",
+    "project_store",
+]

@@ -95,6 +95,8 @@ class Reason(StrEnum):
     STORE_ERROR = "STORE_ERROR"
     NETWORK_ERROR = "NETWORK_ERROR"
     USAGE_ERROR = "USAGE_ERROR"
+    NOT_REPLAYABLE = "NOT_REPLAYABLE"
+    MISSING_EXTRA = "MISSING_EXTRA"
     # The drift gate (docs/drift.md §6): it fails closed rather than pass on nothing
     NOTHING_TO_COMPARE = "NOTHING_TO_COMPARE"
 

@@ -39,8 +39,13 @@ DOCUMENT_NAME: Final[str] = "keys.json"
 
 
 def key_dir(path: str | None = None) -> Path:
-    """``path``, else ``$CERKIT_KEY_DIR``, else ``.cerkit/keys``."""
-    return Path(path or os.environ.get("CERKIT_KEY_DIR") or DEFAULT_KEY_DIR)
+    """``path``, else ``$CERKIT_KEY_DIR``, else the project configuration's ``store.key_dir``
+    (:mod:`cerkit.config`), else ``.cerkit/keys``."""
+    if path or os.environ.get("CERKIT_KEY_DIR"):
+        return Path(path or os.environ["CERKIT_KEY_DIR"])
+    from cerkit.config import project_store
+
+    return Path(project_store().key_dir or DEFAULT_KEY_DIR)
 
 
 def check_names(node_id: str, origin: str = "", *, where: str = "") -> None:

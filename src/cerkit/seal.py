@@ -81,7 +81,7 @@ def _build_snapshot(
     if not parameters_are_valid(parameters):
         errors = parameter_errors(parameters)
         if errors:
-            raise SchemaError("; ".join(errors))
+            raise SchemaError("; ".join(errors + _other_field_errors(args, now)))
     protocol = get("protocolVersion", DEFAULT_PROTOCOL_VERSION)
     profile = _PROFILES.get(protocol) if type(protocol) is str else None
     if profile is None:
@@ -106,6 +106,16 @@ def _build_snapshot(
         and (app_id is None or type(app_id) is str)
     )
     return snapshot, {"input": input_bytes, "output": output_bytes}, profile, simple
+
+
+def _other_field_errors(args: Mapping[str, Any], now: Clock) -> list[str]:
+    """The problems of every field but ``parameters`` (and the hashes, not computed yet),
+    so that arguments with bad parameters hear of all their problems at once."""
+    stand_in = {**args, "parameters": {"temperature": 0, "maxTokens": 0}}
+    protocol = args.get("protocolVersion", DEFAULT_PROTOCOL_VERSION)
+    placeholder = "sha256:" + "0" * 64
+    snapshot = _nexart_snapshot(stand_in, protocol, placeholder, placeholder, now)
+    return snapshot_errors(snapshot)
 
 
 def _nexart_snapshot(

@@ -101,3 +101,16 @@ def test_attest_with_trust_refuses_an_attestation_from_another_key(
     right.write_text(httpx.get(node.url + "/.well-known/cerkit-node.json").text)
     cli(*args, "--trust", str(right), path)
     assert json.loads(Path(path).read_text())["meta"]["attestation"]["logIndex"] == 0
+
+
+def test_verify_with_node_says_on_stderr_that_it_trusts_what_the_node_serves(
+    make_node: Any, tmp_path: Path
+) -> None:
+    node = make_node()
+    (path,) = _write(tmp_path, sealed(1, "tofu"))
+    done = cli("verify", "--node", node.url, path, cwd=tmp_path, check=False)
+    assert done.returncode == 0, done.stderr
+    note = done.stderr.splitlines()[0]
+    assert note.startswith(f"cerkit: note: trusting the keys {node.url} serves")
+    assert "/.well-known/cerkit-node.json" in note and "--trust FILE" in note
+    assert done.stdout.startswith("VERIFIED")

@@ -16,6 +16,7 @@ from cerkit.ledger.sqlite_log import SQLiteLogStore
 from cerkit.ledger.sqlite_tokens import SQLiteTokenStore
 from cerkit.node.app import ATTEST_PATHS, create_app
 from cerkit.node.openapi import openapi_document
+from cerkit.node.portal import node_portal
 from cerkit.node.service import NodeService
 
 _METHODS = {"get", "post", "put", "patch", "delete"}
@@ -25,9 +26,13 @@ def _served(tmp: Path) -> set[tuple[str, str]]:
     """Every (path, method) the app routes, read from the app itself."""
     identity = new_identity("doc")
     store = tmp / "log.db"
-    app = create_app(NodeService(SQLiteLogStore(store), identity), SQLiteTokenStore(store))
+    service = NodeService(SQLiteLogStore(store), identity)
+    app = create_app(service, SQLiteTokenStore(store))
     served = {(path, "post") for path in ATTEST_PATHS}
+    pages = {route.path for route in node_portal(service).routes()}  # HTML, docs/portal.md
     for route in app.app.routes:
+        if getattr(route, "path", None) in pages:
+            continue
         assert isinstance(route, Route)
         served |= {(route.path, m.lower()) for m in route.methods or () if m != "HEAD"}
     return served

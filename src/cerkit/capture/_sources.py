@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from cerkit.digest import PREFIX
@@ -63,6 +63,26 @@ def relative_name(path: str, root: str) -> str:
     return path
 
 
+def module_name(namespace: Mapping[str, Any]) -> str:
+    """The module part of an entry point defined in ``namespace`` (a module's globals).
+
+    A module imported by name is that name. A script run as ``__main__`` is named by its file,
+    relative to :func:`project_root` (``path/to/app.py``), so two scripts defining the same
+    function do not collide and replay can load it again by path; ``python -m pkg.mod`` is
+    ``pkg.mod``. Code with no file (``python -c``, a notebook cell, stdin) stays ``__main__``.
+    """
+    name = namespace.get("__name__") or "__main__"
+    if name != "__main__":
+        return str(name)
+    spec = namespace.get("__spec__")
+    if spec is not None and getattr(spec, "name", None):
+        return str(spec.name)
+    file = namespace.get("__file__")
+    if not isinstance(file, str) or not file.endswith(".py"):
+        return "__main__"
+    return relative_name(os.path.realpath(file), project_root())
+
+
 def user_code(files: Iterable[str]) -> dict[str, Any]:
     """The ``userCode`` part for the user's module files ``files`` (absolute paths)."""
     root = project_root()
@@ -70,4 +90,4 @@ def user_code(files: Iterable[str]) -> dict[str, Any]:
     return {"source": f"{SOURCE}, relative to {root}", "files": dict(sorted(named.items()))}
 
 
-__all__ = ["file_digest", "project_root", "relative_name", "reset", "user_code"]
+__all__ = ["file_digest", "module_name", "project_root", "relative_name", "reset", "user_code"]

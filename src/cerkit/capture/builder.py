@@ -19,6 +19,7 @@ from types import CodeType, FrameType
 from typing import Any
 
 from cerkit.capture import _seeds
+from cerkit.capture._sources import module_name
 from cerkit.capture.encode import EncodeOptions, encode
 from cerkit.capture.fingerprint import canonical_environment, fingerprint, user_code
 from cerkit.capture.secrets import scrub
@@ -72,10 +73,13 @@ def code_identity(
     if cached is not None and cached[0] is target:
         return cached[1]
     if frame is not None:
-        module = frame.f_globals.get("__name__", "__main__")
+        module = module_name(frame.f_globals)
         qualname = code.co_qualname if code is not None else "<unknown>"
     else:
         module = getattr(target, "__module__", None) or "__main__"
+        namespace = getattr(target, "__globals__", None)
+        if module == "__main__" and isinstance(namespace, dict):
+            module = module_name(namespace)  # a script: named by its file
         qualname = getattr(target, "__qualname__", None) or repr(target)
     entry = f"{module}:{qualname}"
     digest, source = None, "unavailable"

@@ -43,6 +43,7 @@ VERBS: tuple[str, ...] = (
     "ui",
     "attest",
     "log",
+    "completion",
 )
 
 

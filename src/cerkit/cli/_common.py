@@ -12,6 +12,7 @@ from cerkit.errors import (
     InvalidRecordError,
     NothingToCompare,
     OperationalError,
+    Reason,
     UsageError,
 )
 
@@ -28,7 +29,8 @@ T = TypeVar("T")
 
 #: What ``--store`` takes, the same in every verb.
 STORE_HELP: Final[str] = (
-    "store path or URL (sqlite:///PATH, postgresql://...; default: $CERKIT_STORE or .cerkit/)"
+    "store path or URL (sqlite:///PATH, postgresql://...; default: $CERKIT_STORE, the "
+    "project config's store.url, or .cerkit/)"
 )
 
 
@@ -54,6 +56,99 @@ def existing_store(spec: str | None) -> str | None:
     if not is_postgres(url) and not os.path.exists(url):
         raise OperationalError(f"no record store at {url} (nothing recorded here yet?)")
     return spec
+
+
+#: The project settings every verb takes from the configuration file, and the variable that
+#: carries each one to the library and to the processes a verb starts (replay, confirm).
+PROJECT_SETTINGS: Final[dict[str, str]] = {
+    "url": "CERKIT_STORE",
+    "key_dir": "CERKIT_KEY_DIR",
+    "node_url": "CERKIT_NODE_URL",
+}
+
+
+def apply_project_config() -> None:
+    """Make the project configuration file (:mod:`cerkit.config`) the defaults of this command.
+
+    Precedence is flags > ``CERKIT_*`` variables > the file > built-in defaults. Every verb
+    reads a flag first and the variable when no flag was given, so the file's ``[store]``
+    values become the variables that are not set: a flag or a variable still wins, and a
+    child process a verb starts sees the same settings. Paths are relative to the file's
+    folder (:func:`cerkit.config.project_store`). Runs before every verb (:func:`guarded`),
+    so a bad file is reported once, whatever the verb.
+
+    Raises:
+        ConfigError: the file is invalid (exit 2, naming the file and the key).
+    """
+    import os
+
+    from cerkit.config import project_store
+
+    settings = project_store()
+    for key, variable in PROJECT_SETTINGS.items():
+        value = getattr(settings, key)
+        if value and not os.environ.get(variable):
+            os.environ[variable] = value
+
+
+def node_url(flag: str | None) -> str:
+    """The node a verb talks to: ``--node``, else ``$CERKIT_NODE_URL``, else the file's
+    ``store.node_url`` (see :func:`apply_project_config`).
+
+    Raises:
+        UsageError: none of them names a node.
+    """
+    import os
+
+    url = flag or os.environ.get("CERKIT_NODE_URL")
+    if not url:
+        raise UsageError(
+            "no attestation node: give --node URL, set $CERKIT_NODE_URL, or set node_url "
+            "in [tool.cerkit.store] (docs/config.md)"
+        )
+    return url
+
+
+#: The extra (``pyproject.toml`` optional dependencies) that brings each optional module, by
+#: its top-level name: a verb that meets one missing says ``pip install 'cerkit[EXTRA]'``.
+_NODE_MODULES: Final[tuple[str, ...]] = (
+    "starlette", "uvicorn", "httpx", "prometheus_client", "uvloop", "httptools", "jinja2",
+    "multipart", "python_multipart",
+)  # fmt: skip
+EXTRA_OF_MODULE: Final[dict[str, str]] = {
+    **dict.fromkeys(_NODE_MODULES, "node"),
+    **dict.fromkeys(("numpy", "sklearn", "pandas", "pydantic", "scipy"), "ml"),
+    "threadpoolctl": "capture",
+    "psycopg": "postgres",
+    "torch": "torch",
+    "openai": "openai",
+    "anthropic": "anthropic",
+    "langchain_core": "langchain",
+    "langgraph": "langchain",
+    "opentelemetry": "otel",
+    "transformers": "transformers",
+}
+#: Verbs that need several extras: named together, so that one install is enough.
+EXTRAS_OF_VERB: Final[dict[str, str]] = {"demo": "capture,ml,node,openai"}
+
+
+def missing_extra(exc: ModuleNotFoundError, verb: str | None) -> OperationalError | None:
+    """Ours, for an optional dependency that is not installed (``None``: not one of ours).
+
+    >>> str(missing_extra(ModuleNotFoundError("No module named 'httpx'", name="httpx"), "log"))
+    "MISSING_EXTRA: cerkit log needs the 'node' extra: pip install 'cerkit[node]' (no module httpx)"
+    """
+    top = (exc.name or "").partition(".")[0]
+    extra = EXTRA_OF_MODULE.get(top)
+    if extra is None:
+        return None
+    extras = EXTRAS_OF_VERB.get(verb or "", extra)
+    what = f"the '{extra}' extra" if extras == extra else f"the extras {extras}"
+    command = f"cerkit {verb}" if verb else "this command"
+    return OperationalError(
+        f"{command} needs {what}: pip install 'cerkit[{extras}]' (no module {top})",
+        Reason.MISSING_EXTRA,
+    )
 
 
 def error(message: str) -> None:
@@ -87,11 +182,11 @@ def guarded(run: Callable[[argparse.Namespace], int], args: argparse.Namespace) 
     """Run a verb, turning our errors into one line and a documented exit code.
 
     Anything else is a bug: it still gets one line (with the exception type) and exit 3,
-    never a traceback, unless ``CERKIT_DEBUG`` is set.
+    never a traceback, unless ``CERKIT_DEBUG`` is set. A missing optional dependency names
+    the extra that brings it (``MISSING_EXTRA``, exit 3), never an ImportError.
     """
-    import os
-
     try:
+        apply_project_config()
         code = run(args)
         sys.stdout.flush()  # a full disk or closed pipe is reported here, not at exit
         return code
@@ -105,6 +200,12 @@ def guarded(run: Callable[[argparse.Namespace], int], args: argparse.Namespace) 
         _silence_stdout()
         error(str(os_error(exc)))
         return EXIT_OPERATIONAL
+    except ModuleNotFoundError as exc:
+        missing = missing_extra(exc, getattr(args, "verb", None))
+        if missing is None:
+            return _internal_error(exc)
+        error(str(missing))
+        return EXIT_OPERATIONAL
     except RecursionError:
         error("INPUT_TOO_DEEP: value nests too deeply")
         return EXIT_FAILED
@@ -112,10 +213,17 @@ def guarded(run: Callable[[argparse.Namespace], int], args: argparse.Namespace) 
         error("INPUT_TOO_LARGE: out of memory")
         return EXIT_OPERATIONAL
     except Exception as exc:
-        if os.environ.get("CERKIT_DEBUG"):
-            raise
-        error(f"internal error ({type(exc).__name__}): {exc}; set CERKIT_DEBUG=1 for details")
-        return EXIT_OPERATIONAL
+        return _internal_error(exc)
+
+
+def _internal_error(exc: Exception) -> int:
+    """A bug: one line with the exception type, exit 3; ``CERKIT_DEBUG`` re-raises it."""
+    import os
+
+    if os.environ.get("CERKIT_DEBUG"):
+        raise exc
+    error(f"internal error ({type(exc).__name__}): {exc}; set CERKIT_DEBUG=1 for details")
+    return EXIT_OPERATIONAL
 
 
 def _silence_stdout() -> None:
@@ -163,9 +271,13 @@ __all__ = [
     "EXIT_OK",
     "EXIT_OPERATIONAL",
     "EXIT_USAGE",
+    "PROJECT_SETTINGS",
     "OperationalError",
+    "apply_project_config",
     "error",
     "guarded",
+    "missing_extra",
+    "node_url",
     "os_error",
     "progress",
     "write_json_line",

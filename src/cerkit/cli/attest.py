@@ -9,7 +9,7 @@ from typing import Any
 
 from cerkit._text import counted
 from cerkit.atomic import write_atomic
-from cerkit.cli._common import EXIT_OK, add_store_option, progress, write_json_line
+from cerkit.cli._common import EXIT_OK, add_store_option, node_url, progress, write_json_line
 from cerkit.errors import SchemaError, UsageError
 from cerkit.ledger.base import RecordStore
 
@@ -18,7 +18,9 @@ HELP = "send sealed records to an attestation node and add its meta.attestation 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--node", required=True, metavar="URL", help="the node's base URL")
+    parser.add_argument(
+        "--node", metavar="URL", help="the node's base URL (default $CERKIT_NODE_URL, the config)"
+    )
     parser.add_argument("--token", help="write token (default $CERKIT_TOKEN)")
     parser.add_argument("-o", "--output", help="write the attested record here (one FILE only)")
     add_store_option(parser, "where to keep the attested records")
@@ -50,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     from cerkit.node.client import NodeClient, attest_record
     from cerkit.verify.trust import TrustStore
 
+    args.node = node_url(args.node)
     token = args.token or os.environ.get("CERKIT_TOKEN")
     if not token:
         raise UsageError("a write token is needed: --token or $CERKIT_TOKEN")

@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from cerkit._text import counted
 from cerkit.cli._common import EXIT_OK, error
 from cerkit.errors import CerkitError, SchemaError, UsageError
 from cerkit.jsonio import dumps, iter_jsonl, load_file
@@ -67,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
         from cerkit.atomic import write_atomic
 
         write_atomic(args.output, text)
-        error(f"wrote {args.output}: {len(steps)} steps, {bundle['integrity']['projectHash']}")
+        project_hash = bundle["integrity"]["projectHash"]
+        error(f"wrote {args.output}: {counted(len(steps), 'step')}, {project_hash}")
     else:
         sys.stdout.write(text)
     return EXIT_OK

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 
+from cerkit._text import counted
 from cerkit.cli._common import EXIT_OK
 from cerkit.cli.redact import openings_path
 
@@ -38,5 +39,5 @@ def run(args: argparse.Namespace) -> int:
     out = disclose(shared, original, openings, paths)
     write_atomic(args.output, dumps(out, pretty=True) + "\n")
     left = out["meta"]["disclosure"]["withheld"]
-    print(f"wrote {args.output}: {len(left)} fields still withheld")
+    print(f"wrote {args.output}: {counted(len(left), 'field')} still withheld")
     return EXIT_OK

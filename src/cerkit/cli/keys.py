@@ -26,7 +26,9 @@ HELP = "manage Ed25519 keys: generate, list, rotate, revoke, export (key dir: --
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--dir", metavar="DIR", help="key directory (default $CERKIT_KEY_DIR or .cerkit/keys)"
+        "--dir",
+        metavar="DIR",
+        help="key directory (default $CERKIT_KEY_DIR, the config's store.key_dir, or .cerkit/keys)",
     )
     sub = parser.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
     gen = sub.add_parser("generate", help="create the key directory and its first active key")

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from cerkit._text import counted
-from cerkit.cli._common import EXIT_FAILED, EXIT_OK, write_json_line
+from cerkit.cli._common import EXIT_FAILED, EXIT_OK, node_url, write_json_line
 from cerkit.errors import InvalidRecordError, Reason
 
 NAME = "log"
@@ -21,7 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="download every entry, rebuild the tree, check checkpoints, receipts and"
         " every stored record against its leaf",
     )
-    audit.add_argument("--node", required=True, metavar="URL", help="the node's base URL")
+    audit.add_argument(
+        "--node", metavar="URL", help="the node's base URL (default $CERKIT_NODE_URL, the config)"
+    )
     audit.add_argument(
         "--trust", metavar="FILE", help="saved key document of the node (default: fetch it)"
     )
@@ -60,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     from cerkit.node.client import NodeClient
 
     saved = _saved_checkpoint(args.checkpoint) if args.checkpoint else None
-    with NodeClient(args.node) as client:
+    with NodeClient(node_url(args.node)) as client:
         document = (
             KeyDocument.from_json(load_file(args.trust)) if args.trust else client.key_document()
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from collections.abc import Iterable
@@ -59,7 +60,11 @@ def record_limit(text: str) -> int:
 
 
 def _filters(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--entry-point", help="only records of this entry point (module:qualname)")
+    parser.add_argument(
+        "--entry-point",
+        help="only records of this entry point (module:qualname, or path/to/app.py:qualname "
+        "for a function defined in a script)",
+    )
     parser.add_argument("--model", help="only records of this model")
     parser.add_argument(
         "--since", type=iso_time, help="only records created at or after this ISO 8601 time"
@@ -163,9 +168,30 @@ def run(args: argparse.Namespace) -> int:
     records = store.query(query)
     if args.action == "export":
         return _export(records, args.out)
+    listed = 0
     for bundle in records:
+        listed += 1
         if args.json:
             write_json_line(_summary(bundle))
         else:
             print(_line(bundle))
+    if not listed:
+        _say_nothing_matched(args)
     return EXIT_OK
+
+
+def _say_nothing_matched(args: argparse.Namespace) -> None:
+    """One stderr line when the filters left nothing, naming them (and, for an entry point
+    written as a module that is really a script, the name it is recorded under)."""
+    given = {
+        "entry point": args.entry_point,
+        "model": args.model,
+        "since": args.since,
+        "until": args.until,
+    }
+    filters = ", ".join(f"{name} {value}" for name, value in given.items() if value)
+    error(f"no records match ({filters})" if filters else "the store holds no records")
+    module, _, qualname = (args.entry_point or "").rpartition(":")
+    script = module.replace(".", "/") + ".py"
+    if module and not module.endswith(".py") and os.path.isfile(script):
+        error(f"a script is recorded by its file: try --entry-point {script}:{qualname}")

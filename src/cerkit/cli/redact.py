@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 
+from cerkit._text import counted
 from cerkit.cli._common import EXIT_OK
 
 NAME = "redact"
@@ -49,5 +50,7 @@ def run(args: argparse.Namespace) -> int:
     shared = redact(bundle, openings, paths)
     write_atomic(args.output, dumps(shared, pretty=True) + "\n")
     withheld = shared["meta"]["disclosure"]["withheld"]
-    print(f"wrote {args.output}: {len(withheld)} fields withheld ({', '.join(withheld)})")
+    print(
+        f"wrote {args.output}: {counted(len(withheld), 'field')} withheld ({', '.join(withheld)})"
+    )
     return EXIT_OK

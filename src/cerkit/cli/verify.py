@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cerkit._text import counted
 from cerkit.cli._common import EXIT_FAILED, EXIT_OK, EXIT_OPERATIONAL, error, progress
 
 if TYPE_CHECKING:
@@ -23,6 +25,12 @@ HELP = "verify CER bundles (files or .jsonl batches); exit 0 verified, 1 failed,
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--json", action="store_true", help="one JSON report per record (JSON Lines)"
+    )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print only the records that did not verify, and the summary line",
     )
     parser.add_argument(
         "--trust",
@@ -73,6 +81,11 @@ def trust_from_args(args: argparse.Namespace) -> TrustStore | None:
     if args.node:
         from cerkit.node.client import trust_from_nodes
 
+        for url in args.node:
+            error(
+                f"note: trusting the keys {url} serves now (trust on first use); to pin them, "
+                f"save {url.rstrip('/')}/.well-known/cerkit-node.json and pass --trust FILE"
+            )
         store = store.merged(trust_from_nodes(args.node))
     for path in args.trust:
         store = store.merged(TrustStore.load(path))
@@ -111,11 +124,19 @@ def _with_content(args: argparse.Namespace, reports: Iterator[Report]) -> Iterat
         yield report
 
 
+def summary_line(verdicts: Counter[str]) -> str:
+    """``3 records: 2 VERIFIED, 1 FAILED``: how many records, then how many of each verdict
+    (in the order VERIFIED, FAILED, ERROR; a verdict no record reached is left out)."""
+    total = sum(verdicts.values())
+    parts = [f"{verdicts[v]} {v}" for v in ("VERIFIED", "FAILED", "ERROR") if verdicts[v]]
+    return f"{counted(total, 'record')}: {', '.join(parts) or 'none read'}"
+
+
 def run(args: argparse.Namespace) -> int:
     from cerkit.verify.documents import document_count, verify_files
     from cerkit.verify.render import diagnosis, report_json, report_text
 
-    failed = errored = 0
+    verdicts: Counter[str] = Counter()
     reports = verify_files(
         args.files, trust=trust_from_args(args), nexart_compat=args.nexart_compat
     )
@@ -123,13 +144,14 @@ def run(args: argparse.Namespace) -> int:
         reports = _with_content(args, reports)
     total = document_count(args.files) if sys.stderr.isatty() else None
     for report in progress(reports, total=total, desc="verify"):
-        print(report_json(report) if args.json else report_text(report))
+        if not (args.quiet and report.ok):
+            print(report_json(report) if args.json else report_text(report))
         if not report.ok:
             error(diagnosis(report))
-        if report.errored:
-            errored += 1
-        elif not report.ok:
-            failed += 1
-    if errored:
+        verdicts[report.verdict] += 1
+    if args.quiet or verdicts.total() != 1:  # one record's own line is its summary
+        sys.stdout.flush()  # the summary comes last, also when both streams share a terminal
+        print(summary_line(verdicts), file=sys.stderr)
+    if verdicts["ERROR"]:
         return EXIT_OPERATIONAL
-    return EXIT_FAILED if failed else EXIT_OK
+    return EXIT_FAILED if verdicts["FAILED"] else EXIT_OK

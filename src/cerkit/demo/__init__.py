@@ -49,8 +49,29 @@ def run_demo(
         ok = part(demo) and ok
     demo.store.flush()
     report(f"records: {url} ({demo.store.count()} stored); pipeline code: {demo.folder}")
-    report(f"next: cerkit records list --store {url}  |  cerkit fingerprint")
+    cli = cli_command()
+    report(f"next: {cli} records list --store {url}  |  {cli} fingerprint")
     return ok
 
 
-__all__ = ["PARTS", "Demo", "Part", "run_demo"]
+def cli_command() -> str:
+    """How to run ``cerkit`` from here, as a shell would take it: ``cerkit`` when that name on
+    the PATH is this installation, else the script beside this interpreter (``.venv/bin/cerkit``
+    after ``make demo``, relative to the working directory when under it), else
+    ``python -m cerkit``."""
+    import os
+    import shlex
+    import shutil
+    import sys
+
+    script = os.path.join(os.path.dirname(sys.executable), "cerkit")
+    found = shutil.which("cerkit")
+    if found is not None and (not os.path.exists(script) or os.path.samefile(found, script)):
+        return "cerkit"
+    if os.path.exists(script):
+        relative = os.path.relpath(script)
+        return shlex.quote(script if relative.startswith("..") else relative)
+    return f"{shlex.quote(sys.executable)} -m cerkit"
+
+
+__all__ = ["PARTS", "Demo", "Part", "cli_command", "run_demo"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from cerkit._text import counted
 from cerkit.demo.base import Demo
 
 
@@ -36,6 +37,6 @@ def run(demo: Demo) -> bool:
                 f" {result.verdict} {result.assurance.label}"
             )
             ok &= result.ok and result.assurance.label == "logged"
-        size = node.service.size
-        demo.report(f"  transparency log: {size} entries, checkpoint signed by node key {node.kid}")
+        entries = counted(node.service.size, "entry")
+        demo.report(f"  transparency log: {entries}, checkpoint signed by node key {node.kid}")
     return ok

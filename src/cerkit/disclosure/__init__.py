@@ -1,4 +1,4 @@
-"""Selective disclosure: records that can be shared without their secrets (docs/spec.md §7).
+"""Selective disclosure: records that can be shared without their secrets (docs/spec.md §6.3).
 
 - :mod:`cerkit.disclosure.commitments`: salted commitments, leaf paths, the commitment view;
 - :mod:`cerkit.disclosure.redact`: disclosable sealing, redacted copies, disclosure;

@@ -1,4 +1,4 @@
-"""Salted commitments to the disclosable fields of a record (docs/spec.md §7).
+"""Salted commitments to the disclosable fields of a record (docs/spec.md §6.3).
 
 A disclosable record carries, in its hashed snapshot field ``disclosure``, one commitment per
 *leaf*: the whole ``prompt``, ``input`` or ``output`` when it is a scalar, one per key when it
@@ -21,12 +21,12 @@ import functools
 import json
 import re
 import secrets
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any, Final
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Final, NamedTuple
 
 from cerkit.bundle import certificate_payload, profile_for
-from cerkit.canonical import Profile, canonicalize
-from cerkit.digest import DIGEST_PATTERN, HexDigest, sha256_hex
+from cerkit.canonical import CanonicalFragment, Profile, canonicalize
+from cerkit.digest import HexDigest, sha256_hex
 from cerkit.errors import CerkitError, InvalidRecordError, Reason
 from cerkit.keys import b64url_decode, b64url_encode
 
@@ -54,22 +54,24 @@ MARKER: Final[str] = "$withheld"
 
 Step = str | int
 Locator = tuple[Step, ...]
+#: Any number of ``sha256:<hex>`` digests written back to back (see :func:`_all_digests`).
+_DIGESTS = re.compile(r"(?:sha256:[0-9a-f]{64})*")
+_DIGEST_LENGTH: Final[int] = len("sha256:") + 64
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 _TOKEN = re.compile(r'\.([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]')
 
 
 @functools.lru_cache(maxsize=4096)
+def _step_text(key: str) -> str:
+    """The text one object key adds to a path: ``.key``, or ``["odd key"]`` quoted."""
+    return "." + key if _IDENT.match(key) else "[" + json.dumps(key, ensure_ascii=True) + "]"
+
+
 def path_of(locator: Locator) -> str:
     """``("input", "messages", 0)`` -> ``snapshot.input.messages[0]``; odd keys are quoted."""
-    out = "snapshot"
-    for step in locator:
-        if isinstance(step, int):
-            out += f"[{step}]"
-        elif _IDENT.match(step):
-            out += "." + step
-        else:
-            out += "[" + json.dumps(step, ensure_ascii=True) + "]"
-    return out
+    return "snapshot" + "".join(
+        f"[{step}]" if isinstance(step, int) else _step_text(step) for step in locator
+    )
 
 
 @functools.lru_cache(maxsize=4096)
@@ -97,25 +99,39 @@ def locator_of(path: str) -> Locator:
     return tuple(steps)
 
 
-def leaves(snapshot: Mapping[str, Any], fields: tuple[str, ...]) -> Iterator[Locator]:
-    """The locators of every leaf of ``fields`` present in ``snapshot``, in order."""
+def leaf_locators(snapshot: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, Locator]:
+    """``{path: locator}`` of every leaf of ``fields`` present in ``snapshot``, in order.
+
+    Paths are built from one prefix per field and key rather than step by step: every
+    seal, redaction and verification of a disclosable record lists them.
+
+    Raises:
+        InvalidRecordError: more than :data:`MAX_LEAVES` leaves.
+    """
+    found: dict[str, Locator] = {}
     for name in fields:
         if name not in snapshot:
             continue
-        value = snapshot[name]
+        value, top = snapshot[name], "snapshot" + _step_text(name)
         if isinstance(value, dict) and value and MARKER not in value:
             for key, item in value.items():
-                yield from _list_leaves((name, key), item)
+                _add_leaves(found, top + _step_text(key), (name, key), item)
         else:
-            yield from _list_leaves((name,), value)
+            _add_leaves(found, top, (name,), value)
+        if len(found) > MAX_LEAVES:
+            raise _malformed(f"more than {MAX_LEAVES} disclosable leaves")
+    return found
 
 
-def _list_leaves(prefix: Locator, value: Any) -> Iterator[Locator]:
+def _add_leaves(found: dict[str, Locator], path: str, locator: Locator, value: Any) -> None:
+    """One leaf per element of a non-empty array (a chat's messages), else one leaf."""
     if isinstance(value, list) and value:
+        if len(value) > MAX_LEAVES:
+            raise _malformed(f"more than {MAX_LEAVES} disclosable leaves")
         for index in range(len(value)):
-            yield (*prefix, index)
+            found[f"{path}[{index}]"] = (*locator, index)
     else:
-        yield prefix
+        found[path] = locator
 
 
 def clone(value: Any) -> Any:
@@ -165,10 +181,8 @@ def disclosure_block(
     profile = profile_for(snapshot)
     commitments: dict[str, dict[str, str]] = {}
     salts: dict[str, str] = {}
-    for locator in leaves(snapshot, fields):
-        if len(salts) >= MAX_LEAVES:
-            raise _malformed(f"more than {MAX_LEAVES} disclosable leaves")
-        path, salt = path_of(locator), new_salt(token)
+    for path, locator in leaf_locators(snapshot, fields).items():
+        salt = new_salt(token)
         value = get_at(snapshot, locator)
         commitments[path] = {
             "commitment": commit(salt, path, value, profile),
@@ -178,8 +192,23 @@ def disclosure_block(
     return {"scheme": SCHEME, "fields": list(fields), "commitments": commitments}, salts
 
 
-def read_block(snapshot: Mapping[str, Any]) -> tuple[tuple[str, ...], dict[str, Any]]:
-    """``(fields, commitments)`` of a snapshot's disclosure field, checked for shape.
+class Block(NamedTuple):
+    """A snapshot's ``disclosure`` field, checked by :func:`read_block`. (A named tuple
+    rather than a frozen dataclass: every redaction and verification builds one, and a
+    frozen dataclass takes several times longer to build.)"""
+
+    #: The snapshot fields it covers.
+    fields: tuple[str, ...]
+    #: ``{path: {"commitment", "saltTag"}}``, one per leaf.
+    commitments: Mapping[str, Any]
+    #: ``{path: locator}``: where each leaf is in the snapshot (the same paths, in order).
+    locators: Mapping[str, Locator]
+    #: The field itself, as the record holds it (what the commitments digest covers).
+    raw: Mapping[str, Any]
+
+
+def read_block(snapshot: Mapping[str, Any]) -> Block:
+    """The snapshot's disclosure field, checked for shape.
 
     Raises:
         InvalidRecordError: ``DISCLOSURE_MALFORMED``.
@@ -188,64 +217,98 @@ def read_block(snapshot: Mapping[str, Any]) -> tuple[tuple[str, ...], dict[str, 
     if not isinstance(block, dict) or block.get("scheme") != SCHEME:
         raise _malformed(f"snapshot.{FIELD} is not a {SCHEME} block")
     fields, commitments = block.get("fields"), block.get("commitments")
-    if not isinstance(fields, list) or not all(f in _FIELDS_ALLOWED for f in fields):
+    if not isinstance(fields, list) or not all(
+        type(f) is str and f in _FIELDS_ALLOWED for f in fields
+    ):
         raise _malformed(
             "disclosure.fields must name prompt, input, output, parameters, effectiveParameters"
         )
     if not isinstance(commitments, dict) or len(commitments) > MAX_LEAVES:
-        raise _malformed("disclosure.commitments must be an object of at most {MAX_LEAVES} paths")
-    expected = [path_of(loc) for loc in leaves(snapshot, tuple(fields))]
+        raise _malformed(f"disclosure.commitments must be an object of at most {MAX_LEAVES} paths")
+    locators = leaf_locators(snapshot, tuple(fields))
     # the leaves (paths this module writes) must be exactly the committed paths
-    if len(expected) != len(commitments) or not commitments.keys() >= set(expected):
+    if locators.keys() != commitments.keys():
         raise _malformed("the commitments do not name exactly the record's disclosable leaves")
-    match = DIGEST_PATTERN.fullmatch
-    for path, entry in commitments.items():
+    if not _all_digests(commitments):
+        for path, entry in commitments.items():
+            if not _all_digests({path: entry}):
+                raise _malformed(f"commitment of {path} must carry two sha256 digests")
+    return Block(tuple(fields), commitments, locators, block)
+
+
+def _all_digests(commitments: Mapping[str, Any]) -> bool:
+    """Every entry is an object whose ``commitment`` and ``saltTag`` are ``sha256:<hex>``.
+
+    One pattern match over all the digests joined, each first found to be 71 characters
+    long (so the pieces are the digests the pattern sees), rather than one match each."""
+    digests: list[Any] = []
+    for entry in commitments.values():
         if type(entry) is not dict:
-            raise _malformed(f"commitment of {path} must carry two sha256 digests")
-        commitment, tag = entry.get("commitment"), entry.get("saltTag")
-        if (
-            type(commitment) is not str
-            or type(tag) is not str
-            or not (match(commitment) and match(tag))
-        ):
-            raise _malformed(f"commitment of {path} must carry two sha256 digests")
-    return tuple(fields), commitments
+            return False
+        digests += (entry.get("commitment"), entry.get("saltTag"))
+    try:
+        return set(map(len, digests)) <= {_DIGEST_LENGTH} and bool(
+            _DIGESTS.fullmatch("".join(digests))
+        )
+    except TypeError:  # a digest that is not a string
+        return False
 
 
-def replaced(root: Any, locator: Locator, value: Any) -> Any:
-    """A copy of ``root`` with ``value`` at ``locator``: only the containers on the way are
-    copied (shallow), so the rest of a large record is shared, not duplicated."""
-    if not locator:
-        return value
-    head, rest = locator[0], locator[1:]
-    out: Any = list(root) if isinstance(root, list) else dict(root)
-    out[head] = replaced(root[head], rest, value)
+def replaced_all(root: Mapping[str, Any], values: Iterable[tuple[Locator, Any]]) -> dict[str, Any]:
+    """A copy of ``root`` with each ``(locator, value)`` put in place: only the containers on
+    the way are copied, each once (shallow), so the rest of a large record is shared."""
+    out = dict(root)
+    copies: dict[Locator, Any] = {(): out}
+    for locator, value in values:
+        parent: Any = out
+        for depth in range(1, len(locator)):
+            node = copies.get(locator[:depth])
+            if node is None:
+                original = parent[locator[depth - 1]]
+                node = list(original) if isinstance(original, list) else dict(original)
+                parent[locator[depth - 1]] = copies[locator[:depth]] = node
+            parent = node
+        parent[locator[-1]] = value
     return out
 
 
 def view_digests(
-    bundle: Mapping[str, Any], block: tuple[tuple[str, ...], dict[str, Any]] | None = None
+    bundle: Mapping[str, Any], block: Block | None = None
 ) -> tuple[HexDigest, HexDigest]:
     """``(commitments digest, root)``: the two digests a binding signs (module docstring).
 
-    ``block`` is what :func:`read_block` returned for this snapshot, when the caller has it."""
+    ``block`` is what :func:`read_block` returned for this snapshot, when the caller has it.
+    The block is serialized once: its canonical bytes make the commitments digest and are
+    spliced into the root's payload (canonical JSON is compositional).
+
+    Raises:
+        InvalidRecordError: ``DISCLOSURE_MALFORMED``; CanonicalizationError.
+    """
     snapshot = bundle["snapshot"]
-    fields, commitments = block if block is not None else read_block(snapshot)
+    block = block if block is not None else read_block(snapshot)
     profile = profile_for(snapshot)
-    view = dict(snapshot)
-    for path, entry in commitments.items():
-        locator = locator_of(path)
-        view[locator[0]] = replaced(view[locator[0]], locator[1:], entry["commitment"])
-    for name in fields:
+    commitments = block.commitments
+    view = replaced_all(
+        snapshot, ((loc, commitments[path]["commitment"]) for path, loc in block.locators.items())
+    )
+    for name in block.fields:
         digest_field = UNSALTED_DIGESTS.get(name)
         if digest_field:
             view.pop(digest_field, None)
+    block_bytes = canonicalize(block.raw, profile)
+    view[FIELD] = CanonicalFragment(block_bytes)
     payload = {**certificate_payload(bundle), "snapshot": view}
-    block = snapshot[FIELD]
     return (
-        sha256_hex(canonicalize([COMMITMENTS_DOMAIN, block], profile)),
-        sha256_hex(canonicalize([ROOT_DOMAIN, payload], profile)),
+        _domain_digest(COMMITMENTS_DOMAIN, block_bytes),
+        _domain_digest(ROOT_DOMAIN, canonicalize(payload, profile)),
     )
+
+
+def _domain_digest(domain: str, member: bytes) -> HexDigest:
+    """``sha256(canonical([domain, value]))`` from the canonical bytes of ``value``: the
+    array's canonical form is its members' forms joined by a comma, and a domain needs no
+    escaping (RFC 8785 §3.2)."""
+    return sha256_hex(b'["' + domain.encode("ascii") + b'",' + member + b"]")
 
 
 def check_salt(salt: Any) -> str:

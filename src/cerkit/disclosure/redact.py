@@ -1,4 +1,4 @@
-"""Disclosable sealing, redacted copies and disclosure (docs/spec.md §7, docs/trust.md §7).
+"""Disclosable sealing, redacted copies and disclosure (docs/spec.md §6.3, docs/trust.md §11b).
 
 The *openings* of a record (its salts, one per leaf) stay with the producer, in an openings
 document ``{"format": "cerkit.openings.v1", "certificateHash", "salts": {path: salt}}``
@@ -33,7 +33,7 @@ from cerkit.disclosure.commitments import (
     get_at,
     locator_of,
     read_block,
-    replaced,
+    replaced_all,
     set_at,
 )
 from cerkit.errors import InvalidRecordError, Reason, SchemaError, UsageError
@@ -101,7 +101,8 @@ def select(commitments: Iterable[str], patterns: Iterable[str]) -> list[str]:
     paths = list(commitments)
     chosen: set[str] = set()
     for pattern in patterns:
-        hits = [p for p in paths if p == pattern or p.startswith((pattern + ".", pattern + "["))]
+        below = (pattern + ".", pattern + "[")
+        hits = [p for p in paths if p == pattern or p.startswith(below)]
         if not hits:
             raise UsageError(f"{pattern!r} names no disclosable field (have: {', '.join(paths)})")
         chosen.update(hits)
@@ -127,19 +128,22 @@ def redact(
         raise InvalidRecordError(
             "redact needs a full disclosable record", Reason.DISCLOSURE_MALFORMED
         )
-    _, commitments = read_block(snapshot)
+    block = read_block(snapshot)
+    commitments = block.commitments
     salts = read_openings(openings, str(bundle.get("certificateHash")))
-    missing = sorted(set(commitments) - set(salts))
+    missing = [p for p in commitments if p not in salts]
     if missing:
         raise InvalidRecordError(f"no salt for {', '.join(missing)}", Reason.OPENING_MISSING)
     withheld = select(commitments, withhold)
     shared = dict(bundle)
-    view = dict(snapshot)  # copy-on-write: only the containers on a withheld path are new
-    for path in withheld:
-        locator = locator_of(path)
-        marker = {MARKER: commitments[path]["commitment"]}
-        view[locator[0]] = replaced(view[locator[0]], locator[1:], marker)
-    _drop_unsalted(view, withheld)
+    # copy-on-write: only the containers on a withheld path are new
+    view = replaced_all(
+        snapshot,
+        ((block.locators[p], {MARKER: commitments[p]["commitment"]}) for p in withheld),
+    )
+    for name in {str(block.locators[p][0]) for p in withheld}:
+        if name in UNSALTED_DIGESTS:
+            view.pop(UNSALTED_DIGESTS[name], None)
     shared["snapshot"] = view
     chosen = set(withheld)
     disclosed = {p: salts[p] for p in commitments if p not in chosen}
@@ -204,12 +208,6 @@ def _put(snapshot: dict[str, Any], path: str, value: Any) -> None:
 def _under(path: str, name: str) -> bool:
     top = "snapshot." + name
     return path == top or path.startswith((top + ".", top + "["))
-
-
-def _drop_unsalted(snapshot: dict[str, Any], withheld: list[str]) -> None:
-    for name, digest_field in UNSALTED_DIGESTS.items():
-        if any(_under(p, name) for p in withheld):
-            snapshot.pop(digest_field, None)
 
 
 __all__ = [

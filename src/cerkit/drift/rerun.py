@@ -22,6 +22,7 @@ import contextlib
 import importlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -33,11 +34,58 @@ from cerkit.capture.encode import encode
 from cerkit.capture.secrets import scrub
 from cerkit.digest import hash_payload
 from cerkit.drift.replay import ReplayResult, label_replays, recorded_inputs
-from cerkit.errors import CerkitError, OperationalError
+from cerkit.errors import CerkitError, OperationalError, Reason, UsageError
+
+#: ``IO_ERROR: `` at the start of a child's error line (any reason code).
+_REASON_PREFIX = re.compile(r"^[A-Z][A-Z_]+: ")
+
+
+def replay_blocker(entry_point: str) -> str | None:
+    """Why the entry point cannot be called again from here (``None``: it can be tried).
+
+    Checked before any run starts: code with no file (``python -c``, a notebook, stdin) is
+    recorded as ``__main__``; a nested function or a lambda has no importable name; a script
+    is found by its path from the project folder (:func:`~cerkit.capture._sources.project_root`).
+    """
+    from cerkit.capture._sources import project_root
+
+    module, _, qualname = entry_point.rpartition(":")
+    if not module or not qualname:
+        return f"{entry_point!r} is not MODULE:QUALNAME or PATH.py:QUALNAME"
+    if module == "__main__":
+        return "it was defined in code with no file (python -c, a notebook or stdin)"
+    if "<" in qualname:
+        return f"{qualname} is a nested function or a lambda, which cannot be imported"
+    if module.endswith(".py") and not os.path.isfile(os.path.join(project_root(), module)):
+        return f"the script {module} is not in {project_root()} (replay where it was recorded)"
+    return None
+
+
+def _script(path: str) -> Any:
+    """The script ``path`` (relative to the project folder) loaded as a module named by that
+    path, so its functions keep the entry point they were recorded under. Its ``if __name__
+    == "__main__":`` block does not run."""
+    import importlib.util
+
+    from cerkit.capture._sources import project_root
+
+    if path in sys.modules:
+        return sys.modules[path]
+    spec = importlib.util.spec_from_file_location(path, os.path.join(project_root(), path))
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[path] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[path]
+        raise
+    return module
 
 
 def entry_point_callable(entry_point: str, *, unwrap: bool = True) -> Callable[..., Any]:
-    """Import ``module:qualname``.
+    """Import ``module:qualname``, or load ``path/to/app.py:qualname`` from its file.
 
     Args:
         entry_point: the recorded ``execution.entryPoint``.
@@ -48,14 +96,19 @@ def entry_point_callable(entry_point: str, *, unwrap: bool = True) -> Callable[.
     Raises:
         OperationalError: the module or attribute cannot be imported or is not callable.
     """
-    module_name, _, qualname = entry_point.partition(":")
-    if not module_name or not qualname or "<" in qualname:
-        raise OperationalError(f"entry point {entry_point!r} cannot be imported")
+    blocker = replay_blocker(entry_point)
+    if blocker is not None:
+        raise OperationalError(f"{entry_point} cannot be imported: {blocker}")
+    module_name, _, qualname = entry_point.rpartition(":")
     try:
-        target: Any = importlib.import_module(module_name)
+        target: Any = (
+            _script(module_name)
+            if module_name.endswith(".py")
+            else importlib.import_module(module_name)
+        )
         for part in qualname.split("."):
             target = getattr(target, part)
-    except (ImportError, AttributeError) as exc:
+    except (ImportError, AttributeError, OSError) as exc:
         raise OperationalError(f"cannot import {entry_point}: {exc}") from None
     if unwrap:
         target = getattr(target, "__wrapped__", target)
@@ -111,8 +164,10 @@ class FreshRun:
 
     @property
     def failure(self) -> str:
-        """The child's last line on stderr (why no record was written)."""
-        return (self.stderr.strip().splitlines()[-1:] or ["no record written"])[0]
+        """The child's last line on stderr (why no record was written), without the
+        ``cerkit: REASON:`` prefix the child printed (the caller's error carries its own)."""
+        last = (self.stderr.strip().splitlines()[-1:] or ["no record written"])[0]
+        return _REASON_PREFIX.sub("", last.removeprefix("cerkit: "), count=1)
 
     def require(self, what: str) -> dict[str, Any]:
         """The new record.
@@ -209,9 +264,14 @@ def replay(bundle: Mapping[str, Any], runs: int, *, store_url: str | None = None
 
     Raises:
         SchemaError: the record cannot be replayed (see ``recorded_inputs``).
+        UsageError: ``NOT_REPLAYABLE``, the entry point cannot be called from here
+            (see :func:`replay_blocker`).
         OperationalError: a run could not start or produced no record.
     """
-    entry_point = recorded_inputs(bundle).entry_point  # fail early, here
+    entry_point = recorded_inputs(bundle).entry_point  # fail early, here, before any run
+    blocker = replay_blocker(entry_point)
+    if blocker is not None:
+        raise UsageError(f"{entry_point} cannot be replayed: {blocker}", Reason.NOT_REPLAYABLE)
     stored = _store_available(store_url)
     env = dict(os.environ)
     if store_url:
@@ -229,8 +289,6 @@ def _run_once(bundle: Mapping[str, Any], out: str, *, store: bool) -> None:
     from cerkit.capture import recorder
 
     call = recorded_inputs(bundle)
-    if call.entry_point.partition(":")[0] == "__main__":
-        raise OperationalError(f"entry point {call.entry_point!r} cannot be imported for replay")
     if os.getcwd() not in sys.path:  # the recorded program's modules, as in the original run
         sys.path.insert(0, os.getcwd())
 
@@ -245,9 +303,10 @@ def _run_once(bundle: Mapping[str, Any], out: str, *, store: bool) -> None:
         with open(out, "w", encoding="utf-8") as handle:
             json.dump(new, handle)
 
-    hooks = [*recorder.DEFAULTS.hooks, mark, keep]
-    recorder.configure(store=None if store else False, hooks=hooks)
+    hooks, stored = list(recorder.DEFAULTS.hooks), recorder.DEFAULTS.store
+    recorder.configure(store=False, hooks=[])  # calls made while the module loads are not it
     target = entry_point_callable(call.entry_point, unwrap=False)
+    recorder.configure(store=stored if store else False, hooks=[*hooks, mark, keep])
     if getattr(target, "__cerkit_entry_point__", None) is None:
         target = recorder.record(name=call.entry_point)(target)
     with contextlib.suppress(Exception):  # the failure is in the new record (status error)
@@ -268,7 +327,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-__all__ = ["FreshRun", "Rerun", "entry_point_callable", "replay", "rerun", "run_fresh"]
+__all__ = [
+    "FreshRun",
+    "Rerun",
+    "entry_point_callable",
+    "replay",
+    "replay_blocker",
+    "rerun",
+    "run_fresh",
+]
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ prefix is matched (a range SQLite answers from its index, PostgreSQL's ``starts_
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,7 +17,7 @@ from typing import Any, Final, Generic, TypeVar
 from urllib.parse import parse_qsl, unquote
 
 from cerkit.errors import OperationalError, Reason
-from cerkit.ledger.base import BrowseQuery, RecordQuery
+from cerkit.ledger.base import BrowseQuery, BrowseRow, RecordQuery
 
 #: How many certificateHashes :meth:`~cerkit.ledger.base.RecordStore.find` returns at most:
 #: enough to say "ambiguous", few enough for a short error message.
@@ -77,7 +78,7 @@ def record_query(select: str, query: RecordQuery, dialect: Dialect) -> tuple[str
 
 #: The columns of a :class:`~cerkit.ledger.base.BrowseRow`, in its field order.
 BROWSE_COLUMNS: Final[str] = (
-    "certificate_hash, created_at, entry_point, model, status, execution_id, execution_key"
+    "certificate_hash, created_at, entry_point, model, status, execution_id, execution_key, verdict"
 )
 
 
@@ -85,12 +86,15 @@ def browse_query(query: BrowseQuery, dialect: Dialect) -> tuple[str, list[Any]]:
     """One keyset page of :meth:`~cerkit.ledger.base.RecordStore.browse`: SQL and parameters.
 
     Newest first; ``before`` continues after the last row shown with a row-value comparison
-    both engines answer from the ``(created_at, certificate_hash)`` index."""
+    both engines answer from the ``(created_at, certificate_hash)`` index. ``after`` reads
+    the rows just newer than the first row shown, oldest first: the caller reverses them
+    (:func:`browse_rows`)."""
     mark = dialect.mark
     equal = (
         ("entry_point", query.entry_point),
         ("model", query.model),
         ("status", query.status),
+        ("verdict", query.verdict),
         ("execution_id", query.execution_id),
     )
     clauses = [(f"{c} = {mark}", [v]) for c, v in equal if v is not None]
@@ -99,10 +103,96 @@ def browse_query(query: BrowseQuery, dialect: Dialect) -> tuple[str, list[Any]]:
         clauses.append(dialect.prefix("certificate_hash", prefix))
     if query.before is not None:
         clauses.append((f"(created_at, certificate_hash) < ({mark}, {mark})", list(query.before)))
+    if query.after is not None:
+        clauses.append((f"(created_at, certificate_hash) > ({mark}, {mark})", list(query.after)))
     where, params = _where(clauses + _time_range(dialect, query.since, query.until))
-    order = " ORDER BY created_at DESC, certificate_hash DESC"
+    way = "ASC" if query.after is not None and query.before is None else "DESC"
+    order = f" ORDER BY created_at {way}, certificate_hash {way}"
     limit = max(1, min(int(query.limit), 1000))
     return f"SELECT {BROWSE_COLUMNS} FROM records{where}{order} LIMIT {limit}", params
+
+
+def browse_rows(query: BrowseQuery, rows: list[Any]) -> list[BrowseRow]:
+    """The rows of :func:`browse_query`, newest first whichever way they were read."""
+    found = [BrowseRow(*row) for row in rows]
+    if query.after is not None and query.before is None:
+        found.reverse()
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """Where a record about to be inserted sits in its execution key's chain: its own
+    verdict, and the next record's new verdict against it (written once the insert made a
+    row: a record stored again changes nothing)."""
+
+    verdict: str | None
+    successor: tuple[str, str] | None = None  # (verdict, certificate_hash)
+
+    def update(self, dialect: Dialect) -> tuple[str, list[str]] | None:
+        """The statement giving the next record its new verdict, if there is one."""
+        if self.successor is None:
+            return None
+        sql = f"UPDATE records SET verdict = {dialect.mark} WHERE certificate_hash = {dialect.mark}"
+        return sql, list(self.successor)
+
+
+def place(
+    run: Callable[[str, list[Any]], list[Any]],
+    dialect: Dialect,
+    row: tuple[str, str, str | None, str | None],
+) -> Placed:
+    """The chain position (:class:`Placed`) of a record about to be inserted, read inside
+    the caller's write transaction (verdicts: :data:`~cerkit.ledger.base.OUTPUT_VERDICTS`).
+
+    ``row`` is ``(certificate_hash, created_at, execution_key, output_hash)``; ``run``
+    executes one statement and returns its rows. Both neighbours are one seek each in the
+    ``records_drift`` index, whose key is ``(execution_key, created_at, certificate_hash)``.
+    """
+    cert, created, key, output = row
+    if key is None:
+        return Placed(None)
+    verdict, successor = "first", None
+    for side, neighbour, neighbour_output in run(
+        _neighbours(dialect.mark), [key, created, cert] * 2
+    ):
+        if side == 0:
+            verdict = _judge(neighbour_output, output)
+        else:
+            successor = (_judge(output, neighbour_output), neighbour)
+    return Placed(verdict, successor)
+
+
+@functools.cache
+def _neighbours(mark: str) -> str:
+    """Both neighbours in one statement (one round trip): side 0 older, side 1 newer."""
+    near = (
+        f"SELECT certificate_hash, output_hash, created_at FROM records"
+        f" WHERE execution_key = {mark} AND (created_at, certificate_hash) {{}} ({mark}, {mark})"
+        " ORDER BY created_at {}, certificate_hash {} LIMIT 1"
+    )
+    older = near.format("<", "DESC", "DESC")
+    newer = near.format(">", "ASC", "ASC")
+    return (
+        f"SELECT 0, certificate_hash, output_hash FROM ({older}) AS older"
+        f" UNION ALL SELECT 1, certificate_hash, output_hash FROM ({newer}) AS newer"
+    )
+
+
+def _judge(before: str | None, after: str | None) -> str:
+    return "same" if before == after else "changed"
+
+
+#: Fills the ``verdict`` column of every keyed record at once (a store written before it
+#: existed): window functions both engines run, over the ``records_drift`` order.
+FILL_VERDICTS: Final[str] = """UPDATE records SET verdict = chained.verdict FROM (
+    SELECT certificate_hash AS cert, CASE
+        WHEN row_number() OVER chain = 1 THEN 'first'
+        WHEN lag(output_hash) OVER chain = output_hash THEN 'same'
+        ELSE 'changed' END AS verdict
+    FROM records WHERE execution_key IS NOT NULL
+    WINDOW chain AS (PARTITION BY execution_key ORDER BY created_at, certificate_hash)
+) AS chained WHERE records.certificate_hash = chained.cert"""
 
 
 def index_query(
@@ -124,12 +214,13 @@ def index_query(
     return f"{select}{where} ORDER BY execution_key, created_at", params
 
 
-def find_query(dialect: Dialect, prefix: str) -> tuple[str, list[Any]]:
-    """The certificateHashes starting with ``prefix`` (``sha256:`` added when missing)."""
+def find_query(dialect: Dialect, prefix: str, table: str = "records") -> tuple[str, list[Any]]:
+    """The certificateHashes of ``table`` starting with ``prefix`` (``sha256:`` added when
+    missing)."""
     if not prefix.startswith("sha256:"):
         prefix = "sha256:" + prefix
     where, params = _where([dialect.prefix("certificate_hash", prefix)])
-    sql = f"SELECT certificate_hash FROM records{where} ORDER BY certificate_hash"
+    sql = f"SELECT certificate_hash FROM {table}{where} ORDER BY certificate_hash"
     return f"{sql} LIMIT {FIND_LIMIT}", params
 
 

@@ -16,10 +16,14 @@ from typing import Any, Final
 
 import orjson
 
+from cerkit.ledger._sql import FILL_VERDICTS
+
 #: 2 added ``output_hash`` and the covering index ``records_drift``; 3 added
-#: ``execution_id`` and the portal's browsing indexes; 4 added ``replay_of`` and made
-#: ``records_drift`` leave replays out (older stores are migrated on open, see :func:`migrate`).
-SCHEMA_VERSION: Final[int] = 4
+#: ``execution_id`` and the portal's browsing indexes; 4 added ``verdict`` (the ledger's
+#: output verdict, docs/portal.md) and put ``certificate_hash`` in the key of
+#: ``records_drift``; 5 added ``replay_of`` (docs/drift.md §4c), last in ``records_drift``
+#: (older stores are migrated on open, see :func:`migrate`).
+SCHEMA_VERSION: Final[int] = 5
 SCHEMA: Final[str] = """
 CREATE TABLE IF NOT EXISTS records (
     certificate_hash TEXT PRIMARY KEY,
@@ -32,6 +36,7 @@ CREATE TABLE IF NOT EXISTS records (
     execution_key    TEXT,
     output_hash      TEXT,           -- snapshot.outputHash, '' when absent
     execution_id     TEXT,           -- snapshot.executionId
+    verdict          TEXT,           -- first | same | changed (ledger.base.OUTPUT_VERDICTS)
     replay_of        TEXT,           -- a replay's meta.replay.of ('' unnamed), else NULL
     bundle           BLOB NOT NULL,  -- the record's JSON without meta, environment referenced
     meta             BLOB,           -- the unhashed meta object, JSON, or NULL
@@ -48,19 +53,20 @@ CREATE INDEX IF NOT EXISTS records_model ON records (model, created_at);
 CREATE INDEX IF NOT EXISTS records_browse ON records (created_at, certificate_hash);
 CREATE INDEX IF NOT EXISTS records_status ON records (status, created_at, certificate_hash);
 CREATE INDEX IF NOT EXISTS records_execution_id ON records (execution_id);
--- Covers the drift pass (docs/drift.md §4): its rows are read from this index alone.
--- Replays are not new executions: the partial index leaves them out (replay_of, always
--- NULL in it, is a column too, so that the query's filter is answered from the index).
+CREATE INDEX IF NOT EXISTS records_verdict ON records (verdict, created_at, certificate_hash);
+-- Covers the drift pass (docs/drift.md §4): its rows are read from this index alone. Its
+-- key orders each execution key's records as the verdict chain does (_sql.place); replays
+-- are not new executions, and replay_of in it lets the pass leave them out from the index.
 CREATE INDEX IF NOT EXISTS records_drift
-    ON records (execution_key, created_at, output_hash, certificate_hash, replay_of)
-    WHERE replay_of IS NULL;
+    ON records (execution_key, created_at, certificate_hash, output_hash, replay_of);
 CREATE INDEX IF NOT EXISTS records_replays
     ON records (execution_key, created_at) WHERE replay_of IS NOT NULL;
 """
 INSERT: Final[str] = (
     "INSERT INTO records (certificate_hash, created_at, entry_point, model, provider,"
-    " kind, status, execution_key, output_hash, execution_id, replay_of, bundle, meta,"
-    " stored_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (certificate_hash) DO NOTHING"
+    " kind, status, execution_key, output_hash, execution_id, verdict, replay_of, bundle,"
+    " meta, stored_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    " ON CONFLICT (certificate_hash) DO NOTHING"
 )
 #: The compact rows of the drift pass, read from the covering index alone (no bundle, no
 #: JSON): each execution key's records in time order. Filters are appended by the caller.
@@ -114,12 +120,16 @@ def migrate(db: sqlite3.Connection, key: Callable[[Mapping[str, Any]], str | Non
             "UPDATE records SET execution_id = CASE WHEN json_valid(CAST(bundle AS TEXT)) THEN"
             " json_extract(CAST(bundle AS TEXT), '$.snapshot.executionId') END"
         )
+    if present and "verdict" not in present:
+        db.execute("ALTER TABLE records ADD COLUMN verdict TEXT")
+        db.execute("DROP INDEX IF EXISTS records_drift")  # SCHEMA builds it with its new key
+        db.execute(FILL_VERDICTS)
     if present and "replay_of" not in present:
         _migrate_replay_column(db)
 
 
 def _migrate_replay_column(db: sqlite3.Connection) -> None:
-    """Schema 4: ``replay_of`` filled from ``meta`` in C; ``records_drift`` rebuilt partial."""
+    """Schema 5: ``replay_of`` filled from ``meta`` in C; ``records_drift`` rebuilt with it."""
     db.execute("ALTER TABLE records ADD COLUMN replay_of TEXT")
     db.execute(
         "UPDATE records SET replay_of = coalesce(json_extract(CAST(meta AS TEXT),"
@@ -144,29 +154,6 @@ def _migrate_drift_columns(
     keys = [(key(json.loads(data)), cert) for cert, data in unkeyed.fetchall()]
     db.executemany("UPDATE records SET execution_key=? WHERE certificate_hash=?", keys)
     db.execute("DROP INDEX IF EXISTS records_execution_key")
-
-
-def execution_id(bundle: Mapping[str, Any]) -> str | None:
-    """``snapshot.executionId`` when it is a string."""
-    snapshot = bundle.get("snapshot")
-    value = snapshot.get("executionId") if isinstance(snapshot, Mapping) else None
-    return value if isinstance(value, str) else None
-
-
-def columns(bundle: Mapping[str, Any]) -> tuple[str | None, ...]:
-    """``(entry_point, model, provider, kind, status)`` for the indexed columns."""
-    snapshot = bundle.get("snapshot")
-    snapshot = snapshot if isinstance(snapshot, Mapping) else {}
-    execution = snapshot.get("execution")
-    execution = execution if isinstance(execution, Mapping) else {}
-    values = (
-        execution.get("entryPoint") or snapshot.get("prompt"),
-        snapshot.get("model"),
-        snapshot.get("provider"),
-        execution.get("kind"),
-        execution.get("status"),
-    )
-    return tuple(v if isinstance(v, str) else None for v in values)
 
 
 class Environments:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from cerkit.errors import UsageError
 
@@ -41,17 +41,22 @@ class BrowseQuery:
     """One page of :meth:`RecordStore.browse`, newest ``createdAt`` first; ``None`` is "any".
 
     Keyset pagination: ``before`` is the ``(createdAt, certificateHash)`` of the last row of
-    the previous page, so every page is one index range scan however deep it is.
+    the previous page (the next, older page), ``after`` that of the first row of the current
+    page (the page before it, newer); either way every page is one index range scan
+    however deep it is, and the rows still come newest first. ``verdict`` is one of
+    :data:`OUTPUT_VERDICTS`.
     """
 
     entry_point: str | None = None
     model: str | None = None
     status: str | None = None
+    verdict: str | None = None
     execution_id: str | None = None
     prefix: str | None = None  # a certificateHash prefix (``sha256:`` may be omitted)
     since: str | None = None  # ISO 8601, compared with createdAt (inclusive)
     until: str | None = None
     before: tuple[str, str] | None = None
+    after: tuple[str, str] | None = None
     limit: int = 50
 
 
@@ -66,6 +71,44 @@ class BrowseRow:
     status: str | None
     execution_id: str | None
     execution_key: str | None
+    verdict: str | None = None  # one of OUTPUT_VERDICTS; None without an execution key
+
+
+#: A stored record's output verdict, kept in an indexed column so the ledger can filter on
+#: it (docs/portal.md, "Verdict"): how its output compares with the record just before it
+#: (by ``createdAt``, ties by certificateHash) among the records of its execution key.
+#: ``first``: no earlier record has its key; ``same``: the same outputHash as that record;
+#: ``changed``: a different one, an output change point (docs/drift.md §5).
+OUTPUT_VERDICTS: Final[tuple[str, ...]] = ("first", "same", "changed")
+
+
+@dataclass(frozen=True, slots=True)
+class RecordColumns:
+    """The facts of a record the stores keep in indexed columns (strings, or None)."""
+
+    entry_point: str | None  # execution.entryPoint, else the prompt (it names the call)
+    model: str | None
+    provider: str | None
+    kind: str | None
+    status: str | None
+    execution_id: str | None
+
+
+def record_columns(bundle: Mapping[str, Any]) -> RecordColumns:
+    """The :class:`RecordColumns` of a parsed record, as every store indexes them."""
+    snapshot = bundle.get("snapshot")
+    snapshot = snapshot if isinstance(snapshot, Mapping) else {}
+    execution = snapshot.get("execution")
+    execution = execution if isinstance(execution, Mapping) else {}
+    values = (
+        execution.get("entryPoint") or snapshot.get("prompt"),
+        snapshot.get("model"),
+        snapshot.get("provider"),
+        execution.get("kind"),
+        execution.get("status"),
+        snapshot.get("executionId"),
+    )
+    return RecordColumns(*(v if isinstance(v, str) else None for v in values))
 
 
 #: One record as the drift pass reads it (docs/drift.md §4):
@@ -223,6 +266,11 @@ class LogStore(Protocol):
 
     def entries(self, start: int, end: int) -> list[LogEntry]:
         """Entries with indices in ``[start, end)``, in index order."""
+        ...
+
+    def find(self, prefix: str) -> list[str]:
+        """Up to 10 logged certificateHashes starting with ``prefix`` (``sha256:`` may be
+        omitted), in order, as :meth:`RecordStore.find`."""
         ...
 
     def hashes(self, start: int, end: int) -> list[tuple[int, str]]:

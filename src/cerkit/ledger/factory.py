@@ -1,9 +1,10 @@
 """The one way to open a store: record, log and token stores from a path or URL.
 
 A plain path or ``sqlite:///path`` opens the embedded SQLite backend, ``postgresql://...``
-(or ``postgres://``) the PostgreSQL one. With no URL, ``$CERKIT_STORE`` is read, and the
-default is ``.cerkit/ledger.db`` in the working directory. The three stores of one URL share
-one database: a node's log and tokens sit beside the records.
+(or ``postgres://``) the PostgreSQL one. With no URL, ``$CERKIT_STORE`` is read, then the
+project configuration's ``store.url`` (:mod:`cerkit.config`), and the default is
+``.cerkit/ledger.db`` in the working directory. The three stores of one URL share one
+database: a node's log and tokens sit beside the records.
 
 >>> import os, tempfile
 >>> store = open_record_store(os.path.join(tempfile.mkdtemp(), "ledger.db"))
@@ -35,13 +36,16 @@ _open_lock = threading.Lock()
 
 
 def store_url(url: str | os.PathLike[str] | None = None) -> str:
-    """The store URL that ``url`` means: itself, ``$CERKIT_STORE``, or the default path.
+    """The store URL that ``url`` means: itself, ``$CERKIT_STORE``, the project
+    configuration's ``store.url`` (docs/config.md), or the default path.
 
     Raises:
         UsageError: an unsupported URL scheme (the message never holds a password).
     """
     if url is None or url == "":
-        url = os.environ.get(STORE_ENV) or DEFAULT_STORE
+        from cerkit.config import project_store
+
+        url = os.environ.get(STORE_ENV) or project_store().url or DEFAULT_STORE
     text = os.fspath(url)
     if text.startswith(_POSTGRES_SCHEMES):
         return text

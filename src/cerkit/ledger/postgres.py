@@ -18,8 +18,25 @@ import orjson
 from cerkit.errors import OperationalError, Reason, SchemaError
 from cerkit.execution_key import execution_key, replay_of
 from cerkit.ledger._postgres import Connections, connect
-from cerkit.ledger._sql import POSTGRES, browse_query, find_query, index_query, record_query
-from cerkit.ledger.base import BrowseQuery, BrowseRow, IndexRow, RecordQuery, ReplayRow
+from cerkit.ledger._sql import (
+    FILL_VERDICTS,
+    POSTGRES,
+    Placed,
+    browse_query,
+    browse_rows,
+    find_query,
+    index_query,
+    place,
+    record_query,
+)
+from cerkit.ledger.base import (
+    BrowseQuery,
+    BrowseRow,
+    IndexRow,
+    RecordQuery,
+    ReplayRow,
+    record_columns,
+)
 
 _SCHEMA: Final[str] = """CREATE TABLE IF NOT EXISTS records (
     certificate_hash TEXT PRIMARY KEY,
@@ -31,13 +48,15 @@ _SCHEMA: Final[str] = """CREATE TABLE IF NOT EXISTS records (
     output_hash TEXT,
     status TEXT,
     execution_id TEXT,
+    verdict TEXT,
     replay_of TEXT)"""
 _INDEXES: Final[tuple[str, ...]] = (
     "CREATE INDEX IF NOT EXISTS records_created ON records (created_at)",
-    # Covers the drift pass (docs/drift.md §4): an index-only scan reads its rows. Replays
-    # are not new executions: the partial index leaves them out.
-    "CREATE INDEX IF NOT EXISTS records_drift ON records (execution_key, created_at)"
-    " INCLUDE (output_hash, certificate_hash) WHERE replay_of IS NULL",
+    # Covers the drift pass (docs/drift.md §4): an index-only scan reads its rows. Its key
+    # orders each execution key's records as the verdict chain does (_sql.place).
+    # Replays are not new executions: replay_of in it lets the pass leave them out.
+    "CREATE INDEX IF NOT EXISTS records_drift ON records (execution_key, created_at,"
+    " certificate_hash) INCLUDE (output_hash, replay_of)",
     "CREATE INDEX IF NOT EXISTS records_replays ON records (execution_key, created_at)"
     " WHERE replay_of IS NOT NULL",
     "CREATE INDEX IF NOT EXISTS records_entry ON records (entry_point, created_at)",
@@ -46,11 +65,12 @@ _INDEXES: Final[tuple[str, ...]] = (
     "CREATE INDEX IF NOT EXISTS records_model ON records (model, created_at, certificate_hash)",
     "CREATE INDEX IF NOT EXISTS records_status ON records (status, created_at, certificate_hash)",
     "CREATE INDEX IF NOT EXISTS records_execution_id ON records (execution_id)",
+    "CREATE INDEX IF NOT EXISTS records_verdict ON records (verdict, created_at, certificate_hash)",
 )
 _INSERT: Final[str] = (
     "INSERT INTO records (certificate_hash, created_at, entry_point, model, execution_key,"
-    " output_hash, status, execution_id, replay_of, bundle)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    " output_hash, status, execution_id, verdict, replay_of, bundle)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
     " ON CONFLICT (certificate_hash) DO NOTHING"
 )
 _INDEX_ROWS: Final[str] = (
@@ -91,36 +111,29 @@ def _output_hash(bundle: Mapping[str, Any]) -> str:
 
 def _columns(bundle: Mapping[str, Any]) -> tuple[str | None, ...]:
     """``(certificateHash, createdAt, entry point, model, execution key, outputHash,
-    status, executionId, replayOf)``."""
+    status, executionId)``."""
     cert, created = bundle.get("certificateHash"), bundle.get("createdAt")
     if not isinstance(cert, str) or not isinstance(created, str):
         raise SchemaError("a stored record needs certificateHash and createdAt strings")
-    snapshot = bundle.get("snapshot")
-    snapshot = snapshot if isinstance(snapshot, Mapping) else {}
-    execution = snapshot.get("execution")
-    entry = execution.get("entryPoint") if isinstance(execution, Mapping) else None
-    entry = entry or snapshot.get("prompt")  # as the SQLite store: prompt names the call
-    model = snapshot.get("model")
-    status = execution.get("status") if isinstance(execution, Mapping) else None
-    execution_id = snapshot.get("executionId")
+    found = record_columns(bundle)
     return (
         cert,
         created,
-        entry if isinstance(entry, str) else None,
-        model if isinstance(model, str) else None,
+        found.entry_point,
+        found.model,
         _key(bundle),
         _output_hash(bundle),
-        status if isinstance(status, str) else None,
-        execution_id if isinstance(execution_id, str) else None,
-        replay_of(bundle),
+        found.status,
+        found.execution_id,
     )
 
 
-def _migrate(conn: Any) -> None:
+def _migrate(conn: Any) -> bool:
     """Bring a table written by an older cerkit to this schema (inside the caller's
     transaction): add ``output_hash``, fill it from the stored JSON, and drop the index
     ``records_drift`` supersedes. A row whose JSON PostgreSQL cannot read keeps ``NULL``;
-    ``index_rows`` computes such rows from the record."""
+    ``index_rows`` computes such rows from the record. True when the ``verdict`` column
+    was added: the caller fills it once the indexes are built."""
     present = {
         name
         for (name,) in conn.execute(
@@ -130,10 +143,14 @@ def _migrate(conn: Any) -> None:
     }
     if present and "execution_id" not in present:
         _migrate_browse_columns(conn)
+    if present and "verdict" not in present:
+        conn.execute("ALTER TABLE records ADD COLUMN verdict TEXT")
+        conn.execute("DROP INDEX IF EXISTS records_drift")  # rebuilt with its new key
+    fill = bool(present) and "verdict" not in present
     if present and "replay_of" not in present:
         _migrate_replay_column(conn)
     if not present or "output_hash" in present:
-        return
+        return fill
     conn.execute("ALTER TABLE records ADD COLUMN output_hash TEXT")
     conn.execute("DROP INDEX IF EXISTS records_key")
     import psycopg
@@ -146,6 +163,7 @@ def _migrate(conn: Any) -> None:
             )
     except psycopg.Error:
         pass
+    return fill
 
 
 def _migrate_browse_columns(conn: Any) -> None:
@@ -168,7 +186,7 @@ def _migrate_browse_columns(conn: Any) -> None:
 
 def _migrate_replay_column(conn: Any) -> None:
     """Add ``replay_of`` (a replay's ``meta.replay.of``), fill it from the stored JSON, and
-    drop ``records_drift`` so that it is built again leaving replays out."""
+    drop ``records_drift`` so that it is built again with it."""
     conn.execute("ALTER TABLE records ADD COLUMN IF NOT EXISTS replay_of TEXT")
     conn.execute("DROP INDEX IF EXISTS records_drift")
     import psycopg
@@ -195,22 +213,40 @@ class PostgresRecordStore:
         conn = self._conn = self._db.writer()
         with self._errors("create schema"), conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-            _migrate(conn)
+            fill = _migrate(conn)
             conn.execute(_SCHEMA)
             for statement in _INDEXES:
                 conn.execute(statement)
+            if fill:
+                conn.execute(FILL_VERDICTS)
 
     def put(self, bundle: Mapping[str, Any]) -> bool:
         row = _columns(bundle)
         data = _dumps(dict(bundle))
         with self._lock, self._errors("put"), self._conn.transaction():
-            cursor = self._conn.execute(_INSERT, (*row, data))
+            placed = self._place_locked(row)
+            cursor = self._conn.execute(_INSERT, (*row, placed.verdict, replay_of(bundle), data))
             if cursor.rowcount:
+                if (update := placed.update(POSTGRES)) is not None:
+                    self._conn.execute(*update)
                 return True
             meta = bundle.get("meta")
             if isinstance(meta, Mapping) and meta:
                 self._merge_meta_locked(str(row[0]), meta)
             return False
+
+    def _place_locked(self, row: tuple[str | None, ...]) -> Placed:
+        """The record's place in its key's verdict chain. Writers of one execution key take
+        turns (a transaction-scoped advisory lock on the key), so two concurrent inserts
+        never both read the chain without the other."""
+        cert, created, key, output = row[0], row[1], row[4], row[5]
+        assert cert is not None and created is not None
+        if key is not None:
+            self._conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (key,))
+        return place(self._run, POSTGRES, (cert, created, key, output))
+
+    def _run(self, sql: str, params: list[Any]) -> list[Any]:
+        return self._conn.execute(sql, params).fetchall()
 
     def put_later(self, bundle: Mapping[str, Any]) -> None:
         """Store at once: PostgreSQL has no write queue (each commit is one round trip)."""
@@ -254,7 +290,7 @@ class PostgresRecordStore:
         sql, params = browse_query(query, POSTGRES)
         with self._lock, self._errors("browse"):
             rows = self._conn.execute(sql, params).fetchall()
-        return [BrowseRow(*row) for row in rows]
+        return browse_rows(query, rows)
 
     def flush(self) -> None:
         """A durability point; every PostgreSQL commit already is one."""

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from cerkit.ledger._postgres import Connections
+from cerkit.ledger._sql import POSTGRES, find_query
 from cerkit.ledger.base import Appended, LogEntry, Stamp
 
 if TYPE_CHECKING:
@@ -122,6 +123,10 @@ class PostgresLogStore:
     def entries(self, start: int, end: int) -> list[LogEntry]:
         sql = f"SELECT {_ENTRY_COLUMNS} FROM log_entries WHERE idx >= %s AND idx < %s ORDER BY idx"
         return [_entry(row) for row in self._db.read("read entries", sql, (start, end))]
+
+    def find(self, prefix: str) -> list[str]:
+        sql, params = find_query(POSTGRES, prefix, "log_entries")
+        return [row[0] for row in self._db.read("find", sql, tuple(params))]
 
     def hashes(self, start: int, end: int) -> list[tuple[int, str]]:
         sql = (

@@ -22,10 +22,25 @@ from typing import Any, Final
 import cerkit.ledger._sqlite_rows as rows
 from cerkit.errors import OperationalError, Reason, SchemaError
 from cerkit.execution_key import execution_key, replay_of
-from cerkit.ledger._sql import SQLITE, browse_query, find_query, index_query, record_query
+from cerkit.ledger._sql import (
+    SQLITE,
+    browse_query,
+    browse_rows,
+    find_query,
+    index_query,
+    place,
+    record_query,
+)
 from cerkit.ledger._sqlite_files import create_private
 from cerkit.ledger._sqlite_index import stream_index_rows
-from cerkit.ledger.base import BrowseQuery, BrowseRow, IndexRow, RecordQuery, ReplayRow
+from cerkit.ledger.base import (
+    BrowseQuery,
+    BrowseRow,
+    IndexRow,
+    RecordQuery,
+    ReplayRow,
+    record_columns,
+)
 
 #: How long a writer waits for another process's transaction before failing.
 BUSY_TIMEOUT_MS: Final[int] = 10_000
@@ -182,19 +197,22 @@ class SQLiteRecordStore:
         body = self._environments.reference(self._db, body, queued)
         meta = bundle.get("meta")
         meta_json = rows.dumps(meta) if meta is not None else None
-        indexed = (
-            *rows.columns(bundle),
-            self._execution_key(bundle),
-            rows.output_hash(bundle),
-            rows.execution_id(bundle),
-            replay_of(bundle),
-        )
+        key, output = self._execution_key(bundle), rows.output_hash(bundle)
+        placed = place(self._run, SQLITE, (cert, created, key, output))
+        c = record_columns(bundle)
+        facts = (c.entry_point, c.model, c.provider, c.kind, c.status)
+        indexed = (*facts, key, output, c.execution_id, placed.verdict, replay_of(bundle))
         row = (cert, created, *indexed, rows.dumps(body), meta_json, rows.now())
         cursor = self._db.execute(rows.INSERT, row)
         created_row: bool = cursor.rowcount == 1
+        if created_row and (update := placed.update(SQLITE)) is not None:
+            self._db.execute(*update)
         if not created_row and isinstance(meta, Mapping) and meta:
             self._merge_meta(cert, meta)
         return created_row
+
+    def _run(self, sql: str, params: list[Any]) -> list[Any]:
+        return self._db.execute(sql, params).fetchall()
 
     def _execution_key(self, bundle: Mapping[str, Any]) -> str | None:
         try:
@@ -235,7 +253,7 @@ class SQLiteRecordStore:
     def browse(self, query: BrowseQuery) -> list[BrowseRow]:
         """One keyset page (see :meth:`RecordStore.browse`), from the indexed columns."""
         sql, params = browse_query(query, SQLITE)
-        return [BrowseRow(*row) for row in self._read_all(sql, tuple(params))]
+        return browse_rows(query, self._read_all(sql, tuple(params)))
 
     def index_rows(
         self, since: str | None = None, until: str | None = None, key: str | None = None
@@ -289,14 +307,24 @@ class SQLiteRecordStore:
             )
 
     def set_execution_key(self, certificate_hash: str, key: str | None) -> None:
-        """Fill the ``execution_key`` column (for records stored before drift could key them)."""
+        """Fill the ``execution_key`` column (for records stored before drift could key them)
+        and place the record in that key's verdict chain."""
         self._own()
         self._wait_for_writer()
         with self._lock, self._transaction():
-            self._db.execute(
-                "UPDATE records SET execution_key=? WHERE certificate_hash=?",
-                (key, certificate_hash),
+            found = self._run(
+                "SELECT created_at, output_hash FROM records WHERE certificate_hash=?",
+                [certificate_hash],
             )
+            if not found:
+                return
+            placed = place(self._run, SQLITE, (certificate_hash, found[0][0], key, found[0][1]))
+            self._db.execute(
+                "UPDATE records SET execution_key=?, verdict=? WHERE certificate_hash=?",
+                (key, placed.verdict, certificate_hash),
+            )
+            if (update := placed.update(SQLITE)) is not None:
+                self._db.execute(*update)
 
     def count(self) -> int:
         row = self._read("SELECT count(*) FROM records", ())

@@ -16,6 +16,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Final
 
+from cerkit.ledger._sql import SQLITE, find_query
 from cerkit.ledger._sqlite_files import open_tables, sqlite_errors
 from cerkit.ledger.base import Appended, LogEntry, Stamp
 
@@ -120,6 +121,11 @@ class SQLiteLogStore:
                 f"SELECT {_ENTRY_COLUMNS} FROM log_entries WHERE idx >= ? AND idx < ? ORDER BY idx"
             )
             return [_entry(row) for row in self._reader().execute(sql, (start, end))]
+
+    def find(self, prefix: str) -> list[str]:
+        sql, params = find_query(SQLITE, prefix, "log_entries")
+        with self._errors("find"):
+            return [row[0] for row in self._reader().execute(sql, params)]
 
     def hashes(self, start: int, end: int) -> list[tuple[int, str]]:
         with self._errors("read hashes"):

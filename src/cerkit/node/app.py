@@ -47,6 +47,7 @@ from cerkit.node.limits import (
 from cerkit.node.maintenance import Maintenance
 from cerkit.node.metrics import CONTENT_TYPE_LATEST, NodeMetrics
 from cerkit.node.openapi import openapi_document
+from cerkit.node.portal import node_portal
 from cerkit.node.service import NodeService
 from cerkit.node.submission import check_stored_bundle, dump_json, parse_submission
 from cerkit.node.tokens import Authenticator, bearer_secret
@@ -353,7 +354,7 @@ def create_app(
     """
     node = NodeApp(service, tokens, bounds)
     app = Starlette(
-        routes=node.routes(),
+        routes=[*node.routes(), *node_portal(service).routes()],  # the portal, read-only
         lifespan=node.lifespan,
         exception_handlers={HTTPException: _http_error},
     )

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from cerkit._text import counted
 from cerkit.errors import Reason
 from cerkit.verify.report import Layer, Report, Status
 
@@ -46,7 +47,7 @@ def check_completeness(
     _indices(steps, snapshots, mine, findings)
     _final(bundle, steps, snapshots, mine, findings)
     if not findings:
-        report.add(_L, "step_completeness", Status.PASS, Reason.OK, f"{len(steps)} steps")
+        report.add(_L, "step_completeness", Status.PASS, Reason.OK, counted(len(steps), "step"))
         return False
     for reason, messages in findings.items():
         report.add(_L, "step_completeness", Status.FAIL, reason, "; ".join(messages))
@@ -83,7 +84,9 @@ def _counts(
     if type(declared) is not int or declared == len(steps):
         return
     reason = Reason.STEP_REMOVED if declared > len(steps) else Reason.STEP_ADDED
-    _note(findings, reason, f"the bundle declares {declared} steps and holds {len(steps)}")
+    _note(
+        findings, reason, f"the bundle declares {counted(declared, 'step')} and holds {len(steps)}"
+    )
 
 
 def _links(

@@ -1,4 +1,4 @@
-"""Layer 5, disclosure: a redacted copy still verifies against its original (docs/spec.md §7).
+"""Layer 5, disclosure: a redacted copy still verifies against its original (docs/spec.md §6.3).
 
 A record sealed as disclosable carries salted commitments in ``snapshot.disclosure``; a
 redacted copy replaces withheld leaves by ``{"$withheld": commitment}`` and carries the salts
@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from cerkit._schema_fast import snapshot_is_valid
 from cerkit.bundle import BUNDLE_TYPE, PROTOCOL_PROFILES, profile_for
 from cerkit.canonical import Profile
 from cerkit.digest import is_digest
@@ -34,9 +35,9 @@ from cerkit.disclosure.commitments import (
     FIELD,
     MARKER,
     UNSALTED_DIGESTS,
+    Block,
     commit,
     get_at,
-    locator_of,
     read_block,
     salt_tag,
     view_digests,
@@ -61,16 +62,9 @@ def check_copy_integrity(bundle: Mapping[str, Any], report: Report) -> bool:
     snapshot = bundle.get("snapshot")
     problems = _envelope_problems(bundle, snapshot)
     if not problems and isinstance(snapshot, dict):
-        shadow = {k: v for k, v in snapshot.items() if k not in ("prompt", "input", "output")}
-        parameters = shadow.get("parameters")
-        if isinstance(parameters, dict):  # a withheld parameter still counts as present
-            shadow["parameters"] = {
-                k: (_STAND_IN.get(k) if isinstance(v, dict) and MARKER in v else v)
-                for k, v in parameters.items()
-            }
-        shadow.setdefault("inputHash", _ZERO)
-        shadow.setdefault("outputHash", _ZERO)
-        problems = snapshot_errors(shadow, redacted=True)
+        shadow = _shape_shadow(snapshot)
+        if not snapshot_is_valid(shadow, redacted=True):  # the fast twin, then the reasons
+            problems = snapshot_errors(shadow, redacted=True)
     if problems:
         report.add(I, "schema", Status.FAIL, Reason.SCHEMA_ERROR, "; ".join(problems))
         return False
@@ -89,6 +83,26 @@ def check_copy_integrity(bundle: Mapping[str, Any], report: Report) -> bool:
         "values are withheld: the copy is bound to this certificateHash by layer 5",
     )
     return True
+
+
+def _shape_shadow(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """What the schema checks of a redacted record see of a copy's snapshot: a withheld
+    parameter still counts as present, and a dropped unsalted digest as well formed."""
+    shadow = snapshot
+    parameters = snapshot.get("parameters")
+    if isinstance(parameters, dict) and any(
+        isinstance(v, dict) and MARKER in v for v in parameters.values()
+    ):
+        shadow = {
+            **snapshot,
+            "parameters": {
+                k: (_STAND_IN.get(k) if isinstance(v, dict) and MARKER in v else v)
+                for k, v in parameters.items()
+            },
+        }
+    if "inputHash" not in shadow or "outputHash" not in shadow:
+        shadow = {"inputHash": _ZERO, "outputHash": _ZERO, **shadow}
+    return shadow
 
 
 def _envelope_problems(bundle: Mapping[str, Any], snapshot: Any) -> list[str]:
@@ -117,7 +131,6 @@ def check_disclosure(
     # (1) the commitments block
     try:
         block = read_block(snapshot)
-        commitments = block[1]
         profile = profile_for(snapshot)
     except CerkitError as exc:
         report.add(_L, "commitments", Status.FAIL, exc.reason, exc.message)
@@ -125,10 +138,10 @@ def check_disclosure(
     if is_redacted_copy(bundle):
         info = bundle["meta"]["disclosure"]
         # (2) markers and openings
-        if not _check_openings(snapshot, commitments, info, report):
+        if not _check_openings(snapshot, block, info, report):
             return False
         # (3) each disclosed leaf opens its commitment
-        if not _check_leaves(snapshot, commitments, info["openings"], profile, report):
+        if not _check_leaves(snapshot, block, info["openings"], profile, report):
             return False
         report.withheld = list(info["withheld"])
         opened = f"{len(info['openings'])} disclosed values open their commitments; "
@@ -139,83 +152,70 @@ def check_disclosure(
             "commitments",
             Status.SKIPPED,
             Reason.NOT_PRESENT,
-            f"full record: {len(commitments)} commitments, opened only with the producer's salts",
+            f"full record: {len(block.commitments)} commitments, opened only with the "
+            "producer's salts",
         )
     # (4) binding to the certificateHash
     return _check_binding(bundle, report, producer_ok, receipt, opened, block)
 
 
-def _check_openings(
-    snapshot: Mapping[str, Any], commitments: Mapping[str, Any], info: Any, report: Report
-) -> bool:
+def _check_openings(snapshot: Mapping[str, Any], block: Block, info: Any, report: Report) -> bool:
     withheld, openings = info.get("withheld"), info.get("openings")
     if not isinstance(withheld, list) or not isinstance(openings, dict):
-        report.add(
-            _L,
+        return _fail(
+            report,
             "openings",
-            Status.FAIL,
             Reason.DISCLOSURE_MALFORMED,
             "meta.disclosure needs withheld and openings",
         )
-        return False
-    if not set(openings) <= set(commitments) or not all(
-        isinstance(p, str) and p in commitments for p in withheld
+    commitments, locators = block.commitments, block.locators
+    if not all(p in commitments for p in openings) or not all(
+        type(p) is str and p in commitments for p in withheld
     ):
-        report.add(
-            _L,
+        return _fail(
+            report,
             "openings",
-            Status.FAIL,
             Reason.DISCLOSURE_MALFORMED,
             "an opening or withheld path names no commitment",
         )
-        return False
-    for path in commitments:
-        value = get_at(snapshot, locator_of(path))
+    withheld_set = set(withheld)
+    for path, locator in locators.items():
+        value = get_at(snapshot, locator)
         is_marker = isinstance(value, dict) and MARKER in value
-        if (path in withheld) != is_marker or (path in withheld) == (path in openings):
-            report.add(
-                _L,
-                "openings",
-                Status.FAIL,
-                Reason.OPENING_MISSING,
-                f"{path}: neither withheld nor opened",
+        hidden = path in withheld_set
+        if hidden != is_marker or hidden == (path in openings):
+            return _fail(
+                report, "openings", Reason.OPENING_MISSING, f"{path}: neither withheld nor opened"
             )
-            return False
         if is_marker and value != {MARKER: commitments[path]["commitment"]}:
-            report.add(
-                _L,
+            return _fail(
+                report,
                 "openings",
-                Status.FAIL,
                 Reason.COMMITMENT_SWAPPED,
                 f"{path}: marker is not its commitment",
             )
-            return False
     for path in withheld:
-        for name, digest_field in UNSALTED_DIGESTS.items():
-            top = "snapshot." + name
-            if (
-                path == top or path.startswith((top + ".", top + "["))
-            ) and digest_field in snapshot:
-                report.add(
-                    _L,
-                    "openings",
-                    Status.FAIL,
-                    Reason.DISCLOSURE_MALFORMED,
-                    f"{digest_field} would confirm a guess of {path}",
-                )
-                return False
+        digest_field = UNSALTED_DIGESTS.get(str(locators[path][0]))
+        if digest_field is not None and digest_field in snapshot:
+            return _fail(
+                report,
+                "openings",
+                Reason.DISCLOSURE_MALFORMED,
+                f"{digest_field} would confirm a guess of {path}",
+            )
     return True
 
 
 def _check_leaves(
     snapshot: Mapping[str, Any],
-    commitments: Mapping[str, Any],
+    block: Block,
     openings: Mapping[str, Any],
     profile: Profile,
     report: Report,
 ) -> bool:
+    commitments = block.commitments
     for path, salt in openings.items():
-        value = get_at(snapshot, locator_of(path))
+        value = get_at(snapshot, block.locators[path])
         entry = commitments[path]
         if not isinstance(salt, str) or salt_tag(salt, path, profile) != entry["saltTag"]:
             moved = any(
@@ -224,8 +224,7 @@ def _check_leaves(
                 if other != path
             )
             reason = Reason.VALUE_MOVED if moved else Reason.SALT_MISMATCH
-            report.add(_L, path, Status.FAIL, reason, "the salt does not belong to this path")
-            return False
+            return _fail(report, path, reason, "the salt does not belong to this path")
         if commit(salt, path, value, profile) != entry["commitment"]:
             moved = any(
                 commit(s, other, value, profile) == commitments[other]["commitment"]
@@ -233,11 +232,13 @@ def _check_leaves(
                 if other != path and isinstance(s, str)
             )
             reason = Reason.VALUE_MOVED if moved else Reason.DISCLOSED_VALUE_MISMATCH
-            report.add(
-                _L, path, Status.FAIL, reason, "the disclosed value does not open its commitment"
-            )
-            return False
+            return _fail(report, path, reason, "the disclosed value does not open its commitment")
     return True
+
+
+def _fail(report: Report, name: str, reason: Reason, message: str) -> bool:
+    report.add(_L, name, Status.FAIL, reason, message)
+    return False
 
 
 def _claims(
@@ -273,14 +274,16 @@ def _check_binding(
     producer_ok: bool,
     receipt: ReceiptOutcome | None,
     opened: str,
-    block: tuple[tuple[str, ...], dict[str, Any]],
+    block: Block,
 ) -> bool:
     """Step 4; ``opened`` says what step 3 proved, for the one entry this step adds (the
-    layer passes only when the binding holds, whatever the openings proved)."""
+    layer passes only when the binding holds, whatever the openings proved). The view's
+    digests are computed only when a binding names them: with none, nothing is compared."""
     cert = str(bundle["certificateHash"])
-    commitments, root = view_digests(bundle, block)
     try:
         claims = _claims(bundle, cert, producer_ok, receipt)
+        if claims:
+            commitments, root = view_digests(bundle, block)
     except CerkitError as exc:
         report.add(_L, "binding", Status.FAIL, exc.reason, exc.message)
         return False

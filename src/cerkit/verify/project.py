@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from cerkit._text import counted
 from cerkit.bundle import profile_for
 from cerkit.digest import hash_canonical, is_digest
 from cerkit.errors import CerkitError, Reason
@@ -64,7 +65,9 @@ def verify_project_bundle(bundle: Any, *, source: str = "") -> Report:
     if errors:
         report.add(_L, "project_schema", Status.FAIL, Reason.SCHEMA_ERROR, "; ".join(errors))
         return report
-    report.add(_L, "project_schema", Status.PASS, Reason.OK, f"{len(bundle['stepRegistry'])} steps")
+    report.add(
+        _L, "project_schema", Status.PASS, Reason.OK, counted(len(bundle["stepRegistry"]), "step")
+    )
     # (2) and (3) protocol version, project hash
     try:
         expected = project_hash(bundle)
@@ -176,4 +179,6 @@ def _check_chain(
     if broken:
         report.add(_L, "step_chain", Status.FAIL, Reason.STEP_CHAIN_BROKEN, "; ".join(broken))
     else:
-        report.add(_L, "step_chain", Status.PASS, Reason.OK, f"{len(steps)} steps chained")
+        report.add(
+            _L, "step_chain", Status.PASS, Reason.OK, f"{counted(len(steps), 'step')} chained"
+        )

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import Any, NamedTuple
 
+from cerkit._text import counted
 from cerkit.errors import OperationalError, Reason, VerificationError
 
 
@@ -146,7 +147,7 @@ class Report:
         """The verdict as a reader should see it: ``VERIFIED (partial disclosure: N fields
         withheld)`` for a verified redacted copy."""
         if self.withheld and self.ok:
-            return f"VERIFIED (partial disclosure: {len(self.withheld)} fields withheld)"
+            return f"VERIFIED (partial disclosure: {counted(len(self.withheld), 'field')} withheld)"
         return self.verdict
 
     @property
