@@ -226,4 +226,7 @@ def test_an_older_postgres_table_gains_its_verdicts_and_the_new_drift_index(pg_u
         (definition,) = conn.execute(
             "SELECT indexdef FROM pg_indexes WHERE indexname = 'records_drift'"
         ).fetchone()
-    assert "(execution_key, created_at, certificate_hash) INCLUDE (output_hash)" in definition
+    assert (
+        "(execution_key, created_at, certificate_hash) INCLUDE (output_hash, replay_of)"
+        in definition
+    )

@@ -55,7 +55,7 @@ CREATE INDEX IF NOT EXISTS records_status ON records (status, created_at, certif
 CREATE INDEX IF NOT EXISTS records_execution_id ON records (execution_id);
 CREATE INDEX IF NOT EXISTS records_verdict ON records (verdict, created_at, certificate_hash);
 -- Covers the drift pass (docs/drift.md §4): its rows are read from this index alone. Its
--- key orders each execution key's records as the verdict chain does (_sql.place); replays
+-- key orders each execution key's records as the verdict chain does (_sql.place). Replays
 -- are not new executions, and replay_of in it lets the pass leave them out from the index.
 CREATE INDEX IF NOT EXISTS records_drift
     ON records (execution_key, created_at, certificate_hash, output_hash, replay_of);
