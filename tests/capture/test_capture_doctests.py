@@ -9,6 +9,7 @@ import pytest
 
 MODULES = (
     "cerkit.capture.recorder",
+    "cerkit.capture.collect",
     "cerkit.capture.secrets",
     "cerkit.capture.encode",
     "cerkit.integrations.base",

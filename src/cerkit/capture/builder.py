@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from types import CodeType, FrameType
 from typing import Any
 
-from cerkit.capture import _seeds
+from cerkit.capture import _seeds, collect
 from cerkit.capture._sources import module_name
 from cerkit.capture.encode import EncodeOptions, encode
 from cerkit.capture.fingerprint import canonical_environment, fingerprint, user_code
@@ -302,6 +302,7 @@ def _seal_record(
             bundle = hook(bundle) or bundle
         except Exception as exc:  # a failed signature or attestation keeps the record
             warnings.warn(f"cerkit post-seal hook failed: {exc}", RuntimeWarning, stacklevel=4)
+    collect.notify(bundle)
     if store is not False:
         from cerkit.ledger.factory import shared_record_store
 

@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from cerkit.atomic import write_atomic
+from cerkit.drift.golden import call_name
 from cerkit.drift.timeline import Row, row_of
 from cerkit.errors import CerkitError, OperationalError, Reason, SchemaError, UsageError
 from cerkit.execution_key import replay_of
-from cerkit.jsonio import iter_jsonl, load_file
+from cerkit.jsonio import dumps, iter_jsonl, load_file
 from cerkit.ledger.base import IndexRow, RecordStore, ReplayRow, resolve_certificate_hash
 from cerkit.ledger.factory import open_record_store
 
@@ -164,8 +166,55 @@ def baseline_bundles(directory: str) -> list[dict[str, Any]]:
     root = Path(directory)
     if not root.is_dir():
         raise UsageError(f"--baseline {directory} is not a directory")
-    found = []
-    for path in sorted(root.rglob("*")):
-        if path.suffix in (".json", ".jsonl") and path.is_file():
-            found.extend(read_bundles(path))
+    return [bundle for _, bundle in golden_records([root])]
+
+
+def golden_records(paths: Iterable[str | Path]) -> list[tuple[str, dict[str, Any]]]:
+    """``(file, bundle)`` for every record in the given files and in every ``*.json`` or
+    ``*.jsonl`` file under the given folders (sorted by path, so call order is kept).
+
+    Raises:
+        UsageError: a path does not exist.
+        SchemaError, MalformedJSONError: a file is not a record or a JSON Lines batch of them.
+    """
+    found: list[tuple[str, dict[str, Any]]] = []
+    for given in paths:
+        root = Path(given)
+        if root.is_dir():
+            files = [p for p in sorted(root.rglob("*")) if p.suffix in _RECORD_SUFFIXES]
+        elif root.is_file():
+            files = [root]
+        else:
+            raise UsageError(f"{given}: no such file or folder")
+        found.extend((str(f), b) for f in files if f.is_file() for b in read_bundles(f))
     return found
+
+
+_RECORD_SUFFIXES: Final[frozenset[str]] = frozenset((".json", ".jsonl"))
+#: Longest call name kept in a golden file name (the file still says everything inside).
+_NAME_WIDTH: Final[int] = 60
+
+
+def write_golden(folder: str | Path, records: Sequence[Mapping[str, Any]]) -> list[Path]:
+    """Make ``folder`` hold exactly ``records``, one ``NNN-<call>.json`` file each, in order.
+
+    Each file is written atomically; ``*.json`` files of an earlier refresh that are not
+    rewritten are removed (other files are left alone).
+
+    Raises:
+        OperationalError: a file cannot be written or removed.
+    """
+    root = Path(folder)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        written = []
+        for index, record in enumerate(records, start=1):
+            name = re.sub(r"[^A-Za-z0-9_.-]+", "_", call_name(record))[:_NAME_WIDTH]
+            path = root / f"{index:03d}-{name}.json"
+            write_atomic(path, dumps(record, pretty=True) + "\n")
+            written.append(path)
+        for stale in set(root.glob("*.json")) - set(written):
+            stale.unlink()
+    except OSError as exc:
+        raise OperationalError(f"cannot write golden records in {root}: {exc.strerror}") from None
+    return written
