@@ -1,41 +1,59 @@
-"""Attestation node throughput: the real server under 64 concurrent clients.
+"""Attestation node throughput: single records, batches and the hash + sign floor, on SQLite
+and PostgreSQL, with one node and with two replicas sharing one PostgreSQL database.
 
-Starts ``cerkit node serve`` (uvicorn, loopback, random port, SQLite store in a temporary
-directory), drives ``POST /v1/attest`` from 64 keep-alive connections for a bounded time,
-and prints sustained attestations per second and p50/p99 latency beside the floor: sealing
-hash plus receipt signature per record in one process, the work no node can avoid.
+Each scenario starts the real server (``cerkit node serve``: uvicorn, loopback, random port)
+on a fresh store, then drives, for ``--seconds`` each after a warm-up:
 
-The load generator runs in this process with raw asyncio streams (cheaper than any HTTP
-client library) but shares the machine's CPUs with the server, so the numbers are a lower
-bound for a node on its own machine. Targets on a 2-core machine: >= 2,000 attestations/s
-and p99 <= 50 ms.
+* ``POST /v1/attest`` from ``--clients`` (64) keep-alive connections, one record a request;
+* ``POST /v1/attest/batch`` from ``--batch-clients`` (4) connections, ``--batch-size``
+  records a request.
 
-    python bench/node.py [--seconds 10] [--clients 64] [--json]
+Two replicas are two ``cerkit node serve`` processes on one PostgreSQL database and one key,
+the clients split evenly between them (as a load balancer does). The floor: hashing and
+signing one record in one process, the work no node can avoid. The load generator (raw
+asyncio streams, answers read but not parsed) shares the CPUs with the nodes: on a 2-core
+machine two replicas split the same two cores and cannot show scaling. ``server_cpu_us`` and
+``client_cpu_us`` are the CPU time per record of the nodes and of the load generator.
+
+    python bench/node.py [--seconds 5] [--json] [--pg URL | --no-pg]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-
-import orjson
+from typing import Any
 
 from cerkit.attestation import make_receipt, sign_receipt
 from cerkit.keys import generate_private_key
+from cerkit.node.limits import MAX_ATTEST_BATCH
 from cerkit.seal import certificate_hash, seal_args
 
-ROOT = Path(__file__).resolve().parent.parent
+#: Targets on the 2-core development machine, clients included (issue 16).
+TARGETS = {"sqlite_single_per_s": 8000, "sqlite_single_p99_ms": 25, "batch_per_s": 20000}
+TARGETS["postgres_single_per_s"] = 3000
+PG_DEFAULT = os.environ.get("CERKIT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+CLI = [sys.executable, "-c", "from cerkit.cli import run; run()"]
+#: Records prepared per second of a phase: above what either phase can reach here.
+SINGLE_PER_S, BATCH_PER_S = 12_000, 30_000
+WARM_UP = 2_000
 
 
 def make_records(count: int) -> list[bytes]:
     """``count`` distinct sealed records, as request bodies."""
+    import orjson
+
     out = []
     for i in range(count):
         bundle = seal_args(
@@ -55,44 +73,73 @@ def make_records(count: int) -> list[bytes]:
     return out
 
 
-def floor_rate(bodies: list[bytes], seconds: float = 2.0) -> float:
-    """Records per second for hash + sign alone, in one process."""
-    key = generate_private_key()
-    done, started = 0, time.perf_counter()
-    while time.perf_counter() - started < seconds:
-        bundle = orjson.loads(bodies[done % len(bodies)])
-        cert = certificate_hash(bundle)
-        sign_receipt(make_receipt(cert, "2026-01-01T00:00:00.000Z", "n", "k", done), key)
-        done += 1
-    return done / (time.perf_counter() - started)
+@dataclass
+class Load:
+    """The prepared records and how the phases use them (every store is fresh, so each
+    scenario can send the same records)."""
+
+    seconds: float
+    clients: int
+    batch_clients: int
+    batch_size: int
+    bodies: list[bytes]
+
+    @property
+    def warm_up(self) -> list[bytes]:
+        return self.bodies[-WARM_UP:]
+
+    def split(self) -> tuple[list[bytes], list[bytes]]:
+        """Records for the single phase and for the batch phase."""
+        rest = self.bodies[:-WARM_UP]
+        cut = len(rest) * SINGLE_PER_S // (SINGLE_PER_S + BATCH_PER_S)
+        return rest[:cut], rest[cut:]
+
+    def batches(self, bodies: list[bytes]) -> list[bytes]:
+        size = self.batch_size
+        return [b"[" + b",".join(bodies[i : i + size]) + b"]" for i in range(0, len(bodies), size)]
 
 
-def start_node(tmp: Path, store: str | None) -> tuple[subprocess.Popen[bytes], int, str]:
-    cli = [sys.executable, "-c", "from cerkit.cli import run; run()"]
+@dataclass
+class Node:
+    proc: subprocess.Popen[bytes]
+    port: int
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the process so far (all its threads)."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def start_nodes(tmp: Path, store: str | None, replicas: int) -> tuple[list[Node], str]:
+    """``replicas`` node processes on one store and one key (the first creates the key)."""
     store = store or str(tmp / "node.db")
-    token = (
-        subprocess.run(
-            [*cli, "node", "token", "create", "--store", store],
-            check=True,
-            capture_output=True,
-            cwd=tmp,
-        )
-        .stdout.decode()
-        .strip()
-    )
-    port_file = tmp / "port"
-    proc = subprocess.Popen(
-        [*cli, "node", "serve", "--store", store, "--port", "0", "--port-file", str(port_file)],
+    created = subprocess.run(
+        [*CLI, "node", "token", "create", "--store", store],
+        check=True,
+        capture_output=True,
         cwd=tmp,
-        stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 30
-    while not port_file.exists():
-        if time.monotonic() > deadline or proc.poll() is not None:
-            proc.kill()
-            raise SystemExit("node did not start")
-        time.sleep(0.05)
-    return proc, int(port_file.read_text()), token
+    nodes: list[Node] = []
+    for i in range(replicas):
+        port_file = tmp / f"port{i}"
+        serve = ["node", "serve", "--store", store, "--port", "0", "--port-file", str(port_file)]
+        proc = subprocess.Popen([*CLI, *serve], cwd=tmp, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while not port_file.exists():
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                stop_nodes(nodes)
+                raise SystemExit("node did not start")
+            time.sleep(0.05)
+        nodes.append(Node(proc, int(port_file.read_text())))
+    return nodes, created.stdout.decode().strip()
+
+
+def stop_nodes(nodes: list[Node]) -> None:
+    for node in nodes:
+        node.proc.terminate()
+    for node in nodes:
+        node.proc.wait(30)
 
 
 async def _read_response(reader: asyncio.StreamReader) -> int:
@@ -107,12 +154,12 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
 
 
 async def _client(
-    port: int, token: str, bodies: list[bytes], stop: float, latencies: list[float]
+    port: int, path: str, token: str, bodies: list[bytes], stop: float, latencies: list[float]
 ) -> int:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     errors = 0
     head = (
-        f"POST /v1/attest HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
         "Content-Type: application/json\r\n"
     ).encode()
     try:
@@ -129,76 +176,224 @@ async def _client(
     return errors
 
 
-async def drive(port: int, token: str, bodies: list[bytes], clients: int, seconds: float) -> dict:
-    share = len(bodies) // clients
+async def drive(
+    ports: list[int],
+    token: str,
+    bodies: list[bytes],
+    per_body: int,
+    clients: int,
+    seconds: float,
+    nodes: list[Node],
+) -> dict[str, Any]:
+    """Send ``bodies`` (``per_body`` records each) from ``clients`` connections spread over
+    ``ports`` until they run out or ``seconds`` pass."""
+    path = "/v1/attest" if per_body == 1 else "/v1/attest/batch"
     latencies: list[float] = []
+    cpu = sum(n.cpu_seconds() for n in nodes)
+    mine = time.process_time()
     started = time.perf_counter()
     stop = started + seconds
     errors = await asyncio.gather(
         *(
-            _client(port, token, bodies[i * share : (i + 1) * share], stop, latencies)
+            _client(ports[i % len(ports)], path, token, bodies[i::clients], stop, latencies)
             for i in range(clients)
         )
     )
     elapsed = time.perf_counter() - started
+    cpu = sum(n.cpu_seconds() for n in nodes) - cpu
+    mine = time.process_time() - mine
     latencies.sort()
     n = len(latencies)
+    records = n * per_body
     return {
-        "attestations": n,
+        "records": records,
+        "requests": n,
         "errors": sum(errors),
         "seconds": round(elapsed, 3),
-        "attest_per_s": round(n / elapsed, 1),
+        "per_s": round(records / elapsed, 1),
         "p50_ms": round(latencies[n // 2] * 1000, 2) if n else None,
         "p99_ms": round(latencies[min(n - 1, int(n * 0.99))] * 1000, 2) if n else None,
+        "server_cpu_us": round(cpu / records * 1e6, 1) if records else None,
+        "client_cpu_us": round(mine / records * 1e6, 1) if records else None,
     }
+
+
+def floor_rate(bodies: list[bytes], seconds: float = 2.0) -> float:
+    """Records per second for hash + sign alone, in one process."""
+    import orjson
+
+    key = generate_private_key()
+    done, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        bundle = orjson.loads(bodies[done % len(bodies)])
+        cert = certificate_hash(bundle)
+        sign_receipt(make_receipt(cert, "2026-01-01T00:00:00.000Z", "n", "k", done), key)
+        done += 1
+    return done / (time.perf_counter() - started)
+
+
+@contextlib.contextmanager
+def pg_database(admin: str) -> Iterator[str]:
+    """A fresh PostgreSQL database for one scenario, dropped afterwards."""
+    import psycopg
+
+    name = f"cerkit_bench_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{admin.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def pg_problem(admin: str) -> str | None:
+    try:
+        import psycopg
+
+        psycopg.connect(admin, connect_timeout=3).close()
+    except Exception as exc:
+        return f"no PostgreSQL at {admin} ({type(exc).__name__})"
+    return None
+
+
+def pg_connections(admin: str, url: str) -> dict[str, int]:
+    """Connections the nodes hold on their database now, and the server's limit."""
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(admin, autocommit=True) as conn:
+        sql = "SELECT count(*) FROM pg_stat_activity WHERE datname = %s"
+        row = conn.execute(sql, (name,)).fetchone()
+        limit = conn.execute("SHOW max_connections").fetchone()
+    return {"held": int(row[0]) if row else 0, "max_connections": int(limit[0]) if limit else 0}
+
+
+def scenario(
+    store: str | None, replicas: int, load: Load, tmp: Path, admin: str | None = None
+) -> dict[str, Any]:
+    """One store and node count: the single-record phase, then the batch phase."""
+    nodes, token = start_nodes(tmp, store, replicas)
+    try:
+        ports = [n.port for n in nodes]
+        single, batch = load.split()
+        asyncio.run(drive(ports, token, load.warm_up, 1, load.clients, 1.0, nodes))
+        phase = drive(ports, token, single, 1, load.clients, load.seconds, nodes)
+        out: dict[str, Any] = {"single": asyncio.run(phase)}
+        phase = drive(
+            ports,
+            token,
+            load.batches(batch),
+            load.batch_size,
+            load.batch_clients,
+            load.seconds,
+            nodes,
+        )
+        out["batch"] = asyncio.run(phase)
+        if admin is not None and store is not None:
+            out["connections"] = pg_connections(admin, store)
+    finally:
+        stop_nodes(nodes)
+    return out
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    started = time.perf_counter()
+    count = args.records or int(args.seconds * (SINGLE_PER_S + BATCH_PER_S)) + WARM_UP
+    load = Load(
+        args.seconds, args.clients, args.batch_clients, args.batch_size, make_records(count)
+    )
+    result: dict[str, Any] = {"prepare_s": round(time.perf_counter() - started, 1)}
+    result["floor_per_s"] = round(floor_rate(load.warm_up), 1)
+    plan: list[tuple[str, int]] = [("sqlite", 1)]
+    problem = "skipped (--no-pg)" if args.no_pg else pg_problem(args.pg)
+    if problem is None:
+        plan += [("postgres", 1), ("postgres", 2)]
+    else:
+        result["postgres"] = problem
+    scenarios: dict[str, Any] = {}
+    for backend, replicas in plan:
+        name = backend if replicas == 1 else f"{backend}_{replicas}_replicas"
+        with tempfile.TemporaryDirectory(prefix="cerkit-bench-node-") as tmp:
+            if backend == "sqlite":
+                scenarios[name] = scenario(None, 1, load, Path(tmp))
+            else:
+                with pg_database(args.pg) as url:
+                    scenarios[name] = scenario(url, replicas, load, Path(tmp), args.pg)
+    result["scenarios"] = scenarios
+    floor = result["floor_per_s"]
+    for measured in scenarios.values():
+        for phase in ("single", "batch"):
+            measured[phase]["ratio_to_floor"] = round(measured[phase]["per_s"] / floor, 3)
+    result.update(clients=args.clients, batch_clients=args.batch_clients, cpus=os.cpu_count())
+    result.update(batch_size=load.batch_size, seconds=args.seconds, targets=TARGETS)
+    return result
+
+
+def _cell(phase: dict[str, Any] | None) -> str:
+    if phase is None:
+        return "n/a"
+    errors = f", {phase['errors']} errors" if phase["errors"] else ""
+    return f"{phase['per_s']:>8,.0f}/s p99 {phase['p99_ms']:>6} ms{errors}"
+
+
+def _cpu(phase: dict[str, Any] | None, cpus: int) -> str:
+    """CPU time per record, node + load generator, and the rate the CPUs allow at that cost."""
+    if phase is None or phase["server_cpu_us"] is None:
+        return "n/a"
+    node, clients = phase["server_cpu_us"], phase["client_cpu_us"]
+    return f"{node:>5.0f}+{clients:.0f} us: <= {cpus * 1e6 / (node + clients):,.0f}/s"
+
+
+def render(result: dict[str, Any]) -> str:
+    scenarios = result["scenarios"]
+    names = ["sqlite", "postgres", "postgres_2_replicas"]
+    heads = ["SQLite, 1 node", "PostgreSQL, 1 node", "PostgreSQL, 2 replicas"]
+    lines = [f"{'records/s':<22}" + "".join(f"{h:<30}" for h in heads)]
+    for phase, label in (("single", "single record"), ("batch", "batch")):
+        cells = [_cell(scenarios.get(n, {}).get(phase)) for n in names]
+        lines.append(f"{label:<22}" + "".join(f"{c:<30}" for c in cells))
+        cells = [_cpu(scenarios.get(n, {}).get(phase), result["cpus"]) for n in names]
+        lines.append(f"{'  CPU node+clients':<22}" + "".join(f"{c:<30}" for c in cells))
+    lines.append(f"{'hash + sign floor':<22}{result['floor_per_s']:>8,.0f}/s (one process)")
+    if "postgres" in result:
+        lines.append(f"PostgreSQL: {result['postgres']}")
+    held = {n: scenarios[n]["connections"] for n in names if "connections" in scenarios.get(n, {})}
+    if held:
+        counts = ", ".join(f"{n}: {c['held']}" for n, c in held.items())
+        limit = next(iter(held.values()))["max_connections"]
+        lines.append(f"PostgreSQL connections held at the end: {counts} (max_connections {limit})")
+    lines.append(
+        f"{result['clients']} single-record clients, {result['batch_clients']} batch clients of"
+        f" {result['batch_size']} records, {result['seconds']} s a phase, {result['cpus']} CPUs"
+        " shared by clients and nodes: two replicas split the same cores, so they cannot show"
+        " scaling here. 'CPU node+clients' is the CPU time per record and the most records/s"
+        " the CPUs allow at that cost."
+    )
+    t = result["targets"]
+    lines.append(
+        f"targets: SQLite single >= {t['sqlite_single_per_s']:,}/s with p99 <="
+        f" {t['sqlite_single_p99_ms']} ms; batches >= {t['batch_per_s']:,} records/s;"
+        f" PostgreSQL single node >= {t['postgres_single_per_s']:,}/s"
+    )
+    return "\n".join(lines)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of each phase")
     parser.add_argument("--clients", type=int, default=64)
-    parser.add_argument("--records", type=int, default=60_000, help="records prepared")
-    parser.add_argument(
-        "--store",
-        help="store URL (default: SQLite in a temporary directory); e.g. an empty "
-        "postgresql://... database",
-    )
+    parser.add_argument("--batch-clients", type=int, default=4)
+    parser.add_argument("--batch-size", type=int, default=MAX_ATTEST_BATCH)
+    parser.add_argument("--records", type=int, help="records prepared (default: from --seconds)")
+    parser.add_argument("--pg", default=PG_DEFAULT, help="PostgreSQL server URL (a database)")
+    parser.add_argument("--no-pg", action="store_true", help="SQLite only")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    bodies = make_records(args.records)
-    floor = floor_rate(bodies)
-    with tempfile.TemporaryDirectory(prefix="cerkit-bench-node-") as tmp:
-        proc, port, token = start_node(Path(tmp), args.store)
-        try:
-            try:
-                import uvloop
-
-                uvloop.install()
-            except ImportError:
-                pass
-            # Warm up (connections, caches) before measuring.
-            asyncio.run(drive(port, token, bodies[-2000:], args.clients, 1.0))
-            result = asyncio.run(drive(port, token, bodies[:-2000], args.clients, args.seconds))
-        finally:
-            proc.terminate()
-            proc.wait(10)
-    result["floor_per_s"] = round(floor, 1)
-    result["ratio_to_floor"] = round(result["attest_per_s"] / floor, 3)
-    result["clients"] = args.clients
-    result["cpus"] = os.cpu_count()
-    if args.json:
-        print(json.dumps(result))
-    else:
-        print(
-            f"node: {result['attest_per_s']:,.0f} attestations/s sustained over "
-            f"{result['seconds']} s with {args.clients} clients "
-            f"(p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms, {result['errors']} errors)"
-        )
-        print(
-            f"floor (hash + sign, one process): {floor:,.0f}/s; "
-            f"node/floor = {result['ratio_to_floor']}  [targets: >= 2,000/s, p99 <= 50 ms]"
-        )
-    return 0 if result["errors"] == 0 else 1
+    result = run(args)
+    print(json.dumps(result) if args.json else render(result))
+    phases = [s[p] for s in result["scenarios"].values() for p in ("single", "batch")]
+    return 0 if all(p["errors"] == 0 for p in phases) else 1
 
 
 if __name__ == "__main__":

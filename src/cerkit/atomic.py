@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 from cerkit.errors import OperationalError
 
@@ -61,4 +63,40 @@ def write_atomic(
         raise OperationalError(f"cannot write {target}: {exc.strerror or exc}") from None
 
 
-__all__ = ["write_atomic"]
+@contextlib.contextmanager
+def replacing(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
+    """A text file to write ``path`` through, for output written as it is produced: the
+    lines go to a temporary file beside it, renamed over ``path`` (synced first) when the
+    block ends normally and removed when it raises, so ``path`` is never half written.
+
+    Raises:
+        OperationalError: the file cannot be written (the target is left as it was).
+    """
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        handle = open(tmp, "x", encoding="utf-8")  # noqa: SIM115 (closed below)
+    except OSError as exc:
+        raise _cannot_write(target, exc) from None
+    try:
+        with handle:
+            yield handle
+            try:
+                handle.flush()
+                os.fsync(handle.fileno())
+            except OSError as exc:
+                raise _cannot_write(target, exc) from None
+        try:
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise _cannot_write(target, exc) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _cannot_write(target: Path, exc: OSError) -> OperationalError:
+    return OperationalError(f"cannot write {target}: {exc.strerror or exc}")
+
+
+__all__ = ["replacing", "write_atomic"]

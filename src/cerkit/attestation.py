@@ -77,7 +77,9 @@ def verify_receipt_signature(
 
 
 def encode_hashes(hashes: list[bytes]) -> list[str]:
-    return [base64.b64encode(h).decode("ascii") for h in hashes]
+    """Standard base64 of each hash (``binascii`` directly: proofs are encoded for every
+    receipt the node answers)."""
+    return [binascii.b2a_base64(h, newline=False).decode("ascii") for h in hashes]
 
 
 def decode_hashes(values: Any, reason: Reason = Reason.INCLUSION_PROOF_INVALID) -> list[bytes]:

@@ -86,6 +86,7 @@ class Reason(StrEnum):
     UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
     REQUEST_TIMEOUT = "REQUEST_TIMEOUT"
     OVERLOADED = "OVERLOADED"
+    BATCH_REJECTED = "BATCH_REJECTED"  # an atomic batch with a failing record: none logged
     # The node's own state: it refuses to sign rather than sign something wrong
     LOG_INCONSISTENT = "LOG_INCONSISTENT"
     NO_SIGNING_KEY = "NO_SIGNING_KEY"

@@ -113,22 +113,53 @@ def loads(data: bytes | str, *, max_bytes: int = MAX_DOCUMENT_BYTES) -> Any:
         text = data
     if not text.strip():
         raise MalformedJSONError("empty document")
-    if _depth_exceeds(text, MAX_DEPTH):
-        raise InvalidRecordError(
-            f"document nests deeper than {MAX_DEPTH} levels", Reason.INPUT_TOO_DEEP
-        )
+    # Parse first and measure the depth of the value (for valid JSON the same as the text's
+    # bracket nesting): a Python scan of every character cost more than the parse itself
+    # for large documents. The parser's recursion stays bounded by the interpreter's
+    # recursion limit (RecursionError below). A document that fails to parse is scanned,
+    # so that a deep one is reported INPUT_TOO_DEEP first, as the limit promises.
+    deep = text.count("[") + text.count("{") > MAX_DEPTH
     try:
-        return json.loads(
+        value = json.loads(
             text,
             parse_constant=_reject_constant,
             parse_float=_finite_float,
             parse_int=_finite_int,
             object_pairs_hook=_unique_object,
         )
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, MalformedJSONError) as exc:
+        if deep and _depth_exceeds(text, MAX_DEPTH):
+            raise _too_deep() from None
+        if isinstance(exc, MalformedJSONError):
+            raise
         raise MalformedJSONError(f"{exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except RecursionError:
         raise InvalidRecordError("document nests too deeply", Reason.INPUT_TOO_DEEP) from None
+    if deep and _nests_deeper(value, MAX_DEPTH):
+        raise _too_deep()
+    return value
+
+
+def _too_deep() -> InvalidRecordError:
+    return InvalidRecordError(
+        f"document nests deeper than {MAX_DEPTH} levels", Reason.INPUT_TOO_DEEP
+    )
+
+
+def _nests_deeper(value: Any, limit: int) -> bool:
+    """Whether a parsed value nests arrays and objects deeper than ``limit`` levels."""
+    level = [value] if isinstance(value, dict | list) else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > limit:
+            return True
+        below: list[Any] = []
+        for container in level:
+            items = container.values() if isinstance(container, dict) else container
+            below.extend([item for item in items if isinstance(item, dict | list)])
+        level = below
+    return False
 
 
 def read_bytes(path: str | Path, *, max_bytes: int = MAX_DOCUMENT_BYTES) -> bytes:

@@ -135,21 +135,36 @@ class MerkleTree:
 
     def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
         """``PATH(index, D[0:size])`` of RFC 9162 §2.1.3.1, leaf-side first."""
+        return self.inclusion_proofs([index], size)[0]
+
+    def inclusion_proofs(
+        self, indices: Sequence[int], size: int | None = None
+    ) -> list[list[bytes]]:
+        """``PATH(i, D[0:size])`` for each index, as :meth:`inclusion_proof`. The subtrees the
+        paths share (all of them, for the leaves of one appended batch, on the right edge of
+        the tree) are computed once."""
         size = self._size if size is None else size
-        if not 0 <= index < size <= self._size:
-            raise TreeRangeError(f"no leaf {index} in a tree of size {size}")
-        path: list[bytes] = []
-        lo, hi = 0, size
-        while hi - lo > 1:
-            k = _split(hi - lo)
-            if index < lo + k:
-                path.append(self._subtree(lo + k, hi))
-                hi = lo + k
-            else:
-                path.append(self._subtree(lo, lo + k))
-                lo += k
-        path.reverse()
-        return path
+        for index in indices:
+            if not 0 <= index < size <= self._size:
+                raise TreeRangeError(f"no leaf {index} in a tree of size {size}")
+        known: dict[tuple[int, int], bytes] = {}
+        proofs: list[list[bytes]] = []
+        for index in indices:
+            path: list[bytes] = []
+            lo, hi = 0, size
+            while hi - lo > 1:
+                k = _split(hi - lo)
+                if index < lo + k:
+                    span, hi = (lo + k, hi), lo + k
+                else:
+                    span, lo = (lo, lo + k), lo + k
+                node = known.get(span)
+                if node is None:
+                    node = known[span] = self._subtree(*span)
+                path.append(node)
+            path.reverse()
+            proofs.append(path)
+        return proofs
 
     def consistency_proof(self, old_size: int, size: int | None = None) -> list[bytes]:
         """``PROOF(old_size, D[0:size])`` of RFC 9162 §2.1.4.1 (empty when nothing to prove)."""

@@ -102,6 +102,8 @@ def test_no_portal_route_on_the_node_accepts_a_write_and_the_log_is_unchanged(
         for method in ("POST", "PUT", "PATCH", "DELETE"):
             answer = httpx.request(method, url, json=bundle)
             assert answer.status_code in (404, 405), (method, path, answer.status_code)
-    verified = httpx.post(node.url + "/verify", data={"json": json.dumps(bundle)})
+    verified = httpx.post(node.url + "/verify", data={"record": json.dumps(bundle)})
     assert verified.status_code == 200 and 'data-verdict="VERIFIED"' in verified.text
+    checked = httpx.post(node.url + "/log", data={"checkpoint": "not a checkpoint"})
+    assert checked.status_code == 200 and "CHECKPOINT_MALFORMED" in checked.text
     assert _state(node) == before

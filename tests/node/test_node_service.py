@@ -181,3 +181,28 @@ def test_ready_answers_503_with_a_json_error_when_the_store_is_gone(tmp_path: Pa
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "STORE_ERROR"
     assert asyncio.run(get("/health")).status_code == 200
+
+
+def test_a_group_commits_whole_in_order_and_a_large_one_commits_alone(tmp_path: Path) -> None:
+    service = NodeService(SQLiteLogStore(tmp_path / "log.db"), new_identity())
+    batches: list[int] = []
+
+    async def main() -> list[list[int]]:
+        batcher = Batcher(service, max_batch=8, observe=lambda size, _: batches.append(size))
+        batcher.start()
+        try:
+            groups = [submissions(n, f"group{n}") for n in (3, 20, 1, 5)]
+            answers = await asyncio.gather(*(batcher.submit_group(g) for g in groups))
+            assert await batcher.submit_group([]) == []
+        finally:
+            await batcher.stop()
+        for group, answer in zip(groups, answers, strict=True):
+            assert [a.entry.certificate_hash for a in answer] == [s.certificate_hash for s in group]
+        return [[a.entry.index for a in answer] for answer in answers]
+
+    indices = asyncio.run(main())
+    assert sorted(i for group in indices for i in group) == list(range(29))
+    for group in indices:  # one transaction each: consecutive indices
+        assert group == list(range(group[0], group[0] + len(group)))
+    assert 20 in batches  # larger than max_batch: committed alone, never split
+    assert max(b for b in batches if b != 20) <= 8

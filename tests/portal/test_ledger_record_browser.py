@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from cerkit.ledger.factory import open_record_store
 from cerkit.ledger.sqlite import SQLiteRecordStore
@@ -136,7 +137,8 @@ def test_the_record_page_shows_its_parts_tree_download_and_copy(
     download.value.save_as(saved)
     assert saved.name == f"sha256-{cert[7:23]}.json" and json.loads(saved.read_text()) == record
     page.click("button.copy")
-    page.wait_for_function("document.querySelector('.copied').textContent === 'copied'")
+    # expect() polls without evaluating a string, which the page's CSP (no unsafe-eval) forbids.
+    expect(page.locator(".copied")).to_have_text("copied")
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied == f"cerkit verify {saved.name}"
     assert page.problems == []
@@ -155,7 +157,7 @@ def test_hostile_values_are_text_on_the_ledger_and_the_record_page(
     assert main.locator("script").count() == 0
     assert page.locator("a[href^='javascript']").count() == 0
     assert all(
-        href.startswith("/")
+        href.startswith(("/", "#"))  # a path of this portal, or the skip link
         for href in page.eval_on_selector_all("a[href]", "l => l.map(a => a.getAttribute('href'))")
     )
     page.locator("details").evaluate_all("ds => ds.forEach(d => { d.open = true; })")
@@ -163,12 +165,3 @@ def test_hostile_values_are_text_on_the_ledger_and_the_record_page(
     assert text.count(SCRIPT) >= 3 and text.count(LINK) >= 3
     assert page.locator("h1 code").inner_text() == hostile["certificateHash"]
     assert page.problems == []
-
-
-def test_the_screenshots_of_the_ledger_and_record_pages_are_taken(tmp_path: Path) -> None:
-    from portal_pages import take
-
-    shots = take(tmp_path)
-    assert [s.name for s in shots] == ["portal-ledger.png", "portal-record.png"]
-    for shot in shots:
-        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000

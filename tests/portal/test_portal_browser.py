@@ -81,7 +81,7 @@ def browser() -> Iterator[Any]:
 
 def _paste(page: Any, base: str, text: str) -> None:
     page.goto(base + "/")
-    page.fill("#json", text)
+    page.fill("#record", text)
     page.click("button[type=submit]")
 
 

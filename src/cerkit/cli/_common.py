@@ -58,6 +58,17 @@ def existing_store(spec: str | None) -> str | None:
     return spec
 
 
+def saved_checkpoint(path: str) -> str:
+    """The text of a saved checkpoint; a file that is not UTF-8 text is not a signed note."""
+    from cerkit.jsonio import read_bytes
+
+    try:
+        return read_bytes(path).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        message = f"{path} is not a signed note (not UTF-8 text at byte {exc.start})"
+        raise InvalidRecordError(message, Reason.CHECKPOINT_MALFORMED) from None
+
+
 #: The project settings every verb takes from the configuration file, and the variable that
 #: carries each one to the library and to the processes a verb starts (replay, confirm).
 PROJECT_SETTINGS: Final[dict[str, str]] = {

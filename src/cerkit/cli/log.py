@@ -7,8 +7,7 @@ import sys
 from pathlib import Path
 
 from cerkit._text import counted
-from cerkit.cli._common import EXIT_FAILED, EXIT_OK, node_url, write_json_line
-from cerkit.errors import InvalidRecordError, Reason
+from cerkit.cli._common import EXIT_FAILED, EXIT_OK, node_url, saved_checkpoint, write_json_line
 
 NAME = "log"
 HELP = "audit an attestation node's transparency log (log audit)"
@@ -44,24 +43,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     audit.add_argument("--json", action="store_true", help="one JSON object on stdout")
 
 
-def _saved_checkpoint(path: str) -> str:
-    """The text of a saved checkpoint; a file that is not UTF-8 text is not a signed note."""
-    from cerkit.jsonio import read_bytes
-
-    try:
-        return read_bytes(path).decode("utf-8")
-    except UnicodeDecodeError as exc:
-        message = f"{path} is not a signed note (not UTF-8 text at byte {exc.start})"
-        raise InvalidRecordError(message, Reason.CHECKPOINT_MALFORMED) from None
-
-
 def run(args: argparse.Namespace) -> int:
     from cerkit.jsonio import load_file
     from cerkit.keys import KeyDocument
     from cerkit.node.audit import audit_node
     from cerkit.node.client import NodeClient
 
-    saved = _saved_checkpoint(args.checkpoint) if args.checkpoint else None
+    saved = saved_checkpoint(args.checkpoint) if args.checkpoint else None
     with NodeClient(node_url(args.node)) as client:
         document = (
             KeyDocument.from_json(load_file(args.trust)) if args.trust else client.key_document()

@@ -198,7 +198,8 @@ def _plot(number: int, group: Group) -> str:
     n = len(runs)
     out = [
         f"<svg class='timeline' data-group='{number}' width='{_W}' height='{height}' "
-        f"viewBox='0 0 {_W} {height}' xmlns='http://www.w3.org/2000/svg' role='img'>",
+        f"viewBox='0 0 {_W} {height}' xmlns='http://www.w3.org/2000/svg' role='img' "
+        f"aria-label='output of {escape(group.label or group.key)} over time'>",
         f"<line class='axis' x1='{_LEFT}' y1='{height - 18}' x2='{_W - _RIGHT}' "
         f"y2='{height - 18}'/>",
         f"<text x='{_LEFT}' y='{height - 4}'>{escape(runs[0].start)}</text>",
@@ -219,6 +220,13 @@ def _plot(number: int, group: Group) -> str:
         out.append(f"<text x='{_W - _RIGHT}' y='12' text-anchor='end'>first {n} runs</text>")
     out.append("</svg>")
     return "".join(out)
+
+
+def group_plot(number: int, group: Group) -> str:
+    """The inline SVG step plot of one group, as the report draws it, for pages that embed
+    it (the portal's drift page). Its markers carry ``data-row='g{number}c{index}'``, the id
+    of the change point's table row; it has no script and no style attribute."""
+    return _plot(number, group)
 
 
 def _marker(group: int, index: int, point: ChangePoint, at: float, y1: float, y2: float) -> str:

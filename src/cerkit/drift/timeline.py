@@ -270,7 +270,7 @@ def _group(acc: _Acc, load: Loader, *, labelled: bool) -> Group:
             else p
             for p in points
         ]
-    label = _label(load(runs[0].first)) if labelled else ""
+    label = group_label(load(runs[0].first)) if labelled else ""
     return Group(acc.key, label, sum(r.count for r in runs), runs, tuple(points), history)
 
 
@@ -284,7 +284,8 @@ def group_history(runs: Sequence[Run], points: Sequence[ChangePoint], load: Load
     )
 
 
-def _label(bundle: Mapping[str, Any]) -> str:
+def group_label(bundle: Mapping[str, Any]) -> str:
+    """What a group is called: the record's entry point, else its model or prompt."""
     snapshot = bundle.get("snapshot")
     snapshot = snapshot if isinstance(snapshot, Mapping) else {}
     execution = snapshot.get("execution")

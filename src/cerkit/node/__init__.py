@@ -1,7 +1,8 @@
 """The attestation node: countersigns sealed records and logs them (docs/node.md).
 
 * :mod:`cerkit.node.service`: the logic without HTTP (validate, append, sign, prove).
-* :mod:`cerkit.node.batcher`: group commit of concurrent attestations.
+* :mod:`cerkit.node.batcher`: group commit of concurrent attestations;
+  :mod:`cerkit.node.batch`: ``POST /v1/attest/batch``, many records each answered alone.
 * :mod:`cerkit.node.app`: the Starlette app; :mod:`cerkit.node.server` runs it under uvicorn.
 * :mod:`cerkit.node.tokens`: bearer tokens, stored hashed; :mod:`cerkit.node.limits`: the
   named limits on requests; :mod:`cerkit.node.metrics`: Prometheus metrics.

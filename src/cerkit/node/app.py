@@ -32,6 +32,7 @@ from cerkit.errors import (
     RequestError,
 )
 from cerkit.ledger.base import TokenStore
+from cerkit.node.batch import atomic_flag, parse_batch
 from cerkit.node.batcher import Batcher
 from cerkit.node.bodies import BodyBudget, json_body
 from cerkit.node.config import KeySource
@@ -152,13 +153,30 @@ class NodeApp:
                 else:
                     submission = parse_submission(body)
         except CerkitError:
-            self.metrics.attestations.labels("rejected").inc()
+            self.metrics.count_attestations("rejected")
             raise
         assert self.batcher is not None
         result = await self.batcher.submit(submission)
-        self.metrics.attestations.labels("created" if result.created else "existing").inc()
+        self.metrics.count_attestations("created" if result.created else "existing")
         self.metrics.attest_latency.observe(time.perf_counter() - started)
         return JSONBytes(result.to_json(), status_code=201 if result.created else 200)
+
+    async def attest_batch(self, request: Request) -> Response:
+        """``POST /v1/attest/batch`` (:mod:`cerkit.node.batch`): each record answered alone."""
+        await self._authorize(request)
+        atomic = atomic_flag(request.query_params.get("atomic"))
+        async with json_body(request, self.budget, self.body_timeout) as body:
+            batch = await asyncio.to_thread(parse_batch, body, atomic)
+        self.metrics.count_attestations("rejected", len(batch.failures))
+        if batch.failures and batch.atomic:
+            return JSONBytes(batch.rejection(), status_code=422)
+        assert self.batcher is not None
+        results = await self.batcher.submit_group(batch.submissions)
+        created = sum(r.created for r in results)
+        self.metrics.count_attestations("created", created)
+        self.metrics.count_attestations("existing", len(results) - created)
+        answer = await asyncio.to_thread(lambda: dump_json(batch.answer(results)))
+        return Response(answer, media_type=JSONBytes.media_type)
 
     async def record(self, request: Request) -> Response:
         cert = request.path_params["certificate_hash"]
@@ -260,7 +278,7 @@ class NodeApp:
                 response = await handler(request)
             except CerkitError as exc:
                 response = error_response(str(exc.reason), exc.message, _status_for(exc))
-            self.metrics.requests.labels(name, str(response.status_code)).inc()
+            self.metrics.count_request(name, response.status_code)
             return response
 
         return guarded
@@ -269,6 +287,7 @@ class NodeApp:
         table: list[tuple[str, Handler, list[str]]] = [
             ("/v1/attest", self.attest, ["POST"]),
             ("/api/attest", self.attest, ["POST"]),
+            ("/v1/attest/batch", self.attest_batch, ["POST"]),
             ("/v1/records/{certificate_hash}", self.record, ["GET"]),
             ("/v1/verify", self.verify, ["POST"]),
             ("/.well-known/cerkit-node.json", self.key_document, ["GET"]),

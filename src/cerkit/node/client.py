@@ -15,7 +15,7 @@ from cerkit.attestation import attach_attestation, decode_hashes
 from cerkit.errors import CerkitError, InvalidRecordError, OperationalError, Reason, RequestError
 from cerkit.jsonio import loads
 from cerkit.keys import KeyDocument
-from cerkit.node.limits import MAX_ENTRIES_PAGE
+from cerkit.node.limits import MAX_ATTEST_BATCH, MAX_BODY_BYTES, MAX_ENTRIES_PAGE
 from cerkit.node.submission import dump_json
 
 if TYPE_CHECKING:
@@ -74,6 +74,39 @@ class NodeClient:
             raise InvalidRecordError("node answer has no attestation", Reason.RECEIPT_MALFORMED)
         return answer
 
+    def attest_batch(self, bundles: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Have the node attest every bundle; one answer per bundle, in order: the node's
+        answer (as :meth:`attest`), or ``{"error": {"code", "message"}}`` for a record it
+        refused. Sent as ``POST /v1/attest/batch`` requests of at most
+        :data:`~cerkit.node.limits.MAX_ATTEST_BATCH` records and ``MAX_BODY_BYTES``; a
+        record too large to share a request is sent alone to ``POST /v1/attest``.
+
+        Raises:
+            OperationalError: the node could not be reached or could not answer (503).
+            CerkitError: the node refused a whole request (its reason code).
+        """
+        out: list[dict[str, Any]] = []
+        for chunk in _chunks([dump_json(b) for b in bundles]):
+            if len(chunk) == 1 and len(chunk[0]) + 2 > MAX_BODY_BYTES:
+                out.append(self._attest_alone(chunk[0]))
+                continue
+            body = b"[" + b",".join(chunk) + b"]"
+            answer = self._json("POST", "/v1/attest/batch", content=body, headers=_JSON_BODY)
+            results = answer.get("results") if isinstance(answer, dict) else None
+            if not isinstance(results, list) or len(results) != len(chunk):
+                raise InvalidRecordError(
+                    "node answer to a batch is malformed", Reason.RECEIPT_MALFORMED
+                )
+            out.extend(r if isinstance(r, dict) else {} for r in results)
+        return out
+
+    def _attest_alone(self, body: bytes) -> dict[str, Any]:
+        try:
+            answer = self._json("POST", "/v1/attest", content=body, headers=_JSON_BODY)
+        except (InvalidRecordError, RequestError) as exc:
+            return {"error": {"code": str(exc.reason), "message": exc.message}}
+        return answer if isinstance(answer, dict) else {}
+
     def key_document(self) -> KeyDocument:
         return KeyDocument.from_json(self._json("GET", "/.well-known/cerkit-node.json"))
 
@@ -109,6 +142,24 @@ class NodeClient:
                 break
             start = stop
         return out
+
+
+def _chunks(bodies: list[bytes]) -> list[list[bytes]]:
+    """``bodies`` in runs that fit one batch request: at most ``MAX_ATTEST_BATCH`` records
+    and ``MAX_BODY_BYTES`` of JSON array."""
+    chunks: list[list[bytes]] = []
+    size = 0
+    for body in bodies:
+        if (
+            not chunks
+            or len(chunks[-1]) >= MAX_ATTEST_BATCH
+            or size + len(body) + 1 > MAX_BODY_BYTES
+        ):
+            chunks.append([])
+            size = 1  # the opening bracket
+        chunks[-1].append(body)
+        size += len(body) + 1  # a comma or the closing bracket
+    return chunks
 
 
 def _hashes(answer: Any, reason: Reason) -> list[bytes]:
@@ -192,11 +243,29 @@ def attest_record(
             the attested copy fails a check (its reason code), or does not reach ``logged``
             under ``trust``.
     """
+    answer = client.attest(bundle)
+    return check_attestation(bundle, answer, trust=trust, source=source), answer
+
+
+def check_attestation(
+    bundle: Mapping[str, Any],
+    answer: Mapping[str, Any],
+    *,
+    trust: TrustStore | None = None,
+    source: str = "",
+) -> dict[str, Any]:
+    """The attested copy of ``bundle`` with the node's ``answer``, once it checks out (see
+    :func:`attest_record`, which this is the second half of; also for batch answers).
+
+    Raises:
+        InvalidRecordError: as :func:`attest_record`.
+    """
     from cerkit.verify import verify_bundle
 
-    answer = client.attest(bundle)
     if answer.get("certificateHash") != bundle.get("certificateHash"):
         raise InvalidRecordError("the node answered for another record", Reason.RECEIPT_MISMATCH)
+    if not isinstance(answer.get("attestation"), Mapping):
+        raise InvalidRecordError("node answer has no attestation", Reason.RECEIPT_MALFORMED)
     attested = attach_attestation(bundle, answer["attestation"])
     report = verify_bundle(attested, source=source, trust=trust)
     if report.failures:
@@ -206,4 +275,4 @@ def attest_record(
         raise InvalidRecordError(message, reason)
     if trust is not None and report.assurance.label != "logged":
         raise InvalidRecordError(f"{source}: the attestation reached only {report.assurance.label}")
-    return attested, answer
+    return attested

@@ -34,6 +34,12 @@ MAX_LOG_INDEX: Final[int] = (1 << 53) - 1
 #: fsync further but delay the first receipt in the batch; 256 keeps a batch under ~30 ms.
 MAX_BATCH: Final[int] = 256
 
+#: Most records one ``POST /v1/attest/batch`` request carries. A batch is appended in one
+#: transaction and answered in one body, so this bounds both the time a batch holds the log
+#: (1,000 receipts signed and proved: ~0.1 s) and its answer (~1.5 KB a record, ~1.5 MB).
+#: At the usual 1-5 KB a record the request stays within :data:`MAX_BODY_BYTES`.
+MAX_ATTEST_BATCH: Final[int] = 1000
+
 #: How long the batcher waits for more requests after the first one, in seconds, when the
 #: store is idle. Under load batches form by themselves while the previous commit runs.
 BATCH_WINDOW_SECONDS: Final[float] = 0.001

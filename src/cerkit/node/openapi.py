@@ -4,6 +4,7 @@ Written by hand, next to the handlers in :mod:`cerkit.node.app`, and checked aga
 app's route table by tests/node/test_node_openapi.py (every route is documented and every
 documented path is served). Every error answer is the one JSON shape of
 :func:`cerkit.node.app.error_response`: ``{"error": {"code": REASON, "message": ...}}``.
+The component schemas are in :mod:`cerkit.node._openapi_schemas`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from __future__ import annotations
 from typing import Any, Final
 
 from cerkit import __version__
-from cerkit.node.limits import MAX_BODY_BYTES, MAX_ENTRIES_PAGE, MAX_LOG_INDEX
+from cerkit.node._openapi_schemas import RECORDS, SCHEMAS, ref
+from cerkit.node.limits import MAX_ATTEST_BATCH, MAX_BODY_BYTES, MAX_ENTRIES_PAGE, MAX_LOG_INDEX
 
 _JSON: Final[str] = "application/json"
 _TEXT: Final[str] = "text/plain"
@@ -29,13 +31,8 @@ _ERRORS: Final[dict[str, str]] = {
     " nothing), NO_SIGNING_KEY, STORED_BUNDLE_MISMATCH",
 }
 
-_U64: Final[dict[str, Any]] = {"type": "integer", "minimum": 0}
 #: A log index or tree size in a query (``node.app._int_param`` refuses larger ones).
 _INDEX: Final[dict[str, Any]] = {"type": "integer", "minimum": 0, "maximum": MAX_LOG_INDEX}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
 
 
 def _json_answer(description: str, schema: dict[str, Any]) -> dict[str, Any]:
@@ -71,11 +68,11 @@ _BODY: Final[dict[str, Any]] = {
         _JSON: {
             "schema": {
                 "anyOf": [
-                    _ref("Bundle"),
+                    ref("Bundle"),
                     {
                         "type": "object",
                         "required": ["bundle"],
-                        "properties": {"bundle": _ref("Bundle")},
+                        "properties": {"bundle": ref("Bundle")},
                     },
                 ]
             }
@@ -95,11 +92,41 @@ _ATTEST: Final[dict[str, Any]] = {
         "security": [{"bearer": []}],
         "requestBody": _BODY,
         "responses": {
-            "201": _json_answer("logged now", _ref("Attestation")),
+            "201": _json_answer("logged now", ref("Attestation")),
             "200": _json_answer(
-                "already logged: the receipt handed out before", _ref("Attestation")
+                "already logged: the receipt handed out before", ref("Attestation")
             ),
             **_errors("400", "401", "408", "413", "415", "422", "503"),
+        },
+    }
+}
+
+_BATCH: Final[dict[str, Any]] = {
+    "post": {
+        "summary": f"Validate and log up to {MAX_ATTEST_BATCH} records, each answered alone",
+        "security": [{"bearer": []}],
+        "parameters": [
+            {
+                "name": "atomic",
+                "in": "query",
+                "required": False,
+                "description": "true: one failing record rejects the batch (422, none logged)",
+                "schema": {"enum": ["true", "false", "1", "0"]},
+            }
+        ],
+        "requestBody": {
+            "required": True,
+            "description": f"the records, at most {MAX_ATTEST_BATCH}, in {MAX_BODY_BYTES} bytes",
+            "content": {_JSON: {"schema": {"anyOf": [RECORDS, ref("BatchRequest")]}}},
+        },
+        "responses": {
+            "200": _json_answer("every record answered, in request order", ref("BatchAnswer")),
+            "422": _json_answer(
+                "atomic batch with failing records (BATCH_REJECTED, error.failures lists"
+                " each index, code and message): nothing was logged",
+                ref("Error"),
+            ),
+            **_errors("400", "401", "408", "413", "415", "503"),
         },
     }
 }
@@ -107,9 +134,10 @@ _ATTEST: Final[dict[str, Any]] = {
 _PATHS: Final[dict[str, Any]] = {
     "/v1/attest": _ATTEST,
     "/api/attest": _ATTEST,  # NexArt's path for the same operation
+    "/v1/attest/batch": _BATCH,
     "/v1/records/{certificate_hash}": _get(
         "A logged record with its receipt, inclusion proof and latest checkpoint",
-        _json_answer("the record", _ref("Record")),
+        _json_answer("the record", ref("Record")),
         "404",
         "503",
         parameters=[
@@ -126,18 +154,18 @@ _PATHS: Final[dict[str, Any]] = {
             "summary": "Verify a record with the offline verifier, trusting this node's keys",
             "requestBody": _ANY_BODY,
             "responses": {
-                "200": _json_answer("the verification report", _ref("Report")),
+                "200": _json_answer("the verification report", ref("Report")),
                 **_errors("400", "408", "413", "415", "422", "503"),
             },
         }
     },
     "/.well-known/cerkit-node.json": _get(
         "The node's key document with every key's lifecycle",
-        _json_answer("cerkit.keys.v1 document", _ref("KeyDocument")),
+        _json_answer("cerkit.keys.v1 document", ref("KeyDocument")),
     ),
     "/.well-known/nexart-node.json": _get(
         "The node's keys in NexArt's well-known shape",
-        _json_answer("NexArt node document", _ref("KeyDocument")),
+        _json_answer("NexArt node document", ref("KeyDocument")),
     ),
     "/v1/checkpoint": _get(
         "The signed checkpoint of the latest tree (C2SP tlog-checkpoint signed note)",
@@ -146,7 +174,7 @@ _PATHS: Final[dict[str, Any]] = {
     ),
     "/v1/proof/inclusion": _get(
         "Inclusion proof of one leaf (by hash or index) in a tree size (RFC 9162 §2.1.3)",
-        _json_answer("the audit path", _ref("InclusionProof")),
+        _json_answer("the audit path", ref("InclusionProof")),
         "400",
         "404",
         "503",
@@ -164,7 +192,7 @@ _PATHS: Final[dict[str, Any]] = {
     ),
     "/v1/proof/consistency": _get(
         "Consistency proof between two tree sizes (RFC 9162 §2.1.4)",
-        _json_answer("the consistency path", _ref("ConsistencyProof")),
+        _json_answer("the consistency path", ref("ConsistencyProof")),
         "400",
         "503",
         parameters=[
@@ -174,7 +202,7 @@ _PATHS: Final[dict[str, Any]] = {
     ),
     "/v1/entries": _get(
         f"Log entries in [start, end), at most {MAX_ENTRIES_PAGE} per page",
-        _json_answer("one page of entries", _ref("Entries")),
+        _json_answer("one page of entries", ref("Entries")),
         "400",
         "503",
         parameters=[_query("start", "first index (0)"), _query("end", "index after the last")],
@@ -182,154 +210,20 @@ _PATHS: Final[dict[str, Any]] = {
     "/health": _get("The process is up", _json_answer("up", {"type": "object"})),
     "/ready": _get(
         "The store answers, the log is consistent and a signing key is active",
-        _json_answer("ready", _ref("Ready")),
+        _json_answer("ready", ref("Ready")),
         "503",
     ),
     "/version": _get(
-        "Software version, node id and signing key id", _json_answer("version", _ref("Version"))
+        "Software version, node id and signing key id", _json_answer("version", ref("Version"))
     ),
     "/metrics": _get("Prometheus metrics", _text_answer("Prometheus text exposition format")),
     "/openapi.json": _get("This document", _json_answer("OpenAPI 3.1", {"type": "object"})),
 }
 
-_STR: Final[dict[str, str]] = {"type": "string"}
-
-_SCHEMAS: Final[dict[str, Any]] = {
-    "Bundle": {
-        "description": "A sealed record, cer.ai.execution.v1 (docs/schemas/bundle.json); the node"
-        " recomputes its certificateHash (422 when it does not match)",
-        "type": "object",
-        "required": ["bundleType", "certificateHash", "createdAt", "version", "snapshot"],
-        "properties": {
-            "bundleType": {"const": "cer.ai.execution.v1"},
-            "certificateHash": {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"},
-            "createdAt": {"type": "string", "minLength": 1},
-            "version": {"const": "0.1"},
-            "snapshot": {"type": "object"},
-            "meta": {"type": ["object", "null"]},
-        },
-    },
-    "Error": {
-        "type": "object",
-        "required": ["error"],
-        "properties": {
-            "error": {
-                "type": "object",
-                "required": ["code", "message"],
-                "properties": {"code": _STR, "message": _STR},
-            }
-        },
-    },
-    "Attestation": {
-        "type": "object",
-        "required": [
-            "certificateHash",
-            "logIndex",
-            "created",
-            "receipt",
-            "signatureB64Url",
-            "attestorKeyId",
-            "nodeId",
-            "attestation",
-        ],
-        "properties": {
-            "certificateHash": _STR,
-            "logIndex": _U64,
-            "created": {"type": "boolean"},
-            "receipt": {"type": "object"},
-            "signatureB64Url": _STR,
-            "attestorKeyId": _STR,
-            "nodeId": _STR,
-            "attestation": {"type": "object", "description": "meta.attestation of the record"},
-        },
-    },
-    "Record": {
-        "allOf": [
-            _ref("Attestation"),
-            {
-                "type": "object",
-                "required": ["bundle"],
-                "properties": {"bundle": {"type": "object"}},
-            },
-        ]
-    },
-    "Report": {
-        "type": "object",
-        "required": ["verdict", "assurance", "layers", "checks"],
-        "properties": {
-            "source": _STR,
-            "certificateHash": _STR,
-            "verdict": _STR,
-            "assurance": _STR,
-            "layers": {"type": "object", "additionalProperties": _STR},
-            "checks": {"type": "array", "items": {"type": "object"}},
-            "notes": {"type": "array", "items": _STR},
-            "withheld": {"type": "array", "items": _STR},
-        },
-    },
-    "KeyDocument": {
-        "type": "object",
-        "required": ["nodeId", "keys"],
-        "properties": {
-            "format": _STR,
-            "nodeId": _STR,
-            "origin": _STR,
-            "activeKid": {"type": ["string", "null"]},
-            "keys": {"type": "array", "items": {"type": "object"}},
-        },
-    },
-    "InclusionProof": {
-        "type": "object",
-        "required": ["logIndex", "treeSize", "hashes"],
-        "properties": {
-            "logIndex": _U64,
-            "treeSize": _U64,
-            "hashes": {"type": "array", "items": _STR},
-        },
-    },
-    "ConsistencyProof": {
-        "type": "object",
-        "required": ["from", "to", "hashes"],
-        "properties": {"from": _U64, "to": _U64, "hashes": {"type": "array", "items": _STR}},
-    },
-    "Entries": {
-        "type": "object",
-        "required": ["start", "end", "entries"],
-        "properties": {
-            "start": _U64,
-            "end": _U64,
-            "entries": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["index", "certificateHash", "timestamp", "kid", "signatureB64Url"],
-                    "properties": {
-                        "index": _U64,
-                        "certificateHash": _STR,
-                        "timestamp": _STR,
-                        "kid": _STR,
-                        "signatureB64Url": _STR,
-                    },
-                },
-            },
-        },
-    },
-    "Ready": {
-        "type": "object",
-        "required": ["status", "treeSize"],
-        "properties": {"status": _STR, "treeSize": _U64},
-    },
-    "Version": {
-        "type": "object",
-        "required": ["version", "nodeId", "kid"],
-        "properties": {"version": _STR, "nodeId": _STR, "kid": {"type": ["string", "null"]}},
-    },
-}
-
 
 def openapi_document() -> dict[str, Any]:
     """The whole document (a fresh copy each call is not needed: callers only read it)."""
-    error = _json_answer("an error with its reason code", _ref("Error"))
+    error = _json_answer("an error with its reason code", ref("Error"))
     return {
         "openapi": "3.1.0",
         "info": {
@@ -339,7 +233,7 @@ def openapi_document() -> dict[str, Any]:
         },
         "paths": _PATHS,
         "components": {
-            "schemas": _SCHEMAS,
+            "schemas": SCHEMAS,
             "responses": {
                 f"E{code}": {**error, "description": why} for code, why in _ERRORS.items()
             },

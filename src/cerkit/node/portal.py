@@ -19,6 +19,7 @@ from cerkit.ledger.base import BrowseQuery, BrowseRow, record_columns
 from cerkit.node.service import NodeService
 from cerkit.node.submission import check_stored_bundle
 from cerkit.portal.app import Portal
+from cerkit.portal.logview import NodeLogView
 from cerkit.portal.source import HASH_PREFIX, Page, bad_cursor
 from cerkit.verify.trust import TrustStore
 
@@ -114,8 +115,8 @@ def _index(cursor: str, size: int) -> int:
 
 def node_portal(service: NodeService) -> Portal:
     """The portal a node serves beside its API (read-only); its record pages suggest
-    ``cerkit verify --node <this node>``."""
-    return Portal(LogSource(service), api=API, node_hint=True)
+    ``cerkit verify --node <this node>``, and its log page reads the running log."""
+    return Portal(LogSource(service), api=API, node_hint=True, log=NodeLogView(service))
 
 
 __all__ = ["API", "LogSource", "node_portal"]

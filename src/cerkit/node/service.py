@@ -239,16 +239,12 @@ class NodeService:
             self._sync_locked(appended.size, appended.entries)
             size = self._tree.size
             note = self._checkpoint_locked(size, ident, key)
+            proofs = self._tree.inclusion_proofs([e.index for e in appended.entries], size)
             results = [
-                AttestedRecord(
-                    entry,
-                    created,
-                    size,
-                    self._tree.inclusion_proof(entry.index, size),
-                    note,
-                    ident.node_id,
+                AttestedRecord(entry, created, size, proof, note, ident.node_id)
+                for entry, created, proof in zip(
+                    appended.entries, appended.created, proofs, strict=True
                 )
-                for entry, created in zip(appended.entries, appended.created, strict=True)
             ]
         self._remember(note)  # before any receipt is answered
         return results

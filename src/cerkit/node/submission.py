@@ -89,8 +89,20 @@ def parse_submission(body: bytes) -> Submission:
     """
     document = loads(body, max_bytes=MAX_BODY_BYTES)
     wrapped = isinstance(document, Mapping) and "bundleType" not in document
-    if wrapped and "bundle" in document:
-        document = document["bundle"]
+    # Keep the bytes as sent (sigstore's habit: the record is its JSON).
+    return check_submission(document, None if wrapped else body)
+
+
+def check_submission(document: Any, body: bytes | None = None) -> Submission:
+    """Step 2 for a parsed document: a sealed bundle (or ``{"bundle": ...}``) whose
+    integrity holds. ``body`` is the bytes it was parsed from, stored as sent; without
+    them (a wrapped record, one record of a batch) the bundle is stored re-serialized.
+
+    Raises:
+        InvalidRecordError: as :func:`parse_submission`, for the checks after parsing.
+    """
+    if isinstance(document, Mapping) and "bundleType" not in document and "bundle" in document:
+        document, body = document["bundle"], None
     if not isinstance(document, Mapping):
         raise SchemaError("the request body must be a sealed bundle (a JSON object)")
     report = Report(certificate_hash=str(document.get("certificateHash", "")))
@@ -98,8 +110,7 @@ def parse_submission(body: bytes) -> Submission:
         first = report.failures[0]
         reason = Reason(first.reason) if first.reason in Reason.__members__ else None
         raise InvalidRecordError(f"{first.name}: {first.message}", reason)
-    # Keep the bytes as sent (sigstore's habit: the record is its JSON).
-    stored = dump_json(document) if wrapped else body
+    stored = dump_json(document) if body is None else body
     return Submission(str(document["certificateHash"]), stored)
 
 

@@ -2,20 +2,19 @@
 
 :class:`Portal` holds the handlers over one :class:`~cerkit.portal.source.Source`;
 :meth:`Portal.routes` is the one routes table (a line per route), which ``cerkit ui`` serves
-alone (:func:`create_portal`) and ``cerkit node serve`` beside its API. Uploaded or pasted
-records are verified in memory by :func:`cerkit.verify.verify_bundle` and never stored;
-no route writes to the ledger (only ``POST /verify`` takes a body, and keeps nothing).
+alone (:func:`create_portal`) and ``cerkit node serve`` beside its API. The verify, diff,
+drift and log pages live in their own modules (``pages_*.py``). Uploaded or pasted records
+are verified in memory (:mod:`.pages_verify`) and never stored; no route writes to the
+ledger (``POST /verify`` and ``POST /log`` take a body, and keep nothing).
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
 
 import orjson
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -25,20 +24,22 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cerkit.errors import CerkitError, OperationalError, Reason, RequestError
-from cerkit.jsonio import dumps, loads
+from cerkit.jsonio import dumps
 from cerkit.ledger.base import OUTPUT_VERDICTS, RecordStore
 from cerkit.portal import record as record_view
 from cerkit.portal.ledger import page_links, parse_request
+from cerkit.portal.logview import LogView
+from cerkit.portal.pages_diff import DiffPage
+from cerkit.portal.pages_drift import DriftPages
+from cerkit.portal.pages_log import LogPage
+from cerkit.portal.pages_verify import VerifyPage
+from cerkit.portal.report_view import report_view
 from cerkit.portal.source import Source, StoreSource, is_certificate_hash
+from cerkit.portal.templating import page as _page
 from cerkit.verify import verify_bundle
-from cerkit.verify.report import Report
 from cerkit.verify.trust import TrustStore
 
 _HERE: Final[Path] = Path(__file__).parent
-#: The largest upload or paste verified (one record or a batch): bounded memory per request.
-MAX_UPLOAD_BYTES: Final[int] = 8 * 1024 * 1024
-#: Lines of a .jsonl batch verified per request.
-MAX_BATCH_LINES: Final[int] = 10_000
 #: The longest record reference (hash, prefix or executionId) looked up.
 MAX_REF_CHARS: Final[int] = 512
 #: Every answer's security headers (docs/portal.md, "Hostile records").
@@ -52,11 +53,6 @@ SECURITY_HEADERS: Final[dict[str, str]] = {
 }
 #: HTTP status of a page answering an error, by reason.
 _STATUS: Final[dict[str, int]] = {str(Reason.BAD_REQUEST): 400, str(Reason.NOT_FOUND): 404}
-
-_env = Environment(
-    loader=FileSystemLoader(_HERE / "templates"), autoescape=select_autoescape(default=True)
-)
-_env.tests["certificate_hash"] = is_certificate_hash
 
 
 class SecurityHeaders:
@@ -76,10 +72,6 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
-def _page(name: str, status: int = 200, **values: Any) -> HTMLResponse:
-    return HTMLResponse(_env.get_template(name).render(**values), status_code=status)
-
-
 def _error_page(exc: CerkitError, ref: str = "") -> HTMLResponse:
     status = 503 if isinstance(exc, OperationalError) else _STATUS.get(str(exc.reason), 400)
     return _page("missing.html", status, ref=ref, reason=str(exc.reason), why=exc.message)
@@ -96,35 +88,13 @@ def pretty_json(value: Any) -> str:
         return dumps(value, pretty=True)
 
 
-def verify_text(text: str, source: str, trust: TrustStore | None = None) -> list[Report]:
-    """Verify one JSON document or a JSON Lines batch; a line that is not JSON fails alone."""
-    stripped = text.strip()
-    lines = [stripped] if stripped.startswith("{") and "\n" not in stripped else None
-    if lines is None:
-        try:
-            return [verify_bundle(loads(stripped), source=source, trust=trust)]
-        except CerkitError:
-            lines = [line for line in stripped.splitlines() if line.strip()][:MAX_BATCH_LINES]
-    reports = []
-    for number, line in enumerate(lines, 1):
-        where = f"{source}:{number}" if len(lines) > 1 else source
-        try:
-            document = loads(line)
-        except CerkitError as exc:
-            report = Report(certificate_hash="", source=where)
-            report.notes.append(f"{exc.reason}: {exc.message}")
-            reports.append(report)
-            continue
-        reports.append(verify_bundle(document, source=where, trust=trust))
-    reports.sort(key=lambda r: r.ok)  # failing lines first
-    return reports
-
-
 class Portal:
     """The pages, over one read-only :class:`~cerkit.portal.source.Source`.
 
     ``api``: ``(path, what)`` pairs the home page lists (the node names its endpoints);
-    ``node_hint``: record pages suggest ``cerkit verify --node <this server>``.
+    ``node_hint``: record pages suggest ``cerkit verify --node <this server>``;
+    ``records``: the record store behind the drift pages (a node has none);
+    ``log``: the transparency log of the log page (None: the page says how to give one).
     """
 
     def __init__(
@@ -133,30 +103,16 @@ class Portal:
         *,
         api: Sequence[tuple[str, str]] = (),
         node_hint: bool = False,
+        records: RecordStore | None = None,
+        log: LogView | None = None,
     ) -> None:
         self.source = source
         self.api = list(api)
         self.node_hint = node_hint
-
-    async def home(self, request: Request) -> Response:
-        return _page("verify.html", reports=None, api=self.api)
-
-    async def verify(self, request: Request) -> Response:
-        form = await request.form(max_files=1, max_fields=4, max_part_size=MAX_UPLOAD_BYTES)
-        upload = form.get("file")
-        text, source = str(form.get("json") or ""), "pasted"
-        if upload is not None and not isinstance(upload, str) and upload.filename:
-            text, source = (
-                (await upload.read(MAX_UPLOAD_BYTES + 1)).decode("utf-8", "replace"),
-                (upload.filename),
-            )
-        if len(text) > MAX_UPLOAD_BYTES:
-            error = "INPUT_TOO_LARGE: upload too large"
-            return _page("verify.html", 413, reports=[], error=error, api=self.api)
-        trust = self.source.trust
-        reports = await asyncio.to_thread(verify_text, text, source, trust) if text.strip() else []
-        reports_json = [r.to_dict() for r in reports]
-        return _page("verify.html", reports=reports_json, error=None, api=self.api)
+        self.verify = VerifyPage(source.trust, api=self.api)
+        self.diff = DiffPage(source)
+        self.drift = DriftPages(records)
+        self.log = LogPage(log)
 
     def records(self, request: Request) -> Response:
         """``GET /records``: one keyset page of the ledger, filtered (runs in a thread)."""
@@ -198,7 +154,7 @@ class Portal:
             "record.html",
             cert=cert,
             bundle=bundle,
-            report=report.to_dict(),
+            report=report_view(report),
             sections=record_view.sections(bundle),
             meta=record_view.meta_parts(bundle, report),
             pretty=pretty_json(bundle),
@@ -227,11 +183,15 @@ class Portal:
         files = StaticFiles(directory=_HERE / "static")
         static = SecurityHeaders(files) if headers else files
         return [
-            Route("/", self.home, methods=["GET"], middleware=strict),
-            Route("/verify", self.verify, methods=["POST"], middleware=strict),
+            Route("/", self.verify.home, methods=["GET"], middleware=strict),
+            Route("/verify", self.verify.verify, methods=["POST"], middleware=strict),
             Route("/records", self.records, methods=["GET"], middleware=strict),
             Route("/c/{ref}.json", self.download, methods=["GET"], middleware=strict),
             Route("/c/{ref}", self.record, methods=["GET"], middleware=strict),
+            Route("/diff", self.diff.show, methods=["GET"], middleware=strict),
+            Route("/drift", self.drift.keys, methods=["GET"], middleware=strict),
+            Route("/drift/{key}", self.drift.timeline, methods=["GET"], middleware=strict),
+            Route("/log", self.log.show, methods=["GET", "POST"], middleware=strict),
             Mount("/static", static, name="static"),
         ]
 
@@ -243,12 +203,15 @@ def download_name(certificate_hash: str) -> str:
     return f"sha256-{certificate_hash[7:23]}.json"
 
 
-def create_portal(store: RecordStore, trust: TrustStore | None = None) -> ASGIApp:
-    """The portal's ASGI app over ``store`` (read-only), verifying against ``trust``.
+def create_portal(
+    store: RecordStore, trust: TrustStore | None = None, *, log: LogView | None = None
+) -> ASGIApp:
+    """The portal's ASGI app over ``store`` (read-only), verifying against ``trust``, with
+    ``log`` on the log page.
 
     >>> # uvicorn.run(create_portal(open_record_store(None)), host="127.0.0.1", port=8765)
     """
-    return portal_app(Portal(StoreSource(store, trust)))
+    return portal_app(Portal(StoreSource(store, trust), records=store, log=log))
 
 
 def portal_app(portal: Portal) -> ASGIApp:

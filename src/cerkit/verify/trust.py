@@ -96,11 +96,33 @@ class TrustStore:
         except OSError as exc:
             raise OperationalError(f"cannot read producer key {path}: {exc.strerror}") from None
         if data.lstrip().startswith(b"-----BEGIN"):
-            keys: tuple[bytes, ...] = (_pem_public_key(data),)
+            return self.with_producer_key(data)
+        return self.with_producer_key(load_file(path))
+
+    def with_producer_key(self, material: object) -> TrustStore:
+        """Also trust the producer key(s) in ``material``, held in memory: PEM text (public or
+        private key), or a key document as JSON text or value (every key not revoked).
+
+        Raises:
+            InvalidRecordError: ``KEY_DOCUMENT_INVALID`` when it is neither.
+        """
+        if isinstance(material, str):
+            material = material.encode("utf-8")
+        if isinstance(material, bytes) and material.lstrip().startswith(b"-----BEGIN"):
+            keys: tuple[bytes, ...] = (_pem_public_key(material),)
         else:
-            doc = KeyDocument.from_json(load_file(path))
+            value = loads(material) if isinstance(material, bytes) else material
+            doc = KeyDocument.from_json(value)
             keys = tuple(k.public_key for k in doc.keys if k.state is not KeyState.REVOKED)
         return replace(self, producer_keys=(*self.producer_keys, *keys))
+
+    def with_checkpoint(self, note: str) -> TrustStore:
+        """Also trust a saved checkpoint (a signed note); its signature is checked at use.
+
+        Raises:
+            InvalidRecordError: ``KEY_DOCUMENT_INVALID`` when ``note`` is not a signed note.
+        """
+        return replace(self, checkpoints=(*self.checkpoints, _checkpoint_note(note)))
 
     def documents_for(self, node_id: str | None) -> list[KeyDocument]:
         """The trusted documents of ``node_id`` (all of them when ``node_id`` is None)."""
