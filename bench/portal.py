@@ -15,6 +15,8 @@ the median:
 3. ``ledger_deep_ms``: the same filter ``--depth`` pages deep (the page a reader reaches by
    following *Older* links: ``before=`` the cursor, never an offset); baseline the same
    keyset read.
+4. ``ledger_verdict_ms``: ``GET /records?verdict=changed`` (the output change points, from
+   the ``records_verdict`` index); baseline the same read.
 
 Targets: <= 50 ms per page, and <= 3x the baseline. The baseline is the bare store read of
 the same rows served over the same HTTP stack, so the ratio is what the portal adds (query
@@ -31,7 +33,8 @@ the system temp dir (``cerkit-bench/``) keyed by the store schema, this generato
 and the record count; it is rebuilt when any changes. The build time is reported when it
 happens. The CPU may be shared with other work; numbers are then noisy upward.
 
-    python bench/portal.py [--records 1000000] [--requests 200] [--depth 100] [--json]
+    python bench/portal.py [--records 1000000] [--requests 200] [--depth 100] [--cache DIR]
+                           [--json]
 """
 
 from __future__ import annotations
@@ -126,14 +129,15 @@ def record(i: int, env: dict[str, Any]) -> Any:
     )
 
 
-def cached_store(count: int) -> tuple[Path, float | None]:
-    """The benchmark store of ``count`` records, and its build time when built now."""
-    path = CACHE / f"portal-{count}.db"
+def cached_store(count: int, cache: Path = CACHE) -> tuple[Path, float | None]:
+    """The benchmark store of ``count`` records in ``cache``, and its build time when built
+    now."""
+    path = cache / f"portal-{count}.db"
     stamp = path.with_suffix(".json")
     want = {"schema": _sqlite_rows.SCHEMA_VERSION, "data": DATA_VERSION, "records": count}
     if path.exists() and stamp.exists() and json.loads(stamp.read_text()) == want:
         return path, None
-    CACHE.mkdir(parents=True, exist_ok=True)
+    cache.mkdir(parents=True, exist_ok=True)
     for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         stale.unlink(missing_ok=True)
     stamp.unlink(missing_ok=True)
@@ -164,7 +168,12 @@ def bare_routes(store: SQLiteRecordStore) -> list[Route]:
         params = request.query_params
         before = params.get("before")
         position = None if before is None else (before[:-72], before[-71:])
-        query = BrowseQuery(model=params.get("model"), before=position, limit=PAGE_ROWS + 1)
+        query = BrowseQuery(
+            model=params.get("model"),
+            verdict=params.get("verdict"),
+            before=position,
+            limit=PAGE_ROWS + 1,
+        )
         rows = store.browse(query)
         return Response(orjson.dumps([_row(r) for r in rows]))
 
@@ -248,6 +257,7 @@ def measure(path: Path, requests: int, depth: int) -> dict[str, Any]:
                     ["/records?" + httpx.QueryParams(deep).__str__()],
                     ["/bare/records?" + httpx.QueryParams(deep).__str__()],
                 ),
+                "ledger_verdict": (["/records?verdict=changed"], ["/bare/records?verdict=changed"]),
             }
             result: dict[str, Any] = {"records": count, "deep_page": depth + 1}
             for name, (urls, bare) in pages.items():
@@ -258,6 +268,11 @@ def measure(path: Path, requests: int, depth: int) -> dict[str, Any]:
             "record_page": floor_ms(store.get, sample, requests),
             "ledger_first": floor_ms(
                 lambda _: store.browse(BrowseQuery(model=model, limit=PAGE_ROWS + 1)), [0], requests
+            ),
+            "ledger_verdict": floor_ms(
+                lambda _: store.browse(BrowseQuery(verdict="changed", limit=PAGE_ROWS + 1)),
+                [0],
+                requests,
             ),
             "ledger_deep": floor_ms(
                 lambda _: store.browse(
@@ -284,13 +299,14 @@ def main() -> int:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=200, help="requests per page timed")
     parser.add_argument("--depth", type=int, default=100, help="pages deep for the deep page")
+    parser.add_argument("--cache", type=Path, default=CACHE, help=f"store cache ({CACHE})")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    path, build_s = cached_store(args.records)
+    path, build_s = cached_store(args.records, args.cache)
     result = measure(path, args.requests, args.depth)
     result["store_build_s"] = None if build_s is None else round(build_s, 1)
     result["store_mb"] = round(path.stat().st_size / 1e6, 1)
-    names = ("record_page", "ledger_first", "ledger_deep")
+    names = ("record_page", "ledger_first", "ledger_deep", "ledger_verdict")
     ok = all(result[f"{n}_ms"] <= TARGET_MS and result[f"{n}_ratio"] <= TARGET_RATIO for n in names)
     result["ok"] = ok
     if args.json:
@@ -302,6 +318,7 @@ def main() -> int:
         "record_page": "record page /c/{hash}",
         "ledger_first": "ledger, first page, filtered by model",
         "ledger_deep": f"ledger, page {result['deep_page']} by keyset, same filter",
+        "ledger_verdict": "ledger, first page, filtered by verdict=changed",
     }
     for name in names:
         print(

@@ -65,11 +65,19 @@ def ledger_records(count: int = 64, hostile: bool = True) -> list[dict[str, Any]
     return [*records, hostile_record()] if hostile else records
 
 
-def take(out: Path) -> list[Path]:
+def take(out: Path, browser: Any = None) -> list[Path]:
     """Screenshots of the ledger page and of a record page into ``out``: the records
-    signed by a producer and attested by an in-process node, verified against both."""
-    from playwright.sync_api import sync_playwright
+    signed by a producer and attested by an in-process node, verified against both.
+    ``browser``: a launched Playwright browser to use (else one is launched here)."""
+    if browser is None:
+        from playwright.sync_api import sync_playwright
 
+        with sync_playwright() as p:
+            launched = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+            try:
+                return take(out, launched)
+            finally:
+                launched.close()
     from cerkit.keys import generate_private_key, public_key_bytes, save_private_key
     from cerkit.ledger.factory import open_record_store
     from cerkit.node.embedded import open_embedded_node
@@ -90,13 +98,12 @@ def take(out: Path) -> list[Path]:
             store.put(node.attest(sign_bundle(record, producer)))
         trust = node.trust().merged(TrustStore(producer_keys=(public_key_bytes(producer),)))
     shots = [out / "portal-ledger.png", out / "portal-record.png"]
-    with served(create_portal(store, trust)) as base, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with served(create_portal(store, trust)) as base:
         page = browser.new_page(viewport={"width": 1200, "height": 900})
         page.goto(base + "/records?model=classifier-b")
-        page.screenshot(path=str(shots[0]), full_page=False)
+        page.screenshot(path=str(shots[0]))
         page.goto(base + "/c/run-040")
-        page.screenshot(path=str(shots[1]), full_page=False)
-        browser.close()
+        page.screenshot(path=str(shots[1]))
+        page.close()
     store.close()
     return shots

@@ -247,6 +247,16 @@ def test_withheld_yes_no_answer_cannot_be_confirmed_without_its_salt(recorded: A
     salt = openings["salts"][path]
     assert commit(salt, path, actual, "nexart-v1") in strings
     assert commit(salt, path, guesses[1], "nexart-v1") not in strings
+    # control: the same guesses confirm the answer at once against an unsalted digest,
+    # the outputHash a plain or hash-only record carries
+    plain = bundle["snapshot"]["outputHash"]
+    assert [hash_payload(g) for g in guesses].count(plain) == 0  # the choice, not the output
+    output = copy.deepcopy(bundle["snapshot"]["output"])
+    confirmed = []
+    for guess in guesses:
+        output["choices"][0] = guess
+        confirmed += [guess["message"]["content"]] if hash_payload(output) == plain else []
+    assert confirmed == [actual["message"]["content"]]
 
 
 def _strings(value: Any) -> set[str]:

@@ -230,3 +230,43 @@ def test_an_older_postgres_table_gains_its_verdicts_and_the_new_drift_index(pg_u
         "(execution_key, created_at, certificate_hash) INCLUDE (output_hash, replay_of)"
         in definition
     )
+
+
+def test_verdicts_written_in_batches_in_any_order_match_a_recount(tmp_path: Path) -> None:
+    import random
+
+    store = SQLiteRecordStore(tmp_path / "ledger.db")
+    runs = [
+        seal_args(
+            {
+                "executionId": f"mix-{i}",
+                "provider": "python",
+                "model": "m",
+                "prompt": "app:mix",
+                "input": i % 4,  # four execution keys
+                "output": (i // 7) % 2,
+                "parameters": {"temperature": 0, "maxTokens": 0},
+            },
+            created_at=f"2026-04-01T00:00:{i // 3:02d}.000Z",  # ties in createdAt
+        )
+        for i in range(120)
+    ]
+    order = random.Random(7).sample(runs, len(runs))
+    store.put_many(runs[:40])  # in time order: the batch's fast path
+    store.put_many(order[:60])  # shuffled, with records already stored
+    for record in order[60:]:
+        store.put_later(record)  # the recorder's queued batches
+    store.flush()
+    recount = sqlite3.connect(tmp_path / "ledger.db")
+    expected = dict(
+        recount.execute(
+            "SELECT certificate_hash, CASE WHEN row_number() OVER w = 1 THEN 'first'"
+            " WHEN lag(output_hash) OVER w = output_hash THEN 'same' ELSE 'changed' END"
+            " FROM records WINDOW w AS (PARTITION BY execution_key"
+            " ORDER BY created_at, certificate_hash)"
+        ).fetchall()
+    )
+    stored = dict(recount.execute("SELECT certificate_hash, verdict FROM records").fetchall())
+    recount.close()
+    store.close()
+    assert len(stored) == 120 and stored == expected

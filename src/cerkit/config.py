@@ -10,7 +10,7 @@ Sections (docs/config.md)::
     [tool.cerkit.store]          # url, key_dir, node_url
     [tool.cerkit.drift]          # rtol, atol, text, nondeterministic = [...]
     [[tool.cerkit.drift.tolerance]]  # match = KEY-PREFIX or ENTRY:POINT, rtol, atol, text
-    [tool.cerkit.disclosure]     # disclosure policy (kept as given, read by its owner)
+    [tool.cerkit.disclosure]     # kept as given: cerkit.disclosure.policy reads it
 
 Example::
 

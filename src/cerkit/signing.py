@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from cerkit.digest import is_digest
 from cerkit.disclosure.commitments import FIELD, view_digests
@@ -91,19 +91,40 @@ def verify_binding(producer: Mapping[str, Any], certificate_hash: str) -> tuple[
     Raises:
         InvalidRecordError: ``PRODUCER_SIGNATURE_INVALID`` when malformed or not verifying.
     """
-    binding = producer.get("disclosure")
+    try:
+        public_key = public_key_from_bytes(b64url_decode(producer.get("publicKey")))
+    except CerkitError:
+        raise _invalid("the producer's disclosure binding does not verify") from None
+    return binding_digests(
+        producer.get("disclosure"), certificate_hash, public_key, "meta.producer.disclosure"
+    )
+
+
+def binding_digests(
+    binding: Any,
+    certificate_hash: str,
+    public_key: Ed25519PublicKey,
+    where: str,
+    reason: Reason = Reason.PRODUCER_SIGNATURE_INVALID,
+) -> tuple[str, str]:
+    """The ``(commitments, root)`` a disclosure binding ``{commitments, root, signature}``
+    (at ``where``) states for ``certificate_hash``, its signature checked with ``public_key``.
+
+    Raises:
+        InvalidRecordError: with ``reason`` when malformed or not verifying.
+    """
     if not isinstance(binding, Mapping):
-        raise _invalid("meta.producer.disclosure must be an object")
+        raise InvalidRecordError(f"{where} must be an object", reason)
     commitments, root = binding.get("commitments"), binding.get("root")
     if not is_digest(commitments) or not is_digest(root):
-        raise _invalid("meta.producer.disclosure must carry two sha256 digests")
+        raise InvalidRecordError(f"{where} must carry two sha256 digests", reason)
     try:
         raw = b64url_decode(binding.get("signature"))
-        public_key_from_bytes(b64url_decode(producer.get("publicKey"))).verify(
-            raw, binding_message(certificate_hash, str(commitments), str(root))
-        )
+        public_key.verify(raw, binding_message(certificate_hash, str(commitments), str(root)))
     except (CerkitError, InvalidSignature):
-        raise _invalid("the producer's disclosure binding does not verify") from None
+        raise InvalidRecordError(
+            f"the disclosure binding at {where} does not verify", reason
+        ) from None
     return str(commitments), str(root)
 
 

@@ -332,3 +332,20 @@ def test_a_bad_project_config_is_one_usage_error_naming_file_and_key(tmp_path: P
     assert done.returncode == 2
     (line,) = done.stderr.splitlines()
     assert line == f"cerkit: USAGE_ERROR: {tmp_path / 'cerkit.toml'}: store.colour: unknown key"
+
+
+def test_the_recorder_says_once_where_records_go_unless_quiet(tmp_path: Path) -> None:
+    body = "import cerkit\n@cerkit.record\ndef f(x):\n    return x\nf(1)\nf(2)\n"
+    (tmp_path / "job.py").write_text(body)
+    env = _env_without_settings()
+    loud = subprocess.run([sys.executable, "job.py"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=60, check=True)  # fmt: skip
+    store = (tmp_path / ".cerkit" / "ledger.db").resolve()
+    assert loud.stderr.splitlines() == [
+        f"cerkit: recording into {store} (CERKIT_QUIET=1 hides this)"
+    ]
+    env["CERKIT_QUIET"] = "1"
+    quiet = subprocess.run([sys.executable, "job.py"], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=60, check=True)  # fmt: skip
+    assert quiet.stderr == ""
+    assert len(_run(tmp_path, "records", "list").stdout.splitlines()) == 4

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import os
+import sys
 import threading
 import time
 import warnings
@@ -308,7 +309,24 @@ def _seal_record(
 
         # Queued: the SQLite store's background writer commits it in a group.
         shared_record_store(store).put_later(bundle)
+        _announce(store)
     return bundle
+
+
+_announced: set[str] = set()
+
+
+def _announce(spec: Any) -> None:
+    """Say once per process and store, on stderr, where records go (``CERKIT_QUIET=1``: not)."""
+    if not (spec is None or isinstance(spec, str | os.PathLike)) or os.environ.get("CERKIT_QUIET"):
+        return
+    from cerkit.ledger._sql import redact_url
+    from cerkit.ledger.factory import store_url
+
+    where = redact_url(store_url(spec))
+    if where not in _announced:
+        _announced.add(where)
+        print(f"cerkit: recording into {where} (CERKIT_QUIET=1 hides this)", file=sys.stderr)
 
 
 def type_name(error: BaseException) -> str:

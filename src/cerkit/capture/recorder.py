@@ -164,6 +164,8 @@ def record(
             ``CERKIT_NODE_TOKEN``): add the node's ``meta.attestation`` to each record.
         privacy: a :class:`cerkit.disclosure.privacy.Privacy` (hash-only content, a mask,
             disclosable sealing); ``content="hash"`` is short for ``Privacy(content="hash")``.
+            With neither, the project's ``[tool.cerkit.disclosure]`` policy applies
+            (``Privacy()`` opts out); a policy that does not load raises ``ConfigError``.
 
     The wrapper keeps the function's signature and exposes ``last_record`` (the bundle of
     the latest call in this process) and ``__wrapped__``.
@@ -207,11 +209,16 @@ class _Options:
 
 
 def _privacy(content: Any, privacy: Any) -> tuple[bool | None, Any]:
-    """``(encode content policy, Privacy or None)``: ``content="hash"`` names a privacy mode."""
+    """``(encode content policy, Privacy or None)``: ``content="hash"`` names a privacy mode;
+    with neither, the project's disclosure policy applies (docs/config.md)."""
     if content == "hash":
         from cerkit.disclosure.privacy import Privacy
 
         return None, privacy or Privacy(content="hash")
+    if privacy is None:
+        from cerkit.disclosure.policy import recorder_privacy
+
+        privacy = recorder_privacy()
     return content, privacy
 
 

@@ -34,7 +34,8 @@ def run(args: argparse.Namespace) -> int:
 
     shared = load_file(args.shared)
     original = load_file(args.record)
-    openings = load_file(openings_path(args.record, args.openings))
+    cert = original.get("certificateHash") if isinstance(original, dict) else None
+    openings = load_file(openings_path(args.record, args.openings, cert))
     paths = [p.strip() for p in args.path.split(",") if p.strip()]
     out = disclose(shared, original, openings, paths)
     write_atomic(args.output, dumps(out, pretty=True) + "\n")

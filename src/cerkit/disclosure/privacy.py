@@ -35,6 +35,9 @@ from cerkit.seal import certificate_hash, seal_args
 PRIVACY_FIELD: Final[str] = "privacy"
 #: Where the recorder keeps openings by default (beside the default record store).
 DEFAULT_OPENINGS_DIR: Final[str] = ".cerkit/openings"
+#: The fields the recorder seals disclosable by default: it puts the arguments in all of
+#: ``input``, ``parameters`` and ``effectiveParameters``.
+RECORDER_FIELDS: Final[tuple[str, ...]] = (*DEFAULT_FIELDS, "parameters", "effectiveParameters")
 _NEXART_PARAMETERS = frozenset(("temperature", "maxTokens", "topP", "seed"))
 
 
@@ -46,6 +49,8 @@ class Privacy:
     mask: Callable[[Any], Any] | None = None
     disclosable: bool = False
     openings: Callable[[dict[str, Any]], None] | None = None
+    #: The fields sealed disclosable; None: all of :data:`RECORDER_FIELDS`.
+    fields: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.content not in ("full", "hash"):
@@ -80,7 +85,12 @@ def prepare(
             if name in args:
                 args[name] = privacy.mask(args[name])
         # the arguments as passed also reach the NexArt parameters beside its four numbers
-        passed = {k: v for k, v in args["parameters"].items() if k not in _NEXART_PARAMETERS}
+        parameters = args.get("parameters")
+        passed = {
+            k: v
+            for k, v in (parameters.items() if isinstance(parameters, Mapping) else ())
+            if k not in _NEXART_PARAMETERS
+        }
         if passed:
             args["parameters"] = {**args["parameters"], **privacy.mask(passed)}
     args[PRIVACY_FIELD] = {
@@ -93,17 +103,18 @@ def prepare(
             args["effectiveParameters"] = {
                 k: hash_payload(v) for k, v in args["effectiveParameters"].items()
             }
-        args["parameters"] = {
-            k: v if k in _NEXART_PARAMETERS else hash_payload(v)
-            for k, v in args["parameters"].items()
-        }
+        if isinstance(args.get("parameters"), Mapping):  # else sealing names the problem
+            args["parameters"] = {
+                k: v if k in _NEXART_PARAMETERS else hash_payload(v)
+                for k, v in args["parameters"].items()
+            }
     return args
 
 
 def seal_private(args: dict[str, Any], created_at: str, privacy: Privacy) -> dict[str, Any]:
     """Seal prepared arguments under ``privacy``; openings go to their sink."""
     if privacy.disclosable:
-        fields = (*DEFAULT_FIELDS, "parameters", "effectiveParameters")
+        fields = privacy.fields or RECORDER_FIELDS
         bundle, openings = seal_disclosable(args, created_at=created_at, fields=fields)
         (privacy.openings or save_openings)(openings)
         return bundle
@@ -118,6 +129,7 @@ def seal_private(args: dict[str, Any], created_at: str, privacy: Privacy) -> dic
 __all__ = [
     "DEFAULT_OPENINGS_DIR",
     "PRIVACY_FIELD",
+    "RECORDER_FIELDS",
     "Privacy",
     "prepare",
     "save_openings",

@@ -137,10 +137,16 @@ class Placed:
         return sql, list(self.successor)
 
 
+#: Per execution key, ``(created_at, certificate_hash, output_hash)`` of the newest record of
+#: that key in the store, as placed in the current write transaction (see :func:`place`).
+Tails = dict[str, tuple[str, str, str | None]]
+
+
 def place(
     run: Callable[[str, list[Any]], list[Any]],
     dialect: Dialect,
     row: tuple[str, str, str | None, str | None],
+    tails: Tails | None = None,
 ) -> Placed:
     """The chain position (:class:`Placed`) of a record about to be inserted, read inside
     the caller's write transaction (verdicts: :data:`~cerkit.ledger.base.OUTPUT_VERDICTS`).
@@ -148,10 +154,18 @@ def place(
     ``row`` is ``(certificate_hash, created_at, execution_key, output_hash)``; ``run``
     executes one statement and returns its rows. Both neighbours are one seek each in the
     ``records_drift`` index, whose key is ``(execution_key, created_at, certificate_hash)``.
+
+    ``tails``, one per write transaction (SQLite only: its text order is Python's), skips
+    the lookup for a record that comes after the newest record of its key: a recorder's
+    batch is mostly runs of one function in time order, each the new newest of its key.
     """
     cert, created, key, output = row
     if key is None:
         return Placed(None)
+    tail = None if tails is None else tails.get(key)
+    if tails is not None and tail is not None and (created, cert) > tail[:2]:
+        tails[key] = (created, cert, output)
+        return Placed(_judge(tail[2], output))
     verdict, successor = "first", None
     for side, neighbour, neighbour_output in run(
         _neighbours(dialect.mark), [key, created, cert] * 2
@@ -160,6 +174,11 @@ def place(
             verdict = _judge(neighbour_output, output)
         else:
             successor = (_judge(output, neighbour_output), neighbour)
+    if tails is not None:
+        if successor is None:
+            tails[key] = (created, cert, output)
+        else:
+            tails.pop(key, None)
     return Placed(verdict, successor)
 
 

@@ -24,6 +24,7 @@ from cerkit.errors import OperationalError, Reason, SchemaError
 from cerkit.execution_key import execution_key, replay_of
 from cerkit.ledger._sql import (
     SQLITE,
+    Tails,
     browse_query,
     browse_rows,
     find_query,
@@ -162,7 +163,11 @@ class SQLiteRecordStore:
         self._wait_for_writer()
         try:
             with self._lock, self._transaction():
-                inserted = [self._insert(b, b["certificateHash"], b["createdAt"]) for b in batch]
+                tails: Tails = {}
+                inserted = [
+                    self._insert(b, b["certificateHash"], b["createdAt"], tails=tails)
+                    for b in batch
+                ]
         except sqlite3.Error as exc:
             raise OperationalError(
                 f"cannot write to {self.path}: {exc}", Reason.STORE_ERROR
@@ -172,10 +177,10 @@ class SQLiteRecordStore:
     def _write_batch(self, bundles: list[Mapping[str, Any]]) -> None:
         try:
             with self._lock, self._transaction():
+                tails: Tails = {}
                 for bundle in bundles:
-                    self._insert(
-                        bundle, bundle["certificateHash"], bundle["createdAt"], queued=True
-                    )
+                    cert, created = bundle["certificateHash"], bundle["createdAt"]
+                    self._insert(bundle, cert, created, queued=True, tails=tails)
         except sqlite3.Error as exc:
             raise OperationalError(
                 f"cannot write to {self.path}: {exc}", Reason.STORE_ERROR
@@ -186,19 +191,26 @@ class SQLiteRecordStore:
             self._writer.drain()
 
     def _insert(
-        self, bundle: Mapping[str, Any], cert: str, created: str, *, queued: bool = False
+        self,
+        bundle: Mapping[str, Any],
+        cert: str,
+        created: str,
+        *,
+        queued: bool = False,
+        tails: Tails | None = None,
     ) -> bool:
         """Insert one record inside the caller's transaction.
 
         ``queued`` records come from the recorder, whose environments are built from shared,
         never-mutated part objects: for them, the same parts mean the same environment.
+        ``tails``: the transaction's verdict-chain tails (:func:`~cerkit.ledger._sql.place`).
         """
         body = {k: v for k, v in bundle.items() if k != "meta"}
         body = self._environments.reference(self._db, body, queued)
         meta = bundle.get("meta")
         meta_json = rows.dumps(meta) if meta is not None else None
         key, output = self._execution_key(bundle), rows.output_hash(bundle)
-        placed = place(self._run, SQLITE, (cert, created, key, output))
+        placed = place(self._run, SQLITE, (cert, created, key, output), tails)
         c = record_columns(bundle)
         facts = (c.entry_point, c.model, c.provider, c.kind, c.status)
         indexed = (*facts, key, output, c.execution_id, placed.verdict, replay_of(bundle))

@@ -38,7 +38,7 @@ from cerkit.merkle import record_leaf
 from cerkit.node import selfcheck
 from cerkit.node.limits import MAX_BODY_BYTES
 from cerkit.node.state import CheckpointFile
-from cerkit.node.submission import AttestedRecord, Submission
+from cerkit.node.submission import AttestedRecord, Submission, node_binding, stored_digests
 from cerkit.seal import iso_now
 from cerkit.verify import Report, verify_bundle
 
@@ -241,9 +241,17 @@ class NodeService:
             note = self._checkpoint_locked(size, ident, key)
             proofs = self._tree.inclusion_proofs([e.index for e in appended.entries], size)
             results = [
-                AttestedRecord(entry, created, size, proof, note, ident.node_id)
-                for entry, created, proof in zip(
-                    appended.entries, appended.created, proofs, strict=True
+                AttestedRecord(
+                    entry,
+                    created,
+                    size,
+                    proof,
+                    note,
+                    ident.node_id,
+                    node_binding(entry, submission.disclosure, ident.kid, key),
+                )
+                for entry, created, proof, submission in zip(
+                    appended.entries, appended.created, proofs, submissions, strict=True
                 )
             ]
         self._remember(note)  # before any receipt is answered
@@ -337,7 +345,10 @@ class NodeService:
             size = self._tree.size
             note = self._checkpoint_locked(size)
             proof = self._tree.inclusion_proof(entry.index, size)
-        return AttestedRecord(entry, False, size, proof, note, self.identity.node_id)
+        ident, key = self.identity, self.identity.private_key
+        stored = self.store.bundle(certificate_hash) if key is not None else None
+        binding = node_binding(entry, stored_digests(stored), ident.kid, key)
+        return AttestedRecord(entry, False, size, proof, note, ident.node_id, binding)
 
     def verify(self, body: bytes) -> dict[str, Any]:
         """``POST /v1/verify``: the offline verifier's report, trusting this node's keys."""

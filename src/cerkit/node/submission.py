@@ -12,12 +12,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from cerkit.attestation import attestation_meta, make_receipt
+from cerkit.disclosure.commitments import FIELD, view_digests
 from cerkit.errors import InvalidRecordError, Reason, SchemaError
 from cerkit.jsonio import loads
+from cerkit.keys import b64url_encode
 from cerkit.ledger.base import LogEntry
 from cerkit.node.limits import MAX_BODY_BYTES
+from cerkit.signing import binding_message
 from cerkit.verify import Report
 from cerkit.verify.integrity import check_integrity
 
@@ -28,6 +32,9 @@ class Submission:
 
     certificate_hash: str
     bundle_json: bytes
+    #: ``(commitments digest, root)`` of a disclosable record (docs/spec.md §6.3): the
+    #: node signs a disclosure binding for it beside the receipt.
+    disclosure: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +47,9 @@ class AttestedRecord:
     proof: list[bytes]
     checkpoint: str
     node_id: str
+    #: The node's disclosure binding ``{commitments, root, signature}``, for a disclosable
+    #: record: answered in ``meta.attestation.disclosure``, outside the receipt.
+    disclosure: Mapping[str, str] | None = None
 
     @property
     def receipt(self) -> dict[str, Any]:
@@ -48,9 +58,12 @@ class AttestedRecord:
 
     def meta(self) -> dict[str, Any]:
         """The ``meta.attestation`` object a client adds to the record."""
-        return attestation_meta(
+        meta = attestation_meta(
             self.receipt, self.entry.signature, self.proof, self.tree_size, self.checkpoint
         )
+        if self.disclosure is not None:
+            meta["disclosure"] = dict(self.disclosure)
+        return meta
 
     def to_json(self) -> dict[str, Any]:
         """The HTTP answer: ``meta.attestation`` plus NexArt's top-level receipt fields."""
@@ -111,7 +124,48 @@ def check_submission(document: Any, body: bytes | None = None) -> Submission:
         reason = Reason(first.reason) if first.reason in Reason.__members__ else None
         raise InvalidRecordError(f"{first.name}: {first.message}", reason)
     stored = dump_json(document) if body is None else body
-    return Submission(str(document["certificateHash"]), stored)
+    return Submission(str(document["certificateHash"]), stored, disclosure_digests(document))
+
+
+def disclosure_digests(bundle: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The commitment view digests of a disclosable record that passed its integrity
+    check, ``None`` for any other record.
+
+    Raises:
+        InvalidRecordError: ``DISCLOSURE_MALFORMED``: the node binds no block it cannot read.
+    """
+    snapshot = bundle["snapshot"]
+    if FIELD not in snapshot:
+        return None
+    return view_digests(bundle)
+
+
+def node_binding(
+    entry: LogEntry,
+    digests: tuple[str, str] | None,
+    kid: str,
+    private_key: Ed25519PrivateKey | None,
+) -> dict[str, str] | None:
+    """The node's disclosure binding of a disclosable record: the binding statement a
+    producer signs (docs/spec.md §6.3), signed by the key of the record's receipt. None for
+    other records, and when that key (``entry.kid``) is not the one signing now (``kid``)."""
+    if digests is None or private_key is None or entry.kid != kid:
+        return None
+    commitments, root = digests
+    message = binding_message(entry.certificate_hash, commitments, root)
+    signature = b64url_encode(private_key.sign(message))  # Ed25519: the same every time
+    return {"commitments": commitments, "root": root, "signature": signature}
+
+
+def stored_digests(stored: bytes | None) -> tuple[str, str] | None:
+    """:func:`disclosure_digests` of a stored bundle (None when it is not disclosable or
+    no longer verifies: the record's page reports that)."""
+    if stored is None or b'"disclosure"' not in stored:
+        return None
+    try:
+        return parse_submission(stored).disclosure
+    except InvalidRecordError:
+        return None
 
 
 def check_stored_bundle(certificate_hash: str, stored: bytes) -> Any:

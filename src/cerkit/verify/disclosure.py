@@ -16,7 +16,8 @@ Steps, numbered as in the code:
    and value, salt and path give the commitment (else ``VALUE_MOVED`` when the value opens
    another path's commitment, ``DISCLOSED_VALUE_MISMATCH`` otherwise);
 4. the commitment view is bound to the certificateHash by a producer disclosure binding whose
-   key layer 2 trusted, or a receipt carrying ``disclosureRoot`` that layer 3 verified; a
+   key layer 2 trusted, a node binding (``meta.attestation.disclosure``) signed by the key
+   of the receipt layer 3 verified, or such a receipt carrying ``disclosureRoot``; a
    different commitments digest fails ``COMMITMENT_SWAPPED``, a different root
    ``DISCLOSURE_ROOT_MISMATCH``; with neither, SKIPPED ``DISCLOSURE_UNBOUND``: the copy is
    only consistent with itself, and nothing proves it belongs to that certificateHash.
@@ -45,7 +46,7 @@ from cerkit.disclosure.commitments import (
 from cerkit.disclosure.redact import is_redacted_copy
 from cerkit.errors import CerkitError, Reason
 from cerkit.schema import snapshot_errors
-from cerkit.signing import verify_binding
+from cerkit.signing import binding_digests, verify_binding
 from cerkit.verify.receipt import ReceiptOutcome
 from cerkit.verify.report import Layer, Report, Status
 
@@ -247,7 +248,8 @@ def _claims(
     """``(commitments, root, by whom)`` of every binding a trusted key signed.
 
     Raises:
-        InvalidRecordError: the trusted producer's binding signature does not verify.
+        InvalidRecordError: the binding signature of the trusted producer or of the node
+            whose receipt verified does not verify.
     """
     claims: list[tuple[str, str, str]] = []
     meta = bundle.get("meta")
@@ -257,6 +259,16 @@ def _claims(
         claims.append((signed_k, signed_r, "the trusted producer's signature"))
     if receipt is not None and receipt.passed and receipt.attestation is not None:
         signed = receipt.attestation.receipt
+        binding = receipt.attestation.raw.get("disclosure")
+        if binding is not None and receipt.entry is not None:  # signed by the receipt's key
+            signed_k, signed_r = binding_digests(
+                binding,
+                cert,
+                receipt.entry.verifier(),
+                "meta.attestation.disclosure",
+                Reason.RECEIPT_SIGNATURE_INVALID,
+            )
+            claims.append((signed_k, signed_r, "the node's binding"))
         if "disclosureRoot" in signed:
             claims.append(
                 (
