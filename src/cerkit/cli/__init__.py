@@ -39,6 +39,7 @@ VERBS: tuple[str, ...] = (
     "drift",
     "bisect",
     "replay",
+    "canary",
     "node",
     "ui",
     "attest",

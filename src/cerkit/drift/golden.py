@@ -22,9 +22,9 @@ from cerkit.drift.render import explanation_text
 from cerkit.execution_key import execution_key
 
 #: Verdicts that reproduce the golden record: the same output (even though some recorded
-#: factor moved: the run is stable despite it).
+#: factor moved: the run is stable despite it), or one within the configured tolerance.
 PASSING: Final[frozenset[str]] = frozenset(
-    (str(Verdict.IDENTICAL), str(Verdict.STABLE_DESPITE_CHANGES))
+    map(str, (Verdict.IDENTICAL, Verdict.STABLE_DESPITE_CHANGES, Verdict.WITHIN_TOLERANCE))
 )
 
 
