@@ -230,7 +230,10 @@ def floor(path: Path) -> float:
     db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
     db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")  # the connection settings of index_rows
     try:
-        for _row in db.execute(_sqlite_rows.INDEX_ROWS + " ORDER BY execution_key, created_at"):
+        sql = (
+            _sqlite_rows.INDEX_ROWS + " WHERE replay_of IS NULL ORDER BY execution_key, created_at"
+        )
+        for _row in db.execute(sql):
             pass
     finally:
         db.close()

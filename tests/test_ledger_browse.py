@@ -226,7 +226,10 @@ def test_an_older_postgres_table_gains_its_verdicts_and_the_new_drift_index(pg_u
         (definition,) = conn.execute(
             "SELECT indexdef FROM pg_indexes WHERE indexname = 'records_drift'"
         ).fetchone()
-    assert "(execution_key, created_at, certificate_hash) INCLUDE (output_hash)" in definition
+    assert (
+        "(execution_key, created_at, certificate_hash) INCLUDE (output_hash, replay_of)"
+        in definition
+    )
 
 
 def test_verdicts_written_in_batches_in_any_order_match_a_recount(tmp_path: Path) -> None:

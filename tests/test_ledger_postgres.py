@@ -127,19 +127,42 @@ def test_index_rows_stream_each_key_in_time_order(pg_url: str) -> None:
         store.close()
 
 
+def test_replays_are_left_out_of_the_index_rows_and_read_apart(pg_url: str) -> None:
+    from cerkit.ledger import open_record_store
+
+    store = open_record_store(pg_url)
+    try:
+        executions = [_record(i, created=f"2026-01-0{1 + i}T00:00:00.000Z") for i in range(3)]
+        of = executions[0]["certificateHash"]
+        replay = {**_record(0, created="2026-01-09T00:00:00.000Z"), "meta": {"replay": {"of": of}}}
+        for bundle in [*executions, replay]:
+            store.put(bundle)
+        expected = sorted((_index_row(b) for b in executions), key=lambda r: (r[1], r[2]))
+        assert list(store.index_rows()) == expected
+        assert list(store.replay_rows()) == [(*_index_row(replay), of)]
+        store.set_meta(executions[1]["certificateHash"], {"replay": {"purpose": "replay"}})
+        assert [r[0] for r in store.index_rows()] == [
+            r[0] for r in expected if r[0] != executions[1]["certificateHash"]
+        ]
+        assert sorted(r[4] for r in store.replay_rows()) == ["", of]
+    finally:
+        store.close()
+
+
 def test_an_older_postgres_table_is_migrated_on_open(pg_url: str) -> None:
     import psycopg
 
     from cerkit.ledger import open_record_store
 
     bundles = [_record(i, created=f"2026-03-0{1 + i}T00:00:00.000Z") for i in range(4)]
+    replay = {**_record(9), "meta": {"replay": {"of": bundles[0]["certificateHash"]}}}
     with psycopg.connect(pg_url, autocommit=True) as conn:  # the table before output_hash
         conn.execute(
             "CREATE TABLE records (certificate_hash TEXT PRIMARY KEY, created_at TEXT NOT NULL,"
             " entry_point TEXT, model TEXT, execution_key TEXT, bundle BYTEA NOT NULL)"
         )
         conn.execute("CREATE INDEX records_key ON records (execution_key, created_at)")
-        for b in bundles:
+        for b in [*bundles, replay]:
             row = _index_row(b)
             conn.execute(
                 "INSERT INTO records VALUES (%s, %s, %s, %s, %s, %s)",
@@ -148,7 +171,8 @@ def test_an_older_postgres_table_is_migrated_on_open(pg_url: str) -> None:
     store = open_record_store(pg_url)
     try:
         expected = sorted((_index_row(b) for b in bundles), key=lambda r: (r[1], r[2]))
-        assert list(store.index_rows()) == expected
+        assert list(store.index_rows()) == expected  # the replay is marked and left out
+        assert [r[0] for r in store.replay_rows()] == [replay["certificateHash"]]
         assert store.get(bundles[0]["certificateHash"]) == bundles[0]
     finally:
         store.close()

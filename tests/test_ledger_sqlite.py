@@ -268,8 +268,30 @@ def test_index_rows_give_each_key_in_time_order_from_the_covering_index(
     assert {r[1] for r in store.index_rows(key=key[:12])} == {key}
     plan = store._db.execute("EXPLAIN QUERY PLAN SELECT certificate_hash, execution_key,"
                              " created_at, output_hash FROM records INDEXED BY records_drift"
+                             " WHERE replay_of IS NULL"
                              " ORDER BY execution_key, created_at").fetchall()  # fmt: skip
     assert "COVERING INDEX records_drift" in plan[0][3]
+
+
+def _replay(bundle: dict[str, Any]) -> dict[str, Any]:
+    return {**bundle, "meta": {"replay": {"of": "sha256:" + "f" * 64, "purpose": "replay"}}}
+
+
+def test_replays_are_left_out_of_the_index_rows_and_read_apart(store: SQLiteRecordStore) -> None:
+    executions = [make(n) for n in range(3)]
+    replays = [_replay(make(n, when="2026-01-02T00:00:00.000Z")) for n in range(2)]
+    store.put_many([*executions, *replays])
+    store.put_later(_replay(make(7)))
+    assert list(store.index_rows()) == _expected_rows(executions)
+    found = list(store.replay_rows())
+    assert len(found) == 3 and {r[4] for r in found} == {"sha256:" + "f" * 64}
+    assert [r[:4] for r in store.replay_rows(key=found[0][1])] == [found[0][:4]]
+    # a mark added later (meta is outside the hash) moves the record out of the rows
+    store.set_meta(executions[0]["certificateHash"], {"replay": {"purpose": "replay"}})
+    assert list(store.index_rows()) == _expected_rows(executions[1:])
+    assert ("",) in {r[4:] for r in store.replay_rows()}
+    store.put({**executions[1], "meta": {"replay": {"of": "sha256:ab"}}})  # merged meta
+    assert list(store.index_rows()) == _expected_rows(executions[2:])
 
 
 def test_index_rows_commit_this_store_objects_queued_records_first(tmp_path: Path) -> None:
@@ -347,5 +369,24 @@ def test_a_store_of_the_previous_schema_is_migrated_on_open(tmp_path: Path) -> N
         nulls = "SELECT count(*) FROM records WHERE execution_key IS NULL OR output_hash IS NULL"
         assert db.execute(nulls).fetchone()[0] == 0
         db.close()
+    finally:
+        store.close()
+
+
+def test_replays_stored_by_an_older_cerkit_are_marked_when_the_store_is_migrated(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.db"
+    bundles = [make(n) for n in range(3)]
+    write_old_store(path, bundles)
+    db = sqlite3.connect(path)
+    meta = json.dumps({"replay": {"of": bundles[0]["certificateHash"]}})
+    db.execute("UPDATE records SET meta = ? WHERE rowid = 3", (meta,))
+    db.commit()
+    db.close()
+    store = SQLiteRecordStore(path)
+    try:
+        assert list(store.index_rows()) == _expected_rows(bundles[:2])
+        assert [r[4] for r in store.replay_rows()] == [bundles[0]["certificateHash"]]
     finally:
         store.close()

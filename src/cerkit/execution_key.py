@@ -20,6 +20,10 @@ The key is ``sha256:<hex>`` over the ``nexart-v1`` canonical JSON of this object
 A field that is absent is written as ``null``. Nothing volatile (timestamps, ids, the runtime
 fingerprint, effective parameters, model identity beyond the requested model) enters the key:
 those are exactly the factors drift attribution compares.
+
+A **replay** (a re-run of a record by ``cerkit replay`` or a confirmation, marked
+``meta.replay = {of, purpose, setting}``) has the key of what it re-ran but is not a new
+execution: :func:`replay_of` tells it apart, and the drift timeline leaves it out.
 """
 
 from __future__ import annotations
@@ -86,4 +90,20 @@ def execution_key(bundle: Mapping[str, Any]) -> HexDigest:
     return HexDigest(PREFIX + hashlib.sha256(canonicalize(key_material(bundle))).hexdigest())
 
 
-__all__ = ["KEY_VERSION", "execution_key", "key_material"]
+def replay_of(bundle: Mapping[str, Any]) -> str | None:
+    """The certificate hash a replay re-ran (``meta.replay.of``; ``""`` when it names none),
+    or None for a record that is not a replay.
+
+    >>> replay_of({"meta": {"replay": {"of": "sha256:ab", "purpose": "replay"}}})
+    'sha256:ab'
+    >>> replay_of({"meta": {}}) is None
+    True
+    """
+    replay = _mapping(bundle.get("meta")).get("replay")
+    if not isinstance(replay, Mapping):
+        return None
+    of = replay.get("of")
+    return of if isinstance(of, str) else ""
+
+
+__all__ = ["KEY_VERSION", "execution_key", "key_material", "replay_of"]

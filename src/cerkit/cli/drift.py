@@ -17,6 +17,7 @@ from cerkit.cli._common import (
     progress,
     write_json_line,
 )
+from cerkit.config import TEXT_MODES
 from cerkit.errors import CerkitError, NothingToCompare, OperationalError, UsageError
 
 NAME = "drift"
@@ -50,6 +51,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--allow-empty",
         action="store_true",
         help="with --fail-on: pass when there is nothing to compare (default: exit 4)",
+    )
+    tolerance = parser.add_argument_group(
+        "tolerances (override [tool.cerkit.drift] for every key; docs/drift.md §4b)"
+    )
+    tolerance.add_argument("--rtol", type=float, metavar="R", help="relative tolerance")
+    tolerance.add_argument("--atol", type=float, metavar="A", help="absolute tolerance")
+    tolerance.add_argument(
+        "--text", choices=TEXT_MODES, help="compare text outputs after this normalization"
     )
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
     parser.add_argument("--html", metavar="FILE", help="write a self-contained HTML report")
@@ -144,6 +153,21 @@ def _source(args: argparse.Namespace, key: str | None) -> tuple[Any, str]:
     return source, f"the store {redact_url(store_url(spec))}"
 
 
+def _drift_config(args: argparse.Namespace) -> Any:
+    """The project's drift settings, the flags given overriding them for every key."""
+    import dataclasses
+
+    from cerkit.config import load
+
+    given = {name: getattr(args, name) for name in ("rtol", "atol", "text")}
+    drift = load(flags={f"drift.{k}": v for k, v in given.items()}).drift
+    given = {k: v for k, v in given.items() if v is not None}
+    if given:  # "flags > file": also over each [[tool.cerkit.drift.tolerance]] entry
+        entries = tuple(dataclasses.replace(t, **given) for t in drift.tolerances)
+        drift = dataclasses.replace(drift, tolerances=entries)
+    return drift
+
+
 def _write_files(args: argparse.Namespace, timeline: Any, served: Any) -> None:
     """``--html``, ``--junit`` and ``--markdown``."""
     from cerkit.drift.ci_report import write_reports, write_text
@@ -170,12 +194,14 @@ def _write_files(args: argparse.Namespace, timeline: Any, served: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from cerkit.drift.gate import failing, require_comparison
+    from cerkit.drift.policy import apply, replay_evidence
     from cerkit.drift.render import timeline_text
     from cerkit.drift.served import served_history, served_text
     from cerkit.drift.timeline import analyze
 
     if args.files and args.store:
         raise UsageError("give record files or --store, not both")
+    config = _drift_config(args)
     golden = _golden(args)
     key = None
     if args.key:
@@ -186,8 +212,10 @@ def run(args: argparse.Namespace) -> int:
         if key:
             rows = [r for r in rows if r[1].startswith(key)]
         if args.fail_on and not args.allow_empty:
-            require_comparison(rows, golden, source=where, baseline=args.baseline)
+            replays = len(source.replays)
+            require_comparison(rows, golden, source=where, baseline=args.baseline, replays=replays)
         timeline = analyze(rows, source.load, baseline=golden, watch=_explaining)
+        timeline = apply(timeline, config, replay_evidence(source.replays, source.load))
         served = served_history(rows, source.load)  # which models answered provider calls
         steps = _workflow_steps(rows, source.load)
     finally:

@@ -83,6 +83,12 @@ class Explanation:
     def is_drift(self) -> bool:
         return self.verdict in (Verdict.DRIFT_EXPLAINED, Verdict.DRIFT_UNEXPLAINED)
 
+    def _repr_html_(self) -> str:
+        """How a notebook shows it: the drift report's renderer (escaped)."""
+        from cerkit.drift.html import explanation_html
+
+        return explanation_html(self)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "verdict": str(self.verdict),

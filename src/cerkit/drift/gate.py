@@ -69,6 +69,7 @@ def require_comparison(
     *,
     source: str,
     baseline: str | None = None,
+    replays: int = 0,
 ) -> None:
     """Fail closed when there is nothing to compare.
 
@@ -77,13 +78,16 @@ def require_comparison(
         golden: the baseline's records (when a baseline was given).
         source: names where the rows came from, for the message ("the store X").
         baseline: the baseline folder, or None without one.
+        replays: how many replays ``source`` also holds (named in the message: they are
+            not new executions, so they leave nothing to compare either).
 
     Raises:
         NothingToCompare: ``source`` holds no record; the baseline holds no record; or no
             record shares an execution key with the baseline.
     """
     if not rows:
-        raise NothingToCompare(f"empty store: {source} holds no records to compare")
+        besides = f" (only {replays} replays, which are not new executions)" if replays else ""
+        raise NothingToCompare(f"empty store: {source} holds no records to compare{besides}")
     if baseline is None:
         return
     if not golden:

@@ -5,43 +5,31 @@ from a file with no network (and passes a strict ``default-src 'none'`` policy, 
 declares). Each execution-key group gets a step plot of its output over time (one row per
 distinct output) with its change points marked and coloured by verdict, then a table of
 the change points with their likeliest causes.
+
+The same pieces render in a notebook: :func:`timeline_html` and :func:`explanation_html` are
+what ``Timeline._repr_html_`` and ``Explanation._repr_html_`` show (a fragment with scoped
+styles and no script); the shared style sheet, colours and badges are :mod:`cerkit._html`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from html import escape
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
+from cerkit._html import COLOURS, STYLE, badge, escape, fragment, table
 from cerkit._text import counted
-from cerkit.drift.timeline import ChangePoint, Group, Timeline
+
+if TYPE_CHECKING:  # only types: the timeline and attribution show themselves through here
+    from cerkit.drift.attribution import Explanation
+    from cerkit.drift.diff import Change
+    from cerkit.drift.timeline import ChangePoint, Group, Timeline
 
 #: Runs drawn per plot; a group flapping more than this is drawn up to here (and says so).
 MAX_DRAWN_RUNS: Final[int] = 2000
 #: Distinct outputs given their own row; the rest share the last row.
 MAX_ROWS: Final[int] = 12
 _W, _LEFT, _RIGHT, _ROW, _TOP = 760, 70, 20, 22, 16
-_COLOURS: Final[dict[str, str]] = {
-    "DRIFT_UNEXPLAINED": "#c62828",
-    "INTEGRITY_FAILED": "#b71c1c",
-    "DRIFT_EXPLAINED": "#ef6c00",
-    "STABLE_DESPITE_CHANGES": "#757575",
-    "EXPECTED_CHANGE": "#1565c0",
-    "IDENTICAL": "#2e7d32",
-    "NOT_EXPLAINED": "#6a1b9a",
-    "NONDETERMINISTIC": "#00838f",
-    "WITHIN_TOLERANCE": "#558b2f",
-}
-_STYLE: Final[str] = """
-body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#212121;max-width:900px}
-h1{font-size:20px}h2{font-size:16px;margin:28px 0 4px}code{font-size:12px}
-.meta{color:#616161;font-size:12px}.run{stroke:#1565c0;stroke-width:4}
-.jump{stroke:#9e9e9e;stroke-dasharray:3 3}.axis{stroke:#bdbdbd}
-svg text{font-size:11px;fill:#616161}table{border-collapse:collapse;width:100%;font-size:13px}
-td,th{border-bottom:1px solid #eee;padding:3px 6px;text-align:left;vertical-align:top}
-.v{font-weight:600}tr.hl{background:#fff3e0}
-"""
 # Clicking a change point highlights its table row; the summary line proves the script ran.
 _SCRIPT: Final[str] = """
 document.querySelectorAll('circle.change').forEach(function(c){
@@ -71,12 +59,25 @@ def render(
     Returns:
         HTML text (UTF-8), self-contained.
     """
-    verdicts = ", ".join(f"{n} {escape(v)}" for v, n in sorted(timeline.verdicts().items()))
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; "
         "style-src 'unsafe-inline'; script-src 'unsafe-inline'\">",
-        f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>",
+        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>",
+        _body(timeline, title, sections),
+        f"<script>{_SCRIPT}</script></body></html>",
+    ]
+    return "".join(parts)
+
+
+def timeline_html(timeline: Timeline, *, title: str = "cerkit drift report") -> str:
+    """The report of ``timeline`` as a notebook shows it: the page's body, no script."""
+    return fragment(_body(timeline, title, ()))
+
+
+def _body(timeline: Timeline, title: str, sections: Sequence[str]) -> str:
+    verdicts = ", ".join(f"{n} {escape(v)}" for v, n in sorted(timeline.verdicts().items()))
+    parts = [
         f"<h1>{escape(title)}</h1><div id='summary'><p>{counted(timeline.records, 'record')}, ",
         f"{counted(len(timeline.groups), 'execution key')}, ",
         f"{counted(len(timeline.change_points()), 'change point')}",
@@ -95,15 +96,46 @@ def render(
         parts.append("<h2>Against the baseline</h2><table><tr><th>verdict</th><th>why</th></tr>")
         for explanation in timeline.baseline:
             verdict = str(explanation.verdict)
-            parts.append(f"<tr><td class='v'>{_badge(verdict)}</td>")
+            parts.append(f"<tr><td class='v'>{badge(verdict)}</td>")
             parts.append(f"<td>{escape(explanation.summary)}</td></tr>")
         parts.append("</table>")
-    parts.append(f"<script>{_SCRIPT}</script></body></html>")
     return "".join(parts)
 
 
-def _badge(verdict: str) -> str:
-    return f"<span style='color:{_COLOURS.get(verdict, '#000')}'>{escape(verdict)}</span>"
+def _value(value: object) -> str:
+    text = repr(value)
+    return escape(text if len(text) <= 120 else text[:119] + "…")
+
+
+def _change(change: Change) -> tuple[str, ...]:
+    path = f"<code>{escape(change.path)}</code>"
+    if change.status == "unknown":
+        return (path, f"<i>unknown</i> ({escape(str(change.reason))})", "")
+    return (path, _value(change.before), _value(change.after))
+
+
+def explanation_html(explanation: Explanation) -> str:
+    """One comparison as a notebook shows it: the verdict and summary, the ranked causes
+    with their evidence, the notes, then every change by facet (before and after exact)."""
+    diff = explanation.diff
+    parts = [
+        f"<h2><span class='v'>{badge(str(explanation.verdict))}</span> "
+        f"{escape(explanation.summary)}</h2>",
+        f"<p class='meta'>a <code>{escape(str(diff.a.get('certificateHash', '?')))}</code> · "
+        f"b <code>{escape(str(diff.b.get('certificateHash', '?')))}</code></p>",
+    ]
+    if explanation.causes:
+        rows = (
+            (str(rank), f"<b>{escape(c.category)}</b>", escape(c.subject), str(c.score),
+             "<br>".join(escape(e) for e in c.evidence))
+            for rank, c in enumerate(explanation.causes, start=1)
+        )  # fmt: skip
+        parts.append(table(("#", "category", "subject", "score", "evidence"), rows))
+    parts += [f"<p class='meta'>{escape(note)}</p>" for note in explanation.notes]
+    for facet in diff.facets():
+        parts.append(f"<h2>{escape(facet)}</h2>")
+        parts.append(table(("path", "before", "after"), map(_change, diff.in_facet(facet))))
+    return fragment("".join(parts))
 
 
 def _section(number: int, group: Group) -> str:
@@ -133,7 +165,7 @@ def _row(group: int, index: int, point: ChangePoint) -> str:
         why += f"<br><span class='meta'>{notes}</span>"
     return (
         f"<tr id='g{group}c{index}'><td>{escape(point.time)}</td>"
-        f"<td class='v'>{_badge(point.verdict)}</td><td>{why}</td></tr>"
+        f"<td class='v'>{badge(point.verdict)}</td><td>{why}</td></tr>"
     )
 
 
@@ -198,7 +230,7 @@ def group_plot(number: int, group: Group) -> str:
 
 
 def _marker(group: int, index: int, point: ChangePoint, at: float, y1: float, y2: float) -> str:
-    colour = _COLOURS.get(point.verdict, "#000")
+    colour = COLOURS.get(point.verdict, "#000")
     tip = escape(point.verdict + (": " + point.explanation.summary if point.explanation else ""))
     return (
         f"<line class='jump' x1='{at}' y1='{y1}' x2='{at}' y2='{y2}'/>"

@@ -292,6 +292,13 @@ def _run_once(bundle: Mapping[str, Any], out: str, *, store: bool) -> None:
     if os.getcwd() not in sys.path:  # the recorded program's modules, as in the original run
         sys.path.insert(0, os.getcwd())
 
+    def mark(new: dict[str, Any]) -> None:
+        # A replay is not a new execution (docs/drift.md §4c): meta (outside the hash) says
+        # which record it re-ran; a confirmation's re-run replaces it with its own purpose.
+        replay: dict[str, Any] = {"of": bundle.get("certificateHash"), "purpose": "replay"}
+        replay["setting"] = {}
+        new["meta"] = {**(new.get("meta") or {}), "replay": replay}
+
     def keep(new: dict[str, Any]) -> None:
         with open(out, "w", encoding="utf-8") as handle:
             json.dump(new, handle)
@@ -299,7 +306,7 @@ def _run_once(bundle: Mapping[str, Any], out: str, *, store: bool) -> None:
     hooks, stored = list(recorder.DEFAULTS.hooks), recorder.DEFAULTS.store
     recorder.configure(store=False, hooks=[])  # calls made while the module loads are not it
     target = entry_point_callable(call.entry_point, unwrap=False)
-    recorder.configure(store=stored if store else False, hooks=[*hooks, keep])
+    recorder.configure(store=stored if store else False, hooks=[*hooks, mark, keep])
     if getattr(target, "__cerkit_entry_point__", None) is None:
         target = recorder.record(name=call.entry_point)(target)
     with contextlib.suppress(Exception):  # the failure is in the new record (status error)

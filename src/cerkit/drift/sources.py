@@ -15,10 +15,11 @@ from typing import Any, Final
 
 from cerkit.atomic import write_atomic
 from cerkit.drift.golden import call_name
-from cerkit.drift.timeline import row_of
+from cerkit.drift.timeline import Row, row_of
 from cerkit.errors import CerkitError, OperationalError, Reason, SchemaError, UsageError
+from cerkit.execution_key import replay_of
 from cerkit.jsonio import dumps, iter_jsonl, load_file
-from cerkit.ledger.base import IndexRow, RecordStore, resolve_certificate_hash
+from cerkit.ledger.base import IndexRow, RecordStore, ReplayRow, resolve_certificate_hash
 from cerkit.ledger.factory import open_record_store
 
 #: Wraps an iterable of rows given the expected count (a progress bar on a terminal).
@@ -87,12 +88,16 @@ class RecordRows:
 
     ``rows`` are ``(certificateHash, executionKey, time, outputHash)``: :class:`Row` from
     files, plain tuples from a store (a million :class:`Row` objects would keep the cyclic
-    garbage collector busy; plain tuples of strings it stops tracking).
+    garbage collector busy; plain tuples of strings it stops tracking). Replays
+    (``meta.replay``) are not new executions: they are never in ``rows``, only in
+    ``replays`` (each row followed by the certificateHash it re-ran), the evidence of known
+    nondeterminism (docs/drift.md §4c).
     """
 
     rows: Sequence[IndexRow]
     bundles: dict[str, Mapping[str, Any]] = field(default_factory=dict)
     store: RecordStore | None = None
+    replays: Sequence[ReplayRow] = ()
 
     def load(self, certificate_hash: str) -> Mapping[str, Any]:
         bundle = self.bundles.get(certificate_hash)
@@ -108,15 +113,23 @@ class RecordRows:
 
 
 def rows_from_files(paths: Iterable[str], since: str | None = None) -> RecordRows:
-    """Load bundles from files; rows sorted by time."""
+    """Load bundles from files; rows sorted by time, replays apart."""
     bundles: dict[str, Mapping[str, Any]] = {}
     for path in paths:
         for bundle in read_bundles(path):
             bundles[str(bundle.get("certificateHash", ""))] = bundle
-    rows = sorted((row_of(b) for b in bundles.values()), key=lambda r: r.time)
+    rows: list[Row] = []
+    replays: list[ReplayRow] = []
+    for record in bundles.values():
+        row, of = row_of(record), replay_of(record)
+        if of is None:
+            rows.append(row)
+        elif not since or row.time >= since:
+            replays.append((*row, of))
+    rows.sort(key=lambda r: r.time)
     if since:
         rows = [r for r in rows if r.time >= since]
-    return RecordRows(rows, bundles)
+    return RecordRows(rows, bundles, replays=replays)
 
 
 def rows_from_store(
@@ -130,9 +143,10 @@ def rows_from_store(
     record.
 
     The rows come from the store's :meth:`~cerkit.ledger.base.RecordStore.index_rows`
-    (compact columns kept at write time, no record parsed). ``key`` keeps the execution
-    keys starting with it (a range of the store's index). ``watch`` wraps the row iterator
-    (given the record count), e.g. in a progress bar.
+    (compact columns kept at write time, no record parsed; replays left out) and the
+    replays' from :meth:`~cerkit.ledger.base.RecordStore.replay_rows`. ``key`` keeps the
+    execution keys starting with it (a range of the store's index). ``watch`` wraps the row
+    iterator (given the record count), e.g. in a progress bar.
     """
     store = open_record_store(url)
     try:
@@ -140,10 +154,11 @@ def rows_from_store(
         if watch is not None:
             rows_iter = watch(rows_iter, store.count())
         rows = list(rows_iter)
+        replays = list(store.replay_rows(since, key=key))
     except BaseException:
         store.close()
         raise
-    return RecordRows(rows, store=store)
+    return RecordRows(rows, store=store, replays=replays)
 
 
 def baseline_bundles(directory: str) -> list[dict[str, Any]]:

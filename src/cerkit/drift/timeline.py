@@ -136,6 +136,12 @@ class Timeline:
             counts[name] = counts.get(name, 0) + 1
         return counts
 
+    def _repr_html_(self) -> str:
+        """How a notebook shows it: the drift report's body (plots, tables), escaped."""
+        from cerkit.drift.html import timeline_html
+
+        return timeline_html(self)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "records": self.records,

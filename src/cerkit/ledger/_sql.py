@@ -215,11 +215,20 @@ FILL_VERDICTS: Final[str] = """UPDATE records SET verdict = chained.verdict FROM
 
 
 def index_query(
-    select: str, dialect: Dialect, since: str | None, until: str | None, key: str | None
+    select: str,
+    dialect: Dialect,
+    since: str | None,
+    until: str | None,
+    key: str | None,
+    *,
+    replays: bool = False,
 ) -> tuple[str, list[Any]]:
     """The drift pass's rows (:meth:`~cerkit.ledger.base.RecordStore.index_rows`): each
-    execution key's rows in time order, ``key`` a prefix of the keys kept."""
-    clauses = [dialect.prefix("execution_key", key)] if key else []
+    execution key's rows in time order, ``key`` a prefix of the keys kept. Replays are
+    not new executions: left out, or (``replays``) the only rows kept."""
+    clauses: list[tuple[str, list[Any]]] = [(f"replay_of IS {'NOT ' if replays else ''}NULL", [])]
+    if key:
+        clauses.append(dialect.prefix("execution_key", key))
     where, params = _where(clauses + _time_range(dialect, since, until))
     return f"{select}{where} ORDER BY execution_key, created_at", params
 

@@ -21,8 +21,9 @@ from cerkit.ledger._sql import FILL_VERDICTS
 #: 2 added ``output_hash`` and the covering index ``records_drift``; 3 added
 #: ``execution_id`` and the portal's browsing indexes; 4 added ``verdict`` (the ledger's
 #: output verdict, docs/portal.md) and put ``certificate_hash`` in the key of
-#: ``records_drift`` (older stores are migrated on open, see :func:`migrate`).
-SCHEMA_VERSION: Final[int] = 4
+#: ``records_drift``; 5 added ``replay_of`` (docs/drift.md §4c), last in ``records_drift``
+#: (older stores are migrated on open, see :func:`migrate`).
+SCHEMA_VERSION: Final[int] = 5
 SCHEMA: Final[str] = """
 CREATE TABLE IF NOT EXISTS records (
     certificate_hash TEXT PRIMARY KEY,
@@ -36,6 +37,7 @@ CREATE TABLE IF NOT EXISTS records (
     output_hash      TEXT,           -- snapshot.outputHash, '' when absent
     execution_id     TEXT,           -- snapshot.executionId
     verdict          TEXT,           -- first | same | changed (ledger.base.OUTPUT_VERDICTS)
+    replay_of        TEXT,           -- a replay's meta.replay.of ('' unnamed), else NULL
     bundle           BLOB NOT NULL,  -- the record's JSON without meta, environment referenced
     meta             BLOB,           -- the unhashed meta object, JSON, or NULL
     stored_at        TEXT NOT NULL
@@ -53,20 +55,29 @@ CREATE INDEX IF NOT EXISTS records_status ON records (status, created_at, certif
 CREATE INDEX IF NOT EXISTS records_execution_id ON records (execution_id);
 CREATE INDEX IF NOT EXISTS records_verdict ON records (verdict, created_at, certificate_hash);
 -- Covers the drift pass (docs/drift.md §4): its rows are read from this index alone. Its
--- key orders each execution key's records as the verdict chain does (_sql.place).
+-- key orders each execution key's records as the verdict chain does (_sql.place). Replays
+-- are not new executions, and replay_of in it lets the pass leave them out from the index.
 CREATE INDEX IF NOT EXISTS records_drift
-    ON records (execution_key, created_at, certificate_hash, output_hash);
+    ON records (execution_key, created_at, certificate_hash, output_hash, replay_of);
+CREATE INDEX IF NOT EXISTS records_replays
+    ON records (execution_key, created_at) WHERE replay_of IS NOT NULL;
 """
 INSERT: Final[str] = (
     "INSERT INTO records (certificate_hash, created_at, entry_point, model, provider,"
-    " kind, status, execution_key, output_hash, execution_id, verdict, bundle, meta, stored_at)"
-    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (certificate_hash) DO NOTHING"
+    " kind, status, execution_key, output_hash, execution_id, verdict, replay_of, bundle,"
+    " meta, stored_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    " ON CONFLICT (certificate_hash) DO NOTHING"
 )
 #: The compact rows of the drift pass, read from the covering index alone (no bundle, no
 #: JSON): each execution key's records in time order. Filters are appended by the caller.
 INDEX_ROWS: Final[str] = (
     "SELECT certificate_hash, execution_key, created_at, output_hash"
     " FROM records INDEXED BY records_drift"
+)
+#: The replays' rows (``replay_of`` last), the few the drift pass reads as evidence.
+REPLAY_ROWS: Final[str] = (
+    "SELECT certificate_hash, execution_key, created_at, output_hash, replay_of"
+    " FROM records INDEXED BY records_replays"
 )
 # The key standing for the environment in a stored row (``$`` keys are reserved by the
 # encoding rules, so no recorded environment has this shape).
@@ -113,6 +124,19 @@ def migrate(db: sqlite3.Connection, key: Callable[[Mapping[str, Any]], str | Non
         db.execute("ALTER TABLE records ADD COLUMN verdict TEXT")
         db.execute("DROP INDEX IF EXISTS records_drift")  # SCHEMA builds it with its new key
         db.execute(FILL_VERDICTS)
+    if present and "replay_of" not in present:
+        _migrate_replay_column(db)
+
+
+def _migrate_replay_column(db: sqlite3.Connection) -> None:
+    """Schema 5: ``replay_of`` filled from ``meta`` in C; ``records_drift`` rebuilt with it."""
+    db.execute("ALTER TABLE records ADD COLUMN replay_of TEXT")
+    db.execute(
+        "UPDATE records SET replay_of = coalesce(json_extract(CAST(meta AS TEXT),"
+        " '$.replay.of'), '') WHERE meta IS NOT NULL AND json_valid(CAST(meta AS TEXT))"
+        " AND json_type(CAST(meta AS TEXT), '$.replay') = 'object'"
+    )
+    db.execute("DROP INDEX IF EXISTS records_drift")
 
 
 def _migrate_drift_columns(

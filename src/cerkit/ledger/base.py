@@ -114,6 +114,9 @@ def record_columns(bundle: Mapping[str, Any]) -> RecordColumns:
 #: One record as the drift pass reads it (docs/drift.md §4):
 #: ``(certificateHash, executionKey, createdAt, outputHash)``, outputHash ``""`` when absent.
 IndexRow = tuple[str, str, str, str]
+#: A replay (``meta.replay``, docs/drift.md §4c) as the drift pass reads it: the
+#: :data:`IndexRow` and then the certificateHash it re-ran (``""`` when it names none).
+ReplayRow = tuple[str, str, str, str, str]
 
 
 class RecordStore(Protocol):
@@ -149,7 +152,15 @@ class RecordStore(Protocol):
         or parsing any record: each execution key's records in ``createdAt`` order (keys in
         no promised order). ``since``/``until`` bound ``createdAt`` (inclusive); ``key``
         keeps the execution keys starting with it. Records queued for a write on this
-        store object are committed first. Records with no execution key are left out."""
+        store object are committed first. Records with no execution key are left out, and
+        so are replays (``meta.replay`` set): a re-run is not a new execution."""
+        ...
+
+    def replay_rows(
+        self, since: str | None = None, until: str | None = None, key: str | None = None
+    ) -> Iterator[ReplayRow]:
+        """The row of every replay (``meta.replay`` set), with the certificateHash it
+        re-ran, filtered as :meth:`index_rows`: the evidence of known nondeterminism."""
         ...
 
     def browse(self, query: BrowseQuery) -> list[BrowseRow]:

@@ -16,7 +16,7 @@ from typing import Any, Final
 import orjson
 
 from cerkit.errors import OperationalError, Reason, SchemaError
-from cerkit.execution_key import execution_key
+from cerkit.execution_key import execution_key, replay_of
 from cerkit.ledger._postgres import Connections, connect
 from cerkit.ledger._sql import (
     FILL_VERDICTS,
@@ -29,7 +29,14 @@ from cerkit.ledger._sql import (
     place,
     record_query,
 )
-from cerkit.ledger.base import BrowseQuery, BrowseRow, IndexRow, RecordQuery, record_columns
+from cerkit.ledger.base import (
+    BrowseQuery,
+    BrowseRow,
+    IndexRow,
+    RecordQuery,
+    ReplayRow,
+    record_columns,
+)
 
 _SCHEMA: Final[str] = """CREATE TABLE IF NOT EXISTS records (
     certificate_hash TEXT PRIMARY KEY,
@@ -41,13 +48,17 @@ _SCHEMA: Final[str] = """CREATE TABLE IF NOT EXISTS records (
     output_hash TEXT,
     status TEXT,
     execution_id TEXT,
-    verdict TEXT)"""
+    verdict TEXT,
+    replay_of TEXT)"""
 _INDEXES: Final[tuple[str, ...]] = (
     "CREATE INDEX IF NOT EXISTS records_created ON records (created_at)",
     # Covers the drift pass (docs/drift.md §4): an index-only scan reads its rows. Its key
     # orders each execution key's records as the verdict chain does (_sql.place).
+    # Replays are not new executions: replay_of in it lets the pass leave them out.
     "CREATE INDEX IF NOT EXISTS records_drift ON records (execution_key, created_at,"
-    " certificate_hash) INCLUDE (output_hash)",
+    " certificate_hash) INCLUDE (output_hash, replay_of)",
+    "CREATE INDEX IF NOT EXISTS records_replays ON records (execution_key, created_at)"
+    " WHERE replay_of IS NOT NULL",
     "CREATE INDEX IF NOT EXISTS records_entry ON records (entry_point, created_at)",
     # Keyset pages of the portal's ledger view (RecordStore.browse), newest first.
     "CREATE INDEX IF NOT EXISTS records_browse ON records (created_at, certificate_hash)",
@@ -58,12 +69,15 @@ _INDEXES: Final[tuple[str, ...]] = (
 )
 _INSERT: Final[str] = (
     "INSERT INTO records (certificate_hash, created_at, entry_point, model, execution_key,"
-    " output_hash, status, execution_id, verdict, bundle)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    " output_hash, status, execution_id, verdict, replay_of, bundle)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
     " ON CONFLICT (certificate_hash) DO NOTHING"
 )
 _INDEX_ROWS: Final[str] = (
     "SELECT certificate_hash, execution_key, created_at, output_hash FROM records"
+)
+_REPLAY_ROWS: Final[str] = (
+    "SELECT certificate_hash, execution_key, created_at, output_hash, replay_of FROM records"
 )
 #: Rows per round trip of the server-side cursor behind ``index_rows``.
 _ITERSIZE: Final[int] = 10_000
@@ -133,6 +147,8 @@ def _migrate(conn: Any) -> bool:
         conn.execute("ALTER TABLE records ADD COLUMN verdict TEXT")
         conn.execute("DROP INDEX IF EXISTS records_drift")  # rebuilt with its new key
     fill = bool(present) and "verdict" not in present
+    if present and "replay_of" not in present:
+        _migrate_replay_column(conn)
     if not present or "output_hash" in present:
         return fill
     conn.execute("ALTER TABLE records ADD COLUMN output_hash TEXT")
@@ -168,6 +184,24 @@ def _migrate_browse_columns(conn: Any) -> None:
         pass
 
 
+def _migrate_replay_column(conn: Any) -> None:
+    """Add ``replay_of`` (a replay's ``meta.replay.of``), fill it from the stored JSON, and
+    drop ``records_drift`` so that it is built again with it."""
+    conn.execute("ALTER TABLE records ADD COLUMN IF NOT EXISTS replay_of TEXT")
+    conn.execute("DROP INDEX IF EXISTS records_drift")
+    import psycopg
+
+    try:
+        with conn.transaction():
+            conn.execute(
+                "UPDATE records SET replay_of = coalesce(convert_from(bundle, 'UTF8')::jsonb"
+                " #>> '{meta,replay,of}', '') WHERE jsonb_typeof(convert_from(bundle,"
+                " 'UTF8')::jsonb #> '{meta,replay}') = 'object'"
+            )
+    except psycopg.Error:
+        pass
+
+
 class PostgresRecordStore:
     """Records in a PostgreSQL database; safe to share between processes and threads."""
 
@@ -191,7 +225,7 @@ class PostgresRecordStore:
         data = _dumps(dict(bundle))
         with self._lock, self._errors("put"), self._conn.transaction():
             placed = self._place_locked(row)
-            cursor = self._conn.execute(_INSERT, (*row, placed.verdict, data))
+            cursor = self._conn.execute(_INSERT, (*row, placed.verdict, replay_of(bundle), data))
             if cursor.rowcount:
                 if (update := placed.update(POSTGRES)) is not None:
                     self._conn.execute(*update)
@@ -233,8 +267,8 @@ class PostgresRecordStore:
     ) -> None:
         stored["meta"] = dict(meta)
         self._conn.execute(
-            "UPDATE records SET bundle = %s WHERE certificate_hash = %s",
-            (_dumps(stored), cert),
+            "UPDATE records SET bundle = %s, replay_of = %s WHERE certificate_hash = %s",
+            (_dumps(stored), replay_of(stored), cert),
         )
 
     def get(self, certificate_hash: str) -> dict[str, Any] | None:
@@ -276,6 +310,15 @@ class PostgresRecordStore:
         ``records_drift`` once the table is vacuumed); no record is read or parsed."""
         sql, params = index_query(_INDEX_ROWS, POSTGRES, since, until, key)
         return self._stream(sql, params)
+
+    def replay_rows(
+        self, since: str | None = None, until: str | None = None, key: str | None = None
+    ) -> Iterator[ReplayRow]:
+        """The replays' rows (see :meth:`RecordStore.replay_rows`); they are few."""
+        sql, params = index_query(_REPLAY_ROWS, POSTGRES, since, until, key, replays=True)
+        with self._lock, self._errors("replay rows"):
+            found = self._conn.execute(sql, params).fetchall()
+        return iter([tuple(row) for row in found])
 
     def _stream(self, sql: str, params: list[Any]) -> Iterator[IndexRow]:
         conn = connect(self.url)

@@ -21,7 +21,7 @@ from typing import Any, Final
 
 import cerkit.ledger._sqlite_rows as rows
 from cerkit.errors import OperationalError, Reason, SchemaError
-from cerkit.execution_key import execution_key
+from cerkit.execution_key import execution_key, replay_of
 from cerkit.ledger._sql import (
     SQLITE,
     Tails,
@@ -34,7 +34,14 @@ from cerkit.ledger._sql import (
 )
 from cerkit.ledger._sqlite_files import create_private
 from cerkit.ledger._sqlite_index import stream_index_rows
-from cerkit.ledger.base import BrowseQuery, BrowseRow, IndexRow, RecordQuery, record_columns
+from cerkit.ledger.base import (
+    BrowseQuery,
+    BrowseRow,
+    IndexRow,
+    RecordQuery,
+    ReplayRow,
+    record_columns,
+)
 
 #: How long a writer waits for another process's transaction before failing.
 BUSY_TIMEOUT_MS: Final[int] = 10_000
@@ -206,7 +213,7 @@ class SQLiteRecordStore:
         placed = place(self._run, SQLITE, (cert, created, key, output), tails)
         c = record_columns(bundle)
         facts = (c.entry_point, c.model, c.provider, c.kind, c.status)
-        indexed = (*facts, key, output, c.execution_id, placed.verdict)
+        indexed = (*facts, key, output, c.execution_id, placed.verdict, replay_of(bundle))
         row = (cert, created, *indexed, rows.dumps(body), meta_json, rows.now())
         cursor = self._db.execute(rows.INSERT, row)
         created_row: bool = cursor.rowcount == 1
@@ -233,7 +240,8 @@ class SQLiteRecordStore:
         stored = json.loads(row[0]) if row and row[0] else {}
         merged = {**stored, **meta}
         self._db.execute(
-            "UPDATE records SET meta=? WHERE certificate_hash=?", (rows.dumps(merged), cert)
+            "UPDATE records SET meta=?, replay_of=? WHERE certificate_hash=?",
+            (rows.dumps(merged), replay_of({"meta": merged}), cert),
         )
 
     def get(self, certificate_hash: str) -> dict[str, Any] | None:
@@ -276,6 +284,15 @@ class SQLiteRecordStore:
         sql, params = index_query(rows.INDEX_ROWS, SQLITE, since, until, key)
         return stream_index_rows(self.path, sql, params, self._computed_row)
 
+    def replay_rows(
+        self, since: str | None = None, until: str | None = None, key: str | None = None
+    ) -> Iterator[ReplayRow]:
+        """The replays' rows (see :meth:`RecordStore.replay_rows`), from their index."""
+        self._own()
+        self._wait_for_writer()
+        sql, params = index_query(rows.REPLAY_ROWS, SQLITE, since, until, key, replays=True)
+        return iter(self._read_all(sql, tuple(params)))
+
     def _computed_row(self, certificate_hash: str) -> IndexRow | None:
         bundle = self.get(certificate_hash)
         key = self._execution_key(bundle) if bundle is not None else None
@@ -289,8 +306,8 @@ class SQLiteRecordStore:
         try:
             with self._lock, self._transaction():
                 cursor = self._db.execute(
-                    "UPDATE records SET meta=? WHERE certificate_hash=?",
-                    (rows.dumps(dict(meta)), certificate_hash),
+                    "UPDATE records SET meta=?, replay_of=? WHERE certificate_hash=?",
+                    (rows.dumps(dict(meta)), replay_of({"meta": meta}), certificate_hash),
                 )
         except sqlite3.Error as exc:
             raise OperationalError(

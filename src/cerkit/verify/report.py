@@ -168,6 +168,12 @@ class Report:
             "withheld": list(self.withheld),
         }
 
+    def _repr_html_(self) -> str:
+        """How a notebook shows it (:mod:`cerkit.verify.html`, the drift report's pieces)."""
+        from cerkit.verify.html import report_html
+
+        return report_html(self)
+
     def raise_for_failure(self) -> None:
         """Raise when the record did not verify: :class:`VerificationError` for a failed
         check, :class:`OperationalError` for a check that could not run."""
