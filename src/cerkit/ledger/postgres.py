@@ -153,17 +153,25 @@ def _migrate(conn: Any) -> bool:
         return fill
     conn.execute("ALTER TABLE records ADD COLUMN output_hash TEXT")
     conn.execute("DROP INDEX IF EXISTS records_key")
+    _fill_from_json(
+        conn,
+        "UPDATE records SET output_hash = coalesce("
+        "convert_from(bundle, 'UTF8')::jsonb #>> '{snapshot,outputHash}', '')",
+    )
+    return fill
+
+
+def _fill_from_json(conn: Any, update: str) -> None:
+    """Run ``update`` (filling new columns from the stored JSON) in a savepoint: when
+    PostgreSQL cannot read a row's JSON, the update is undone and every value stays
+    ``NULL`` (readers compute such rows from the record)."""
     import psycopg
 
     try:
-        with conn.transaction():  # a savepoint: a bad row leaves every value NULL
-            conn.execute(
-                "UPDATE records SET output_hash = coalesce("
-                "convert_from(bundle, 'UTF8')::jsonb #>> '{snapshot,outputHash}', '')"
-            )
+        with conn.transaction():
+            conn.execute(update)
     except psycopg.Error:
         pass
-    return fill
 
 
 def _migrate_browse_columns(conn: Any) -> None:
@@ -171,17 +179,12 @@ def _migrate_browse_columns(conn: Any) -> None:
     stored JSON; a row PostgreSQL cannot read keeps ``NULL`` (it is then not found by them)."""
     conn.execute("ALTER TABLE records ADD COLUMN IF NOT EXISTS status TEXT")
     conn.execute("ALTER TABLE records ADD COLUMN IF NOT EXISTS execution_id TEXT")
-    import psycopg
-
-    try:
-        with conn.transaction():
-            conn.execute(
-                "UPDATE records SET"
-                " status = convert_from(bundle, 'UTF8')::jsonb #>> '{snapshot,execution,status}',"
-                " execution_id = convert_from(bundle, 'UTF8')::jsonb #>> '{snapshot,executionId}'"
-            )
-    except psycopg.Error:
-        pass
+    _fill_from_json(
+        conn,
+        "UPDATE records SET"
+        " status = convert_from(bundle, 'UTF8')::jsonb #>> '{snapshot,execution,status}',"
+        " execution_id = convert_from(bundle, 'UTF8')::jsonb #>> '{snapshot,executionId}'",
+    )
 
 
 def _migrate_replay_column(conn: Any) -> None:
@@ -189,17 +192,12 @@ def _migrate_replay_column(conn: Any) -> None:
     drop ``records_drift`` so that it is built again with it."""
     conn.execute("ALTER TABLE records ADD COLUMN IF NOT EXISTS replay_of TEXT")
     conn.execute("DROP INDEX IF EXISTS records_drift")
-    import psycopg
-
-    try:
-        with conn.transaction():
-            conn.execute(
-                "UPDATE records SET replay_of = coalesce(convert_from(bundle, 'UTF8')::jsonb"
-                " #>> '{meta,replay,of}', '') WHERE jsonb_typeof(convert_from(bundle,"
-                " 'UTF8')::jsonb #> '{meta,replay}') = 'object'"
-            )
-    except psycopg.Error:
-        pass
+    _fill_from_json(
+        conn,
+        "UPDATE records SET replay_of = coalesce(convert_from(bundle, 'UTF8')::jsonb"
+        " #>> '{meta,replay,of}', '') WHERE jsonb_typeof(convert_from(bundle,"
+        " 'UTF8')::jsonb #> '{meta,replay}') = 'object'",
+    )
 
 
 class PostgresRecordStore:
