@@ -9,19 +9,9 @@ import pytest
 
 from cerkit.cli import main
 from cerkit.keys import save_private_key
-from trust_fixtures import PRODUCER_KEY, T0
+from trust_fixtures import PRODUCER_KEY, T0, yes_no_args
 
-ARGS = {
-    "executionId": "e1",
-    "provider": "openai",
-    "model": "gpt-4o",
-    "prompt": "Answer yes or no.",
-    "input": {"messages": [{"role": "user", "content": "Is order 99 refundable?"}]},
-    "output": "yes",
-    "parameters": {"temperature": 0, "maxTokens": 1},
-    "timestamp": T0,
-    "createdAt": T0,
-}
+ARGS = yes_no_args()
 
 
 def test_seal_sign_redact_verify_disclose(

@@ -20,19 +20,9 @@ from cerkit.config import ConfigError
 from cerkit.disclosure.policy import DisclosurePolicy, load_policy
 from cerkit.disclosure.privacy import Privacy
 from cli_runner import cerkit, clean_error
-from trust_fixtures import T0
+from trust_fixtures import yes_no_args
 
-ARGS = {
-    "executionId": "e1",
-    "provider": "openai",
-    "model": "gpt-4o",
-    "prompt": "Answer yes or no.",
-    "input": {"messages": [{"role": "user", "content": "Jane Roe asks: is order 99 refundable?"}]},
-    "output": "yes",
-    "parameters": {"temperature": 0, "maxTokens": 1},
-    "timestamp": T0,
-    "createdAt": T0,
-}
+ARGS = yes_no_args(question="Jane Roe asks: is order 99 refundable?")
 NO_VARIABLES = {"CERKIT_DISCLOSURE_FIELDS": "", "CERKIT_DISCLOSURE_WITHHOLD": ""}
 
 

@@ -93,3 +93,25 @@ def full_record(node: OfflineNode | None = None, n: int = 0) -> dict[str, Any]:
     node = node or OfflineNode()
     node.pad(5)
     return node.attest(sign_bundle(record(n), PRODUCER_KEY))
+
+
+def yes_no_args(
+    execution_id: str = "e1",
+    question: str = "Is order 99 refundable?",
+    *,
+    created_at: bool = True,
+) -> dict[str, Any]:
+    """The arguments of a small yes/no execution sealed at ``T0`` (the disclosure tests)."""
+    args: dict[str, Any] = {
+        "executionId": execution_id,
+        "provider": "openai",
+        "model": "gpt-4o",
+        "prompt": "Answer yes or no.",
+        "input": {"messages": [{"role": "user", "content": question}]},
+        "output": "yes",
+        "parameters": {"temperature": 0, "maxTokens": 1},
+        "timestamp": T0,
+    }
+    if created_at:
+        args["createdAt"] = T0
+    return args

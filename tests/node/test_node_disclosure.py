@@ -21,18 +21,9 @@ from cerkit.node.audit import audit_node
 from cerkit.node.client import NodeClient
 from cerkit.verify import verify_bundle
 from cerkit.verify.report import Layer, Status
-from trust_fixtures import T0
+from trust_fixtures import T0, yes_no_args
 
-ARGS = {
-    "executionId": "disclosable-1",
-    "provider": "openai",
-    "model": "gpt-4o",
-    "prompt": "Answer yes or no.",
-    "input": {"messages": [{"role": "user", "content": "Is order 99 refundable?"}]},
-    "output": "yes",
-    "parameters": {"temperature": 0, "maxTokens": 1},
-    "timestamp": T0,
-}
+ARGS = yes_no_args("disclosable-1", created_at=False)
 
 
 def reasons(report: Any) -> list[str]:
