@@ -20,7 +20,7 @@ from cerkit.portal.app import create_portal
 from cerkit.portal.logview import NodeLogView
 from trust_fixtures import NODE_KEY, document, full_record
 
-from .kit import CHROMIUM, chromium, drifting_ledger, serve
+from .kit import CHROMIUM, drifting_ledger, serve
 
 pytestmark = [
     pytest.mark.browser,
@@ -63,12 +63,6 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[
         yield base, paths
     store.close()
     service.store.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as launched:
-        yield launched
 
 
 def _check_page(page: Any) -> None:

@@ -10,7 +10,7 @@ import pytest
 from cerkit.ledger.factory import open_record_store
 from cerkit.portal.app import create_portal
 
-from .kit import CHROMIUM, chromium, scored, serve, watch
+from .kit import CHROMIUM, scored, serve, watch
 
 pytestmark = [
     pytest.mark.browser,
@@ -31,12 +31,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[A
     with serve(create_portal(store)) as url:
         yield url, records
     store.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as launched:
-        yield launched
 
 
 def test_the_verdict_and_the_ranked_causes_come_before_the_facets(

@@ -11,7 +11,7 @@ from cerkit.execution_key import execution_key
 from cerkit.ledger.factory import open_record_store
 from cerkit.portal.app import create_portal
 
-from .kit import CHROMIUM, chromium, drifting_ledger, scored, serve, watch
+from .kit import CHROMIUM, drifting_ledger, scored, serve, watch
 
 pytestmark = [
     pytest.mark.browser,
@@ -31,12 +31,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[A
     with serve(create_portal(store)) as url:
         yield url, records
     store.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as launched:
-        yield launched
 
 
 def test_the_key_list_puts_changed_outputs_first(site: tuple[str, list[Any]], browser: Any) -> None:

@@ -21,7 +21,7 @@ from cerkit.portal.app import create_portal
 from cerkit.portal.logview import NodeLogView, StoreLogView
 from trust_fixtures import NODE_KEY, ORIGIN, OTHER_KEY, document, record
 
-from .kit import CHROMIUM, chromium, serve
+from .kit import CHROMIUM, serve
 
 pytestmark = [
     pytest.mark.browser,
@@ -60,12 +60,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     store.close()
     reader.store.close()
     service.store.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as launched:
-        yield launched
 
 
 def _outcome(page: Any, which: str) -> dict[str, tuple[str, str]]:

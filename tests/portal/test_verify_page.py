@@ -14,7 +14,7 @@ from cerkit.ledger.factory import open_record_store
 from cerkit.portal.app import create_portal
 from trust_fixtures import NODE_KEY, PRODUCER_KEY, OfflineNode, document, full_record, record
 
-from .kit import CHROMIUM, chromium, serve, watch
+from .kit import CHROMIUM, serve, watch
 
 pytestmark = [
     pytest.mark.browser,
@@ -28,12 +28,6 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with serve(create_portal(store)) as url:
         yield url
     store.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as launched:
-        yield launched
 
 
 def _submit(page: Any, base: str, text: str, **trust: str) -> None:
