@@ -1,5 +1,6 @@
 """Attestation node throughput: single records, batches and the hash + sign floor, on SQLite
-and PostgreSQL, with one node and with two replicas sharing one PostgreSQL database.
+and PostgreSQL, with one node process, with two (``--workers 2``) and with two replicas
+sharing one PostgreSQL database.
 
 Each scenario starts the real server (``cerkit node serve``: uvicorn, loopback, random port)
 on a fresh store, then drives, for ``--seconds`` each after a warm-up:
@@ -8,12 +9,15 @@ on a fresh store, then drives, for ``--seconds`` each after a warm-up:
 * ``POST /v1/attest/batch`` from ``--batch-clients`` (4) connections, ``--batch-size``
   records a request.
 
-Two replicas are two ``cerkit node serve`` processes on one PostgreSQL database and one key,
-the clients split evenly between them (as a load balancer does). The floor: hashing and
+Two workers are one ``cerkit node serve --workers 2`` (two processes on one port, the kernel
+spreading connections); two replicas are two ``cerkit node serve`` processes on one
+PostgreSQL database and one key, the clients split evenly between them (as a load balancer
+does). The floor: hashing and
 signing one record in one process, the work no node can avoid. The load generator (raw
 asyncio streams, answers read but not parsed) shares the CPUs with the nodes: on a 2-core
-machine two replicas split the same two cores and cannot show scaling. ``server_cpu_us`` and
-``client_cpu_us`` are the CPU time per record of the nodes and of the load generator.
+machine two processes split the same two cores and cannot show scaling beyond them.
+``server_cpu_us`` and ``client_cpu_us`` are the CPU time per record of the nodes (all their
+processes) and of the load generator.
 
     python bench/node.py [--seconds 5] [--json] [--pg URL | --no-pg]
 """
@@ -105,13 +109,28 @@ class Node:
     port: int
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time of the process so far (all its threads)."""
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU time so far of the process (all its threads) and its workers."""
+        return sum(_cpu_seconds(pid) for pid in [self.proc.pid, *_children(self.proc.pid)])
 
 
-def start_nodes(tmp: Path, store: str | None, replicas: int) -> tuple[list[Node], str]:
-    """``replicas`` node processes on one store and one key (the first creates the key)."""
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    """The worker processes of a ``--workers`` node (none for one process)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def start_nodes(
+    tmp: Path, store: str | None, replicas: int, workers: int = 1
+) -> tuple[list[Node], str]:
+    """``replicas`` nodes of ``workers`` processes each, on one store and one key (the first
+    creates the key)."""
     store = store or str(tmp / "node.db")
     created = subprocess.run(
         [*CLI, "node", "token", "create", "--store", store],
@@ -123,6 +142,7 @@ def start_nodes(tmp: Path, store: str | None, replicas: int) -> tuple[list[Node]
     for i in range(replicas):
         port_file = tmp / f"port{i}"
         serve = ["node", "serve", "--store", store, "--port", "0", "--port-file", str(port_file)]
+        serve += ["--workers", str(workers)]
         proc = subprocess.Popen([*CLI, *serve], cwd=tmp, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while not port_file.exists():
@@ -269,11 +289,31 @@ def pg_connections(admin: str, url: str) -> dict[str, int]:
     return {"held": int(row[0]) if row else 0, "max_connections": int(limit[0]) if limit else 0}
 
 
+@dataclass(frozen=True)
+class Deployment:
+    """One column of the table: a backend, how many nodes, how many processes each."""
+
+    name: str
+    heading: str
+    backend: str
+    replicas: int = 1
+    workers: int = 1
+
+
+PLAN = (
+    Deployment("sqlite", "SQLite, 1 process", "sqlite"),
+    Deployment("sqlite_2_workers", "SQLite, --workers 2", "sqlite", workers=2),
+    Deployment("postgres", "PostgreSQL, 1 process", "postgres"),
+    Deployment("postgres_2_workers", "PostgreSQL, --workers 2", "postgres", workers=2),
+    Deployment("postgres_2_replicas", "PostgreSQL, 2 replicas", "postgres", replicas=2),
+)
+
+
 def scenario(
-    store: str | None, replicas: int, load: Load, tmp: Path, admin: str | None = None
+    store: str | None, deployment: Deployment, load: Load, tmp: Path, admin: str | None = None
 ) -> dict[str, Any]:
-    """One store and node count: the single-record phase, then the batch phase."""
-    nodes, token = start_nodes(tmp, store, replicas)
+    """One deployment: the single-record phase, then the batch phase."""
+    nodes, token = start_nodes(tmp, store, deployment.replicas, deployment.workers)
     try:
         ports = [n.port for n in nodes]
         single, batch = load.split()
@@ -305,21 +345,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     )
     result: dict[str, Any] = {"prepare_s": round(time.perf_counter() - started, 1)}
     result["floor_per_s"] = round(floor_rate(load.warm_up), 1)
-    plan: list[tuple[str, int]] = [("sqlite", 1)]
+    plan = [p for p in PLAN if p.backend == "sqlite"]
     problem = "skipped (--no-pg)" if args.no_pg else pg_problem(args.pg)
     if problem is None:
-        plan += [("postgres", 1), ("postgres", 2)]
+        plan = list(PLAN)
     else:
         result["postgres"] = problem
     scenarios: dict[str, Any] = {}
-    for backend, replicas in plan:
-        name = backend if replicas == 1 else f"{backend}_{replicas}_replicas"
+    for p in plan:
         with tempfile.TemporaryDirectory(prefix="cerkit-bench-node-") as tmp:
-            if backend == "sqlite":
-                scenarios[name] = scenario(None, 1, load, Path(tmp))
+            if p.backend == "sqlite":
+                scenarios[p.name] = scenario(None, p, load, Path(tmp))
             else:
                 with pg_database(args.pg) as url:
-                    scenarios[name] = scenario(url, replicas, load, Path(tmp), args.pg)
+                    scenarios[p.name] = scenario(url, p, load, Path(tmp), args.pg)
     result["scenarios"] = scenarios
     floor = result["floor_per_s"]
     for measured in scenarios.values():
@@ -347,15 +386,16 @@ def _cpu(phase: dict[str, Any] | None, cpus: int) -> str:
 
 def render(result: dict[str, Any]) -> str:
     scenarios = result["scenarios"]
-    names = ["sqlite", "postgres", "postgres_2_replicas"]
-    heads = ["SQLite, 1 node", "PostgreSQL, 1 node", "PostgreSQL, 2 replicas"]
-    lines = [f"{'records/s':<22}" + "".join(f"{h:<30}" for h in heads)]
-    for phase, label in (("single", "single record"), ("batch", "batch")):
-        cells = [_cell(scenarios.get(n, {}).get(phase)) for n in names]
-        lines.append(f"{label:<22}" + "".join(f"{c:<30}" for c in cells))
-        cells = [_cpu(scenarios.get(n, {}).get(phase), result["cpus"]) for n in names]
-        lines.append(f"{'  CPU node+clients':<22}" + "".join(f"{c:<30}" for c in cells))
-    lines.append(f"{'hash + sign floor':<22}{result['floor_per_s']:>8,.0f}/s (one process)")
+    cpus = result["cpus"]
+    heads = ["single record", "  CPU node+clients", "batch", "  CPU node+clients"]
+    lines = [f"{'records/s':<26}" + "".join(f"{h:<30}" for h in heads)]
+    for p in PLAN:
+        measured = scenarios.get(p.name, {})
+        single, batch = measured.get("single"), measured.get("batch")
+        cells = [_cell(single), _cpu(single, cpus), _cell(batch), _cpu(batch, cpus)]
+        lines.append(f"{p.heading:<26}" + "".join(f"{c:<30}" for c in cells))
+    lines.append(f"{'hash + sign floor':<26}{result['floor_per_s']:>8,.0f}/s (one process)")
+    names = [p.name for p in PLAN]
     if "postgres" in result:
         lines.append(f"PostgreSQL: {result['postgres']}")
     held = {n: scenarios[n]["connections"] for n in names if "connections" in scenarios.get(n, {})}
@@ -366,9 +406,10 @@ def render(result: dict[str, Any]) -> str:
     lines.append(
         f"{result['clients']} single-record clients, {result['batch_clients']} batch clients of"
         f" {result['batch_size']} records, {result['seconds']} s a phase, {result['cpus']} CPUs"
-        " shared by clients and nodes: two replicas split the same cores, so they cannot show"
-        " scaling here. 'CPU node+clients' is the CPU time per record and the most records/s"
-        " the CPUs allow at that cost."
+        " shared by clients and nodes: two processes (workers or replicas) split the same"
+        " cores as the clients, so they cannot show scaling beyond two cores here. 'CPU"
+        " node+clients' is the CPU time per record and the most records/s the CPUs allow at"
+        " that cost."
     )
     t = result["targets"]
     lines.append(

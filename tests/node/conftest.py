@@ -25,11 +25,12 @@ def node_key(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def make_node(tmp_path: Path, node_key: Path) -> Iterator[Any]:
-    """Factory: ``make_node(store_url=None, name="node")`` starts a node; all stop at the end."""
+    """Factory: ``make_node(store_url=None, name="node", workers=1)`` starts a node; all stop
+    at the end."""
     nodes: list[Node] = []
 
-    def make(store: str | None = None, name: str = "node") -> Node:
-        node = Node(tmp_path, store or str(tmp_path / "node.db"), node_key, name)
+    def make(store: str | None = None, name: str = "node", workers: int = 1) -> Node:
+        node = Node(tmp_path, store or str(tmp_path / "node.db"), node_key, name, workers)
         nodes.append(node.start())
         return node
 

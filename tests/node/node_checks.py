@@ -128,8 +128,11 @@ class Node:
     """One ``cerkit node serve`` subprocess on a random loopback port; ``key`` is a private
     key file or a ``cerkit keys`` directory."""
 
-    def __init__(self, tmp: Path, store: str, key: Path, name: str = "node") -> None:
+    def __init__(
+        self, tmp: Path, store: str, key: Path, name: str = "node", workers: int = 1
+    ) -> None:
         self.tmp, self.store, self.key, self.name = tmp, store, key, name
+        self.workers = workers
         self.proc: subprocess.Popen[bytes] | None = None
         self.port = 0
 
@@ -154,6 +157,8 @@ class Node:
                 "0",
                 "--port-file",
                 str(port_file),
+                "--workers",
+                str(self.workers),
             ],
             cwd=self.tmp,
             stdout=log,

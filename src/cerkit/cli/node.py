@@ -25,6 +25,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     serve.add_argument("--node-id", help="node id when no key document is given")
     serve.add_argument("--port-file", help="write the bound port to this file once listening")
     serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="node processes sharing the port and the store (1; one per core, docs/node.md)",
+    )
+    serve.add_argument(
         "--checkpoint-file",
         metavar="FILE",
         help="where the node keeps its last signed checkpoint"
@@ -46,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     if args.node_command == "serve":
         from cerkit.node.server import serve
 
-        serve(
+        return serve(
             store=args.store,
             host=args.host,
             port=args.port,
@@ -56,8 +63,8 @@ def run(args: argparse.Namespace) -> int:
             node_id=args.node_id,
             port_file=args.port_file,
             checkpoint_file=args.checkpoint_file,
+            workers=args.workers,
         )
-        return EXIT_OK
     return _token(args)
 
 

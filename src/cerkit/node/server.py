@@ -6,6 +6,7 @@ import importlib.util
 import logging
 import socket
 import sys
+from collections.abc import Callable
 
 from cerkit.atomic import write_atomic
 from cerkit.ledger.factory import open_log_store, open_token_store
@@ -13,6 +14,7 @@ from cerkit.node.app import Bounds, create_app
 from cerkit.node.config import KeySource
 from cerkit.node.service import NodeService
 from cerkit.node.state import CheckpointFile
+from cerkit.node.workers import check_workers, listening_socket, run_workers
 
 
 def _fastest(module: str, fallback: str) -> str:
@@ -42,47 +44,79 @@ def serve(
     node_id: str | None = None,
     port_file: str | None = None,
     checkpoint_file: str | None = None,
-) -> None:
+    workers: int = 1,
+) -> int:
     """Open the store, rebuild the tree, check it against the node's saved checkpoint, and
-    serve until interrupted (refusing to sign when the check failed)."""
-    import uvicorn
-
+    serve until interrupted (refusing to sign when the check failed); with ``workers`` above
+    one, in that many processes on one port (:mod:`cerkit.node.workers`). Returns the exit
+    status (0, or :data:`~cerkit.node.workers.WORKER_DIED`)."""
+    check_workers(workers)
     _log_to_stderr()
     keys = KeySource(key, key_document, node_id, key_dir=key_dir)
+    keys.load()  # a missing or unreadable key fails here, before any worker starts
+    saved = checkpoint_file or str(keys.checkpoint_path)
+    url = f"http://[{host}]" if ":" in host else f"http://{host}"
+
+    def worker(number: int | None, listen: Callable[[], socket.socket]) -> None:
+        _serve_node(store, keys, saved, listen, f"worker {number} " if workers > 1 else "", url)
+
+    if workers == 1:
+
+        def listen() -> socket.socket:
+            sock = listening_socket(host, port)
+            _announce(port_file, sock.getsockname()[1])
+            return sock
+
+        worker(None, listen)
+        return 0
+    bound, wait = run_workers(host, port, workers, worker)
+    _announce(port_file, bound)
+    return wait()
+
+
+def _announce(port_file: str | None, port: int) -> None:
+    if port_file:
+        write_atomic(port_file, str(port))
+
+
+def _serve_node(
+    store: str | None,
+    keys: KeySource,
+    saved: str,
+    listen: Callable[[], socket.socket],
+    who: str,
+    url: str,
+) -> None:
+    """One node process: open the store, rebuild and check the tree, then listen and serve."""
+    import uvicorn
+
     identity = keys.load()
-    saved = CheckpointFile(checkpoint_file or keys.checkpoint_path)
     log = open_log_store(store)
     tokens = open_token_store(store)
-    service = NodeService(log, identity, saved=saved)
-    app = create_app(service, tokens, Bounds(keys=keys))
-    # Bind first, so port 0 works and the port is known before the first request.
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    bound = sock.getsockname()[1]
-    sock.listen(2048)  # queue early connections while the app starts
-    config = uvicorn.Config(
-        app,
-        loop=_fastest("uvloop", "asyncio"),
-        http=_fastest("httptools", "h11"),
-        access_log=False,
-        log_level="warning",
-        backlog=2048,
-        timeout_keep_alive=30,
-    )
-    server = uvicorn.Server(config)
-    problem = service.problem()
-    if problem is not None:
-        print(f"cerkit node: {problem.reason}: {problem.message}", file=sys.stderr, flush=True)
-    print(
-        f"cerkit node {identity.node_id} (key {identity.kid}) serving {service.size} leaves"
-        f" on http://{host}:{bound}",
-        file=sys.stderr,
-        flush=True,
-    )
-    if port_file:
-        write_atomic(port_file, str(bound))
     try:
+        service = NodeService(log, identity, saved=CheckpointFile(saved))
+        app = create_app(service, tokens, Bounds(keys=keys))
+        config = uvicorn.Config(
+            app,
+            loop=_fastest("uvloop", "asyncio"),
+            http=_fastest("httptools", "h11"),
+            access_log=False,
+            proxy_headers=False,  # the node uses no client address: trust no forwarded one
+            log_level="warning",
+            backlog=2048,
+            timeout_keep_alive=30,
+        )
+        server = uvicorn.Server(config)
+        problem = service.problem()
+        if problem is not None:
+            print(f"cerkit node: {problem.reason}: {problem.message}", file=sys.stderr, flush=True)
+        sock = listen()
+        print(
+            f"cerkit node {identity.node_id} (key {identity.kid}) {who}serving {service.size}"
+            f" leaves on {url}:{sock.getsockname()[1]}",
+            file=sys.stderr,
+            flush=True,
+        )
         server.run(sockets=[sock])
     finally:
         tokens.close()
