@@ -131,8 +131,8 @@ def redact(
     block = read_block(snapshot)
     commitments = block.commitments
     salts = read_openings(openings, str(bundle.get("certificateHash")))
-    missing = [p for p in commitments if p not in salts]
-    if missing:
+    if not salts.keys() >= commitments.keys():
+        missing = [p for p in commitments if p not in salts]
         raise InvalidRecordError(f"no salt for {', '.join(missing)}", Reason.OPENING_MISSING)
     withheld = select(commitments, withhold)
     shared = dict(bundle)

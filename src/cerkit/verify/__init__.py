@@ -14,7 +14,8 @@ from cerkit.digest import is_digest
 from cerkit.disclosure.commitments import FIELD
 from cerkit.disclosure.redact import is_redacted_copy
 from cerkit.verify import log, producer, receipt
-from cerkit.verify.disclosure import check_copy_integrity, check_disclosure
+from cerkit.verify._copy_integrity import check_copy_integrity
+from cerkit.verify.disclosure import check_disclosure
 from cerkit.verify.integrity import check_integrity
 from cerkit.verify.log import check_log
 from cerkit.verify.producer import check_producer
