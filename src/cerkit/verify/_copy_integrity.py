@@ -14,9 +14,17 @@ from cerkit.digest import is_digest
 from cerkit.disclosure.commitments import MARKER
 from cerkit.errors import Reason
 from cerkit.schema import snapshot_errors
-from cerkit.verify.report import Layer, Report, Status
+from cerkit.verify.report import Check, Layer, Report, Status, passed
 
 _ZERO: Final[str] = "sha256:" + "0" * 64
+#: The certificateHash entry of every copy; shared, as entries are immutable.
+_WITHHELD: Final[Check] = Check(
+    Layer.INTEGRITY,
+    "certificate_hash",
+    Status.SKIPPED,
+    Reason.WITHHELD,
+    "values are withheld: the copy is bound to this certificateHash by layer 5",
+)
 #: What stands for a withheld NexArt parameter in the shape check (any other: null).
 _STAND_IN: Final[Mapping[str, int]] = {"temperature": 0, "maxTokens": 0}
 
@@ -40,19 +48,9 @@ def check_copy_integrity(bundle: Mapping[str, Any], report: Report) -> bool:
     if problems:
         report.add(I, "schema", Status.FAIL, Reason.SCHEMA_ERROR, "; ".join(problems))
         return False
-    report.add(
-        I,
-        "schema",
-        Status.PASS,
-        Reason.OK,
-        f"redacted copy, protocol {bundle['snapshot']['protocolVersion']}",
-    )
-    report.add(
-        I,
-        "certificate_hash",
-        Status.SKIPPED,
-        Reason.WITHHELD,
-        "values are withheld: the copy is bound to this certificateHash by layer 5",
+    report.checks += (
+        passed(I, "schema", f"redacted copy, protocol {bundle['snapshot']['protocolVersion']}"),
+        _WITHHELD,
     )
     return True
 
