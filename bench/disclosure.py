@@ -10,8 +10,9 @@ also counts the time other processes held the core):
 
 * full: ``seal_args`` then ``verify_bundle`` of the full record;
 * redacted: ``redact`` (input and output withheld) then ``verify_bundle`` of the copy: every
-  opening, the commitments block and both view digests are checked. The records were sealed
-  as disclosable beforehand, untimed: that is the producer's work, done once.
+  opening and the commitments block are checked, and both view digests when a binding names
+  them (the signed comparison). The records were sealed as disclosable beforehand, untimed:
+  that is the producer's work, done once.
 
 Two comparisons, each like for like: ``ratio`` without signatures (the target: ≤ 2×), and
 ``ratio_signed`` with the producer key trusted on both sides (the full record's verify checks

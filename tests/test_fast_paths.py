@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import random
+import re
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from cerkit._schema_fast import given_fields_are_valid
 from cerkit.bundle import SNAPSHOT_FIELDS, certificate_payload, profile_for
 from cerkit.canonical import canonicalize
 from cerkit.digest import PREFIX, payload_digest
+from cerkit.disclosure.commitments import _all_digests
 from cerkit.errors import CanonicalizationError, CerkitError
 from cerkit.schema import snapshot_errors
 from cerkit.seal import certificate_hash, seal_args
@@ -181,3 +183,101 @@ def test_fast_given_fields_check_never_accepts_what_snapshot_errors_rejects() ->
         redacted = rng.random() < 0.3
         if given_fields_are_valid(snapshot, redacted):
             assert snapshot_errors(snapshot, redacted=redacted) == []
+
+
+# --- disclosure: the digest check of a commitments block, a copy's shape check ---------------
+
+_ONE_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+
+
+def _plain_all_digests(commitments: dict[str, Any]) -> bool:
+    """The definition: every entry an object whose two digests each match the pattern."""
+    return all(
+        type(entry) is dict
+        and all(
+            type(entry.get(name)) is str and _ONE_DIGEST.fullmatch(entry[name]) is not None
+            for name in ("commitment", "saltTag")
+        )
+        for entry in commitments.values()
+    )
+
+
+def _near_digests(rng: random.Random) -> list[Any]:
+    """Well-formed digests, and strings one edit away from one (the cases a joined check
+    could confuse: a prefix moved or split across two digests, non-ASCII, upper case)."""
+    good = "sha256:" + hashlib.sha256(str(rng.random()).encode()).hexdigest()
+    cut = rng.randrange(1, 71)
+    return [
+        good,
+        good[:cut] + good[cut + 1 :],  # one short
+        good + "0",
+        good[7:] + "sha256:",  # the prefix at the end
+        good[7 : 7 + cut % 64] + "sha256:" + good[7 + cut % 64 :],  # the prefix inside
+        good.upper(),
+        good[:cut] + "A" + good[cut + 1 :],
+        good[:cut] + "g" + good[cut + 1 :],
+        good[:cut] + "\u0660" + good[cut + 1 :],  # a non-ASCII digit
+        good[:cut] + ":" + good[cut + 1 :],
+        good[:cut] + "s" + good[cut + 1 :],
+        good[:cut] + " " + good[cut + 1 :],
+        "shb256:" + good[7:],
+        "sha256" + good[6:].replace(":", "0", 1),
+        None,
+        42,
+        ["sha256:" + "0" * 64],
+    ]
+
+
+def test_the_joined_digest_check_agrees_with_one_pattern_match_per_digest() -> None:
+    rng = random.Random(14)
+    agreed = {True: 0, False: 0}
+    for _ in range(4_000):
+        commitments: dict[str, Any] = {}
+        for index in range(rng.randrange(0, 5)):
+            pool = _near_digests(rng)
+            entry: Any = {"commitment": pool[0], "saltTag": pool[0]}
+            if rng.random() < 0.5:
+                entry[rng.choice(("commitment", "saltTag"))] = rng.choice(pool)
+            if rng.random() < 0.05:
+                entry = rng.choice([None, [], entry["commitment"], {"commitment": pool[0]}])
+            commitments[f"snapshot.input.k{index}"] = entry
+        if len(commitments) >= 2 and rng.random() < 0.2:  # a digest split across two entries
+            first, second = list(commitments.values())[:2]
+            if type(first) is dict and type(second) is dict:
+                joined = str(first.get("saltTag")) + str(second.get("commitment"))
+                first["saltTag"], second["commitment"] = joined[:70], joined[70:]
+        expected = _plain_all_digests(commitments)
+        assert _all_digests(commitments) is expected, commitments
+        agreed[expected] += 1
+    assert min(agreed.values()) > 500  # both answers are exercised
+
+
+def test_a_copys_shape_check_on_the_copy_agrees_with_the_shadowed_check() -> None:
+    """``snapshot_is_valid(..., dropped_digests=True)`` on a redacted copy never passes what
+    the check of its shadow (withheld parameters stood in, dropped digests filled) fails."""
+    from cerkit._schema_fast import snapshot_is_valid
+    from cerkit.disclosure import redact, seal_disclosable
+    from cerkit.verify._copy_integrity import _shape_shadow
+
+    rng = random.Random(15)
+    fields = ("prompt", "input", "output", "parameters")
+    values: list[Any] = [None, "", 0, 1.5, [], {}, {"$withheld": "x"}, "sha256:" + "a" * 64]
+    passed = 0
+    for index in range(1_000):
+        args = random_args(rng, index, extras=False)
+        bundle, openings = seal_disclosable(args, created_at=CREATED_AT, fields=fields)
+        paths = sorted(bundle["snapshot"]["disclosure"]["commitments"])
+        withheld = rng.sample(paths, rng.randrange(0, min(len(paths), 4) + 1))
+        snapshot = copy.deepcopy(redact(bundle, openings, withheld)["snapshot"])
+        target = snapshot if rng.random() < 0.6 else snapshot["parameters"]
+        key = rng.choice(sorted(target))
+        if rng.random() < 0.2:
+            del target[key]
+        elif rng.random() < 0.7:
+            target[key] = rng.choice(values)
+        shadow = _shape_shadow(snapshot)
+        if snapshot_is_valid(snapshot, redacted=True, dropped_digests=True):
+            passed += 1
+            assert snapshot_is_valid(shadow, redacted=True)
+            assert snapshot_errors(shadow, redacted=True) == []
+    assert passed > 200

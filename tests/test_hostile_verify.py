@@ -20,7 +20,7 @@ from cerkit.jsonio import dumps
 from cerkit.signing import sign_bundle, verify_producer
 from cerkit.verify import TrustStore, verify_bundle
 from cli_runner import cerkit
-from trust_fixtures import PRODUCER_KEY, OfflineNode, document, record
+from trust_fixtures import PRODUCER_KEY, T0, OfflineNode, document, record, yes_no_args
 
 SURROGATE = "\ud800"
 
@@ -150,3 +150,21 @@ def test_a_trust_file_with_a_real_checkpoint_still_loads() -> None:
     node.attest(record())
     value = {"format": "cerkit.trust.v1", "checkpoints": [node.notes[-1]]}
     assert TrustStore.from_json(value).checkpoints == (node.notes[-1],)
+
+
+# --- a redacted copy whose protocolVersion is not a string ----------------------------------
+
+
+@pytest.mark.parametrize("protocol", [["1.2.0"], {"v": 1}, 1.2])
+def test_a_redacted_copy_with_an_unhashable_protocol_version_fails_its_schema(
+    protocol: Any,
+) -> None:
+    from cerkit.disclosure import redact, seal_disclosable
+
+    bundle, openings = seal_disclosable(yes_no_args(created_at=False), created_at=T0)
+    shared = copy.deepcopy(redact(bundle, openings, ["snapshot.output"]))
+    shared["snapshot"]["protocolVersion"] = protocol  # once a TypeError out of verify_bundle
+    report = verify_bundle(shared)
+    assert report.verdict == "FAILED"
+    assert report.failures[0].reason == "SCHEMA_ERROR"
+    assert "unsupported protocolVersion" in report.failures[0].message

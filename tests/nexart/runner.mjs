@@ -13,6 +13,18 @@ import {
   verifyCer,
 } from '@nexart/ai-execution';
 
+// The SDK (0.1.0, the only version published) has no hash-only mode ("not implemented in
+// v0.1.0", its README) and no reseal API: its createSnapshot always keeps input and output.
+// sealCer seals whatever snapshot it is given, unvalidated, so NexArt's minimal shape is made
+// from the SDK's own snapshot, less the fields named in `omit`, sealed by the SDK.
+function sealWithout(snapshot, item) {
+  const kept = { ...snapshot };
+  for (const name of item.omit) delete kept[name];
+  const options = { createdAt: item.createdAt };
+  if (item.meta) options.meta = item.meta;
+  return { bundle: JSON.stringify(sealCer(kept, options)) };
+}
+
 function attempt(fn) {
   try {
     return fn();
@@ -37,6 +49,11 @@ const OPS = {
     attempt(() => ({
       bundle: JSON.stringify(sealCer(createSnapshot(item.args), { createdAt: item.createdAt })),
     })),
+  // {args, createdAt, omit, meta?} -> {bundle}: createSnapshot, drop `omit`, sealCer
+  sealHashOnly: (item) => attempt(() => sealWithout(createSnapshot(item.args), item)),
+  // {bundle: JSON text, createdAt, omit, meta?} -> {bundle}: a new record sealed from the
+  // given record's snapshot less `omit`, as NexArt's redacted reseal is
+  reseal: (item) => attempt(() => sealWithout(JSON.parse(item.bundle).snapshot, item)),
   // bundle JSON text -> {ok, errors}
   verify: (text) => attempt(() => verifyCer(JSON.parse(text))),
 };

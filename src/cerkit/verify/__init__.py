@@ -14,7 +14,8 @@ from cerkit.digest import is_digest
 from cerkit.disclosure.commitments import FIELD
 from cerkit.disclosure.redact import is_redacted_copy
 from cerkit.verify import log, producer, receipt
-from cerkit.verify.disclosure import check_copy_integrity, check_disclosure
+from cerkit.verify._copy_integrity import check_copy_integrity
+from cerkit.verify.disclosure import check_disclosure
 from cerkit.verify.integrity import check_integrity
 from cerkit.verify.log import check_log
 from cerkit.verify.producer import check_producer
@@ -105,17 +106,20 @@ def _compat_note(bundle: Mapping[str, Any], report: Report) -> None:
         return
     meta = bundle.get("meta")
     att = meta.get("attestation") if isinstance(meta, Mapping) else None
+    hashes = "inputHash" in snapshot and "outputHash" in snapshot
+    proven = (
+        "input and output are proven only as inputHash/outputHash (cerkit verify --content "
+        "FILE checks given content against them)"
+        if hashes
+        else "the withheld content cannot be checked"
+    )
     if isinstance(att, Mapping) and att.get("mode") == "redacted_reseal":
         report.notes.append(
             "NexArt redacted reseal: a new record without prompt, input and output; its link "
-            "to the original record is not authenticated, and the withheld content cannot be "
-            "checked"
+            f"to the original record is not authenticated, and {proven}"
         )
     else:
-        report.notes.append(
-            "hash-only record: input and output are proven only as inputHash/outputHash "
-            "(cerkit verify --content FILE checks given content against them)"
-        )
+        report.notes.append(f"hash-only record: {proven}")
 
 
 _NOTHING_PRESENT = (producer.ABSENT, receipt.ABSENT, log.ABSENT)

@@ -2,8 +2,9 @@
 
 A record sealed as disclosable carries salted commitments in ``snapshot.disclosure``; a
 redacted copy replaces withheld leaves by ``{"$withheld": commitment}`` and carries the salts
-of the disclosed ones in ``meta.disclosure.openings``. For a copy, :func:`check_copy_integrity`
-stands in for layer 1 (its certificateHash cannot recompute without the withheld values).
+of the disclosed ones in ``meta.disclosure.openings``. For a copy,
+:func:`cerkit.verify._copy_integrity.check_copy_integrity` stands in for layer 1 (its
+certificateHash cannot recompute without the withheld values).
 
 Steps, numbered as in the code:
 
@@ -26,12 +27,10 @@ Steps, numbered as in the code:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
-from cerkit._schema_fast import snapshot_is_valid
-from cerkit.bundle import BUNDLE_TYPE, PROTOCOL_PROFILES, profile_for
+from cerkit.bundle import PROTOCOL_PROFILES, profile_for
 from cerkit.canonical import Profile
-from cerkit.digest import is_digest
 from cerkit.disclosure.commitments import (
     FIELD,
     MARKER,
@@ -45,81 +44,12 @@ from cerkit.disclosure.commitments import (
 )
 from cerkit.disclosure.redact import is_redacted_copy
 from cerkit.errors import CerkitError, Reason
-from cerkit.schema import snapshot_errors
 from cerkit.signing import binding_digests, verify_binding
 from cerkit.verify.receipt import ReceiptOutcome
 from cerkit.verify.report import Layer, Report, Status
 
 _L = Layer.DISCLOSURE
-_ZERO = "sha256:" + "0" * 64
-#: What stands for a withheld NexArt parameter in the shape check (any other: null).
-_STAND_IN = {"temperature": 0, "maxTokens": 0}
-
-
-def check_copy_integrity(bundle: Mapping[str, Any], report: Report) -> bool:
-    """Layer 1 for a redacted copy: the envelope and the disclosed part of the snapshot
-    have the record's shape; the certificateHash is SKIPPED (``WITHHELD``), left to step 4."""
-    I = Layer.INTEGRITY  # noqa: E741 - the layer's initial, as in the other layers
-    snapshot = bundle.get("snapshot")
-    problems = _envelope_problems(bundle, snapshot)
-    if not problems and isinstance(snapshot, dict):
-        shadow = _shape_shadow(snapshot)
-        if not snapshot_is_valid(shadow, redacted=True):  # the fast twin, then the reasons
-            problems = snapshot_errors(shadow, redacted=True)
-    if problems:
-        report.add(I, "schema", Status.FAIL, Reason.SCHEMA_ERROR, "; ".join(problems))
-        return False
-    report.add(
-        I,
-        "schema",
-        Status.PASS,
-        Reason.OK,
-        f"redacted copy, protocol {bundle['snapshot']['protocolVersion']}",
-    )
-    report.add(
-        I,
-        "certificate_hash",
-        Status.SKIPPED,
-        Reason.WITHHELD,
-        "values are withheld: the copy is bound to this certificateHash by layer 5",
-    )
-    return True
-
-
-def _shape_shadow(snapshot: dict[str, Any]) -> dict[str, Any]:
-    """What the schema checks of a redacted record see of a copy's snapshot: a withheld
-    parameter still counts as present, and a dropped unsalted digest as well formed."""
-    shadow = snapshot
-    parameters = snapshot.get("parameters")
-    if isinstance(parameters, dict) and any(
-        isinstance(v, dict) and MARKER in v for v in parameters.values()
-    ):
-        shadow = {
-            **snapshot,
-            "parameters": {
-                k: (_STAND_IN.get(k) if isinstance(v, dict) and MARKER in v else v)
-                for k, v in parameters.items()
-            },
-        }
-    if "inputHash" not in shadow or "outputHash" not in shadow:
-        shadow = {"inputHash": _ZERO, "outputHash": _ZERO, **shadow}
-    return shadow
-
-
-def _envelope_problems(bundle: Mapping[str, Any], snapshot: Any) -> list[str]:
-    problems = []
-    if bundle.get("bundleType") != BUNDLE_TYPE:
-        problems.append(f"bundleType must be {BUNDLE_TYPE}")
-    for name in ("version", "createdAt"):
-        if not isinstance(bundle.get(name), str):
-            problems.append(f"{name} must be a string")
-    if not is_digest(bundle.get("certificateHash")):
-        problems.append("certificateHash must be a sha256 digest")
-    if not isinstance(snapshot, dict):
-        problems.append("snapshot must be an object")
-    elif snapshot.get("protocolVersion") not in PROTOCOL_PROFILES:
-        problems.append("unsupported protocolVersion")
-    return problems
+_STR: Final[frozenset[type]] = frozenset((str,))
 
 
 def check_disclosure(
@@ -169,9 +99,12 @@ def _check_openings(snapshot: Mapping[str, Any], block: Block, info: Any, report
             Reason.DISCLOSURE_MALFORMED,
             "meta.disclosure needs withheld and openings",
         )
-    commitments, locators = block.commitments, block.locators
-    if not all(p in commitments for p in openings) or not all(
-        type(p) is str and p in commitments for p in withheld
+    commitments = block.commitments
+    # the withheld paths are strings (hashable) before they are looked up
+    if not (
+        openings.keys() <= commitments.keys()
+        and set(map(type, withheld)) <= _STR
+        and commitments.keys() >= (withheld_set := set(withheld))
     ):
         return _fail(
             report,
@@ -179,12 +112,39 @@ def _check_openings(snapshot: Mapping[str, Any], block: Block, info: Any, report
             Reason.DISCLOSURE_MALFORMED,
             "an opening or withheld path names no commitment",
         )
-    withheld_set = set(withheld)
-    for path, locator in locators.items():
-        value = get_at(snapshot, locator)
+    if not _check_markers(snapshot, block, withheld_set, openings, report):
+        return False
+    if not snapshot.keys().isdisjoint(UNSALTED_DIGESTS.values()):  # else none to find
+        locators = block.locators
+        for path in withheld:
+            digest_field = UNSALTED_DIGESTS.get(str(locators[path][0]))
+            if digest_field is not None and digest_field in snapshot:
+                return _fail(
+                    report,
+                    "openings",
+                    Reason.DISCLOSURE_MALFORMED,
+                    f"{digest_field} would confirm a guess of {path}",
+                )
+    return True
+
+
+def _check_markers(
+    snapshot: Mapping[str, Any],
+    block: Block,
+    withheld: set[str],
+    openings: Mapping[str, Any],
+    report: Report,
+) -> bool:
+    """Each leaf, in order, is either withheld and holds the marker of its own commitment,
+    or opened and holds a value."""
+    commitments = block.commitments
+    for path, locator in block.locators.items():
+        value: Any = snapshot
+        for step in locator:  # get_at, inlined: this runs for every leaf of every copy
+            value = value[step]
         is_marker = isinstance(value, dict) and MARKER in value
-        hidden = path in withheld_set
-        if hidden != is_marker or hidden == (path in openings):
+        hidden = path in withheld
+        if hidden is not is_marker or hidden is (path in openings):
             return _fail(
                 report, "openings", Reason.OPENING_MISSING, f"{path}: neither withheld nor opened"
             )
@@ -194,15 +154,6 @@ def _check_openings(snapshot: Mapping[str, Any], block: Block, info: Any, report
                 "openings",
                 Reason.COMMITMENT_SWAPPED,
                 f"{path}: marker is not its commitment",
-            )
-    for path in withheld:
-        digest_field = UNSALTED_DIGESTS.get(str(locators[path][0]))
-        if digest_field is not None and digest_field in snapshot:
-            return _fail(
-                report,
-                "openings",
-                Reason.DISCLOSURE_MALFORMED,
-                f"{digest_field} would confirm a guess of {path}",
             )
     return True
 

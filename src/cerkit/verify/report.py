@@ -99,7 +99,7 @@ class Report:
     def add(
         self, layer: Layer, name: str, status: Status, reason: Reason | str, message: str = ""
     ) -> Check:
-        check = Check(layer, name, status, reason, message)
+        check: Check = _new_tuple(Check, (layer, name, status, reason, message))  # as passed()
         self.checks.append(check)
         return check
 
