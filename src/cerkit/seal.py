@@ -88,7 +88,7 @@ def _build_snapshot(
         profile = profile_for({"protocolVersion": protocol})  # raises the documented error
     input_hash, input_bytes = payload_digest(get("input"), profile)
     output_hash, output_bytes = payload_digest(get("output"), profile)
-    snapshot = _nexart_snapshot(args, protocol, input_hash, output_hash, now)
+    snapshot = _nexart_snapshot(args, protocol, parameters, input_hash, output_hash, now)
     extras = not _KNOWN_ARGUMENTS.issuperset(args)
     if extras:
         snapshot.update((k, v) for k, v in args.items() if k not in _KNOWN_ARGUMENTS)
@@ -110,20 +110,24 @@ def _build_snapshot(
 def _other_field_errors(args: Mapping[str, Any], now: Clock) -> list[str]:
     """The problems of every field but ``parameters`` (and the hashes, not computed yet),
     so that arguments with bad parameters hear of all their problems at once."""
-    stand_in = {**args, "parameters": {"temperature": 0, "maxTokens": 0}}
+    stand_in = {"temperature": 0, "maxTokens": 0}
     protocol = args.get("protocolVersion", DEFAULT_PROTOCOL_VERSION)
     placeholder = "sha256:" + "0" * 64
-    snapshot = _nexart_snapshot(stand_in, protocol, placeholder, placeholder, now)
+    snapshot = _nexart_snapshot(args, protocol, stand_in, placeholder, placeholder, now)
     return snapshot_errors(snapshot)
 
 
 def _nexart_snapshot(
-    args: Mapping[str, Any], protocol: Any, input_hash: str, output_hash: str, now: Clock
+    args: Mapping[str, Any],
+    protocol: Any,
+    parameters: dict[str, Any],
+    input_hash: str,
+    output_hash: str,
+    now: Clock,
 ) -> dict[str, Any]:
-    """NexArt's 16 snapshot fields in ``createSnapshot`` order, defaults applied, and the
-    parameters: NexArt's four, then any other the caller gave."""
+    """NexArt's 16 snapshot fields in ``createSnapshot`` order, defaults applied, and
+    ``parameters`` (checked): NexArt's four, then any other the caller gave."""
     get = args.get
-    parameters: dict[str, Any] = args["parameters"]
     timestamp, sdk_version = get("timestamp"), get("sdkVersion")
     snapshot: dict[str, Any] = {
         "type": SNAPSHOT_TYPE,
