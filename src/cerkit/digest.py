@@ -7,7 +7,7 @@ import re
 from typing import Any, Final, NewType
 
 from cerkit._canonical_fast import canonical_bytes
-from cerkit.canonical import DEFAULT_PROFILE, PROFILES, Profile, canonicalize, canonicalize_exact
+from cerkit.canonical import DEFAULT_PROFILE, Profile, canonicalize, canonicalize_exact
 
 #: A digest written as ``sha256:`` followed by 64 lowercase hex digits.
 HexDigest = NewType("HexDigest", str)
@@ -16,7 +16,6 @@ PREFIX: Final[str] = "sha256:"
 DIGEST_PATTERN: Final[re.Pattern[str]] = re.compile(r"sha256:[0-9a-f]{64}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _sha256 = hashlib.sha256
-_PROFILES: Final = frozenset(PROFILES)
 
 
 def sha256_hex(data: bytes) -> HexDigest:
@@ -60,7 +59,8 @@ def payload_digest(
         return HexDigest(PREFIX + _sha256(data).hexdigest()), None
     # canonicalize's two paths, called directly: this runs twice for every record sealed or
     # verified (bench/seal_verify.py). The exact path also reports an unknown profile.
-    data = canonical_bytes(value, profile == "jcs-v1") if profile in _PROFILES else None
+    strict = profile == "jcs-v1"
+    data = canonical_bytes(value, strict) if strict or profile == "nexart-v1" else None
     if data is None:
         data = canonicalize_exact(value, profile)
     return HexDigest(PREFIX + _sha256(data).hexdigest()), data
