@@ -98,7 +98,7 @@ def prepare_fast(value: Any, strict: bool, depth: int) -> Any:
     """A building block for callers that know most of a document's shape (the certificate
     hash of a checked bundle).
 
-    Returns ``value`` made ready for :func:`dumps_prepared`. A document assembled from such
+    Returns ``value`` made ready for :data:`dumps_prepared`. A document assembled from such
     values, strings, ``None`` and booleans, under keys below U+E000, serializes exactly as
     ``canonicalize`` would serialize the original. ``depth`` is the nesting depth ``value``
     will have.
@@ -117,18 +117,16 @@ def prepare_fast(value: Any, strict: bool, depth: int) -> Any:
 
 
 #: ``prepared_fragment(data)``: canonical bytes (same profile) as a member of a document for
-#: :func:`dumps_prepared`, spliced verbatim, not serialized again. (orjson's own type, not a
-#: wrapper: it is built on every seal and verification.)
+#: :data:`dumps_prepared`, spliced verbatim, not serialized again.
 prepared_fragment: Final[Callable[[bytes], Any]] = orjson.Fragment
 
-
-def dumps_prepared(document: Any) -> bytes | None:
-    """Serialize a document built from :func:`prepare_fast` values; ``None`` when orjson
-    refuses it (a lone surrogate in a string): the caller falls back to ``canonicalize``."""
-    try:
-        return _dumps(document, option=_SORTED)
-    except TypeError:
-        return None
+#: ``dumps_prepared(document, option=SORT_KEYS)``: serialize a document built as
+#: :func:`prepare_fast` says. Raises ``TypeError`` where orjson refuses it (a lone surrogate
+#: in a string): the caller falls back to ``canonicalize``. These names are orjson's own,
+#: not wrappers: they run on every seal and verification, where a Python frame is measurable
+#: (bench/seal_verify.py).
+dumps_prepared: Final[Callable[..., bytes]] = orjson.dumps
+SORT_KEYS: Final[int] = orjson.OPT_SORT_KEYS
 
 
 def is_plain(value: Any, depth: int) -> bool:

@@ -18,8 +18,11 @@ from typing import Any, Final
 
 from cerkit._canonical_fast import (
     HIGH_BMP,
+    SORT_KEYS,
     FastPathUnavailable,
     dumps_prepared,
+    is_plain,
+    prepare,
     prepare_fast,
     prepared_fragment,
 )
@@ -27,11 +30,11 @@ from cerkit.bundle import BUNDLE_TYPE, BUNDLE_VERSION, OPTIONAL_HASHED_FIELDS, S
 from cerkit.digest import PREFIX, HexDigest
 
 _sha256 = hashlib.sha256
-# Snapshot fields that the schema checks prove to be strings (prompt too, unless redacted),
-# and the NexArt fields that may hold anything.
+# The schema checks prove most snapshot fields strings (prompt too, unless redacted) and
+# parameters a dict; these NexArt fields they leave untyped (usually strings or null).
 _NEXART_FIELDS: Final = frozenset(SNAPSHOT_FIELDS)
-_MAYBE_ANY: Final = ("modelVersion", "parameters", "sdkVersion", "appId")
-_MAYBE_ANY_REDACTED: Final = (*_MAYBE_ANY, "prompt")
+_MAYBE_STRING: Final = ("modelVersion", "sdkVersion", "appId")
+_MAYBE_STRING_REDACTED: Final = (*_MAYBE_STRING, "prompt")
 _OPTIONAL_HASHED: Final = frozenset(OPTIONAL_HASHED_FIELDS)
 
 
@@ -52,7 +55,11 @@ def checked_certificate_hash(
         if data is not None:
             view[name] = prepared_fragment(data)
     try:
-        for name in _MAYBE_ANY if payloads else _MAYBE_ANY_REDACTED:
+        # prepare_fast, inlined for the parameters (a dict on every checked record)
+        parameters = view.get("parameters")
+        if parameters is not None and not (type(parameters) is dict and is_plain(parameters, 2)):
+            view["parameters"] = prepare(parameters, strict, 2)
+        for name in _MAYBE_STRING if payloads else _MAYBE_STRING_REDACTED:
             value = view.get(name)
             if type(value) is not str and value is not None:  # absent or null: as it is
                 view[name] = prepare_fast(value, strict, 2)
@@ -71,10 +78,10 @@ def checked_certificate_hash(
             for name in OPTIONAL_HASHED_FIELDS:
                 if name in bundle:
                     payload[name] = prepare_fast(bundle[name], strict, 1)
-    except (FastPathUnavailable, TypeError):  # TypeError: a non-string key
+        data = dumps_prepared(payload, option=SORT_KEYS)
+    except (FastPathUnavailable, TypeError):  # TypeError: a non-string key, a lone surrogate
         return None
-    data = dumps_prepared(payload)
-    return None if data is None else HexDigest(PREFIX + _sha256(data).hexdigest())
+    return HexDigest(PREFIX + _sha256(data).hexdigest())
 
 
 def sealed_certificate_hash(
@@ -93,17 +100,20 @@ def sealed_certificate_hash(
             snapshot["input"] = prepared_fragment(input_bytes)
         if output_bytes is not None:
             snapshot["output"] = prepared_fragment(output_bytes)
-        snapshot["parameters"] = prepare_fast(originals[2], strict, 2)
+        # prepare_fast, inlined: sealing built the parameters dict
+        if not is_plain(originals[2], 2):
+            snapshot["parameters"] = prepare(originals[2], strict, 2)
         data = dumps_prepared(
             {
                 "bundleType": BUNDLE_TYPE,
                 "createdAt": bundle["createdAt"],
                 "snapshot": snapshot,
                 "version": BUNDLE_VERSION,
-            }
+            },
+            option=SORT_KEYS,
         )
-    except FastPathUnavailable:
+    except (FastPathUnavailable, TypeError):  # TypeError: a non-string key, a lone surrogate
         return None
     finally:
         snapshot["input"], snapshot["output"], snapshot["parameters"] = originals
-    return None if data is None else HexDigest(PREFIX + _sha256(data).hexdigest())
+    return HexDigest(PREFIX + _sha256(data).hexdigest())

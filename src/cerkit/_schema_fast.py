@@ -61,16 +61,22 @@ def given_fields_are_valid(snapshot: dict[str, Any], redacted: bool = False) -> 
             )
     except KeyError:
         return False
-    return (
+    # A condition of an ``if`` (not a returned ``and`` chain) tests faster: it runs for
+    # every record sealed or verified.
+    if (
         type(execution_id) is str
+        and execution_id
         and type(timestamp) is str
+        and timestamp
         and type(provider) is str
+        and provider
         and type(model) is str
+        and model
         and type(prompt) is str
-        and "" not in (execution_id, timestamp, provider, model, prompt)
-        and payload_in is not None
-        and payload_out is not None
-    )
+        and prompt
+    ):
+        return payload_in is not None and payload_out is not None
+    return False
 
 
 # One C call for the fields read on every record (a KeyError means one is missing).
