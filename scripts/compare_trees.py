@@ -2,7 +2,7 @@
 
 For questions such as "is sealing slower than at commit X?": check X out somewhere, then
 
-    python bench/compare_trees.py --base /path/to/X/src
+    python scripts/compare_trees.py --base /path/to/X/src
 
 Each tree runs in its own Python process (its ``src`` first on the path) on the records of
 bench/seal_verify.py. The two processes take turns, one timed pass each, the order swapped
