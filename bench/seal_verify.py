@@ -141,29 +141,22 @@ def make_records(count: int, seed: int = 7) -> list[dict[str, Any]]:
     return records
 
 
-class NexArtRunner:
-    """NexArt's SDK in a Node process (bench/nexart_bench.mjs), one timed pass per request."""
+class TimedProcess:
+    """A process that answers one JSON line per request line: one timed pass, in µs per
+    record (``{"us": ...}``); its first line says who it is."""
 
-    def __init__(self, records: list[dict[str, Any]], rounds: int) -> None:
-        node = shutil.which("node")
-        if node is None:
-            raise SystemExit("node is required for the NexArt baseline (`make bench` sets it up)")
-        self._file = tempfile.NamedTemporaryFile("w", suffix=".json", encoding="utf-8")  # noqa: SIM115
-        json.dump({"createdAt": CREATED_AT, "records": records}, self._file)
-        self._file.flush()
+    def __init__(self, command: list[str], stopped: str, env: dict[str, str] | None = None) -> None:
+        self._stopped = stopped
         self._process = subprocess.Popen(
-            [node, str(NEXART_RUNNER), self._file.name, str(rounds)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
+            command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
         )
-        self.node = str(self._read()["node"])
+        self.hello = self._read()
 
     def _read(self) -> dict[str, Any]:
         assert self._process.stdout is not None
         line = self._process.stdout.readline()
         if not line:
-            raise SystemExit("the NexArt runner stopped (is the SDK installed? run `make bench`)")
+            raise SystemExit(self._stopped)
         reply: dict[str, Any] = json.loads(line)
         return reply
 
@@ -177,6 +170,26 @@ class NexArtRunner:
         assert self._process.stdin is not None
         self._process.stdin.close()
         self._process.wait(timeout=30)
+
+
+class NexArtRunner(TimedProcess):
+    """NexArt's SDK in a Node process (bench/nexart_bench.mjs), one timed pass per request."""
+
+    def __init__(self, records: list[dict[str, Any]], rounds: int) -> None:
+        node = shutil.which("node")
+        if node is None:
+            raise SystemExit("node is required for the NexArt baseline (`make bench` sets it up)")
+        self._file = tempfile.NamedTemporaryFile("w", suffix=".json", encoding="utf-8")  # noqa: SIM115
+        json.dump({"createdAt": CREATED_AT, "records": records}, self._file)
+        self._file.flush()
+        super().__init__(
+            [node, str(NEXART_RUNNER), self._file.name, str(rounds)],
+            "the NexArt runner stopped (is the SDK installed? run `make bench`)",
+        )
+        self.node = str(self.hello["node"])
+
+    def close(self) -> None:
+        super().close()
         self._file.close()
 
 

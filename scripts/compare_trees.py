@@ -18,19 +18,20 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+from seal_verify import TimedProcess  # noqa: E402  (bench/ is not a package)
+
 OPERATIONS = ("seal", "verify")
 
 
 def worker(rounds: int) -> None:
     """Serve timed passes: read an operation per line, answer µs per record (one line)."""
-    sys.path.insert(0, str(ROOT / "bench"))
     import cerkit
     from cerkit.seal import seal_args
     from cerkit.verify import verify_bundle
@@ -60,37 +61,16 @@ def worker(rounds: int) -> None:
         print(json.dumps({"us": elapsed}), flush=True)
 
 
-class Tree:
+class Tree(TimedProcess):
     """A worker process with ``src`` first on its path."""
 
     def __init__(self, src: Path, rounds: int) -> None:
         env = {**os.environ, "PYTHONPATH": str(src)}
         command = [sys.executable, __file__, "--worker", "--rounds", str(rounds)]
-        self._process = subprocess.Popen(
-            command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-        )
-        self.cerkit = str(self._read()["cerkit"])
+        super().__init__(command, "a worker stopped", env)
+        self.cerkit = str(self.hello["cerkit"])
         if not Path(self.cerkit).is_relative_to(src):
             raise SystemExit(f"{src} did not provide cerkit (got {self.cerkit})")
-
-    def _read(self) -> dict[str, Any]:
-        assert self._process.stdout is not None
-        line = self._process.stdout.readline()
-        if not line:
-            raise SystemExit("a worker stopped")
-        reply: dict[str, Any] = json.loads(line)
-        return reply
-
-    def time(self, operation: str) -> float:
-        assert self._process.stdin is not None
-        self._process.stdin.write(operation + "\n")
-        self._process.stdin.flush()
-        return float(self._read()["us"])
-
-    def close(self) -> None:
-        assert self._process.stdin is not None
-        self._process.stdin.close()
-        self._process.wait(timeout=30)
 
 
 def compare(base_src: Path, tree_src: Path, pairs: int, rounds: int) -> dict[str, Any]:
