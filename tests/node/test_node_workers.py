@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -130,4 +131,23 @@ def test_a_worker_that_cannot_open_the_store_fails_the_start(
     assert done.returncode != 0
     assert "node worker 0" in done.stderr
     assert "stopped before it listened" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_port_in_use_is_a_clear_error(tmp_path: Path, node_key: Path, workers: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        serve = ["node", "serve", "--store", str(tmp_path / "n.db"), "--key", str(node_key)]
+        done = subprocess.run(
+            [*CLI, *serve, "--port", port, "--workers", workers],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=60,
+        )
+    assert done.returncode == 3, done.stderr  # could not run (an operational error)
+    assert f"IO_ERROR: cannot bind 127.0.0.1:{port}" in done.stderr
     assert "Traceback" not in done.stderr
