@@ -21,9 +21,10 @@ from cerkit.node.service import NodeIdentity, NodeService
 from cerkit.node.submission import parse_submission
 from cerkit.portal.app import create_portal
 from cerkit.portal.logview import NodeLogView
+from portal_served import served
 from trust_fixtures import NODE_KEY, document, record
 
-from .kit import chromium, drifting_ledger, serve
+from .kit import chromium, drifting_ledger
 
 NAMES = ("portal-verify.png", "portal-diff.png", "portal-drift.png", "portal-log.png")
 VIEWPORT = {"width": 1100, "height": 800}
@@ -73,7 +74,7 @@ def take(folder: Path) -> list[Path]:
         store.put(full)
         try:
             with (
-                serve(create_portal(store, log=NodeLogView(service))) as base,
+                served(create_portal(store, log=NodeLogView(service))) as base,
                 chromium() as browser,
             ):
                 _shoot(browser, base, folder, saved, ledger, full)

@@ -18,9 +18,10 @@ from cerkit.node.service import NodeIdentity, NodeService
 from cerkit.node.submission import parse_submission
 from cerkit.portal.app import create_portal
 from cerkit.portal.logview import NodeLogView
+from portal_served import served
 from trust_fixtures import NODE_KEY, document, full_record
 
-from .kit import CHROMIUM, drifting_ledger, serve
+from .kit import CHROMIUM, drifting_ledger
 
 pytestmark = [
     pytest.mark.browser,
@@ -59,7 +60,7 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[
         f"/drift/{execution_key(records[0])[7:]}",
         f"/log?record={a}",
     ]
-    with serve(create_portal(store, log=NodeLogView(service))) as base:
+    with served(create_portal(store, log=NodeLogView(service))) as base:
         yield base, paths
     store.close()
     service.store.close()

@@ -9,8 +9,9 @@ import pytest
 
 from cerkit.ledger.factory import open_record_store
 from cerkit.portal.app import create_portal
+from portal_served import served
 
-from .kit import CHROMIUM, scored, serve, watch
+from .kit import CHROMIUM, scored, watch
 
 pytestmark = [
     pytest.mark.browser,
@@ -28,7 +29,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[A
     ]
     for r in records:
         store.put(r)
-    with serve(create_portal(store)) as url:
+    with served(create_portal(store)) as url:
         yield url, records
     store.close()
 

@@ -10,8 +10,9 @@ import pytest
 from cerkit.execution_key import execution_key
 from cerkit.ledger.factory import open_record_store
 from cerkit.portal.app import create_portal
+from portal_served import served
 
-from .kit import CHROMIUM, drifting_ledger, scored, serve, watch
+from .kit import CHROMIUM, drifting_ledger, scored, watch
 
 pytestmark = [
     pytest.mark.browser,
@@ -28,7 +29,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[A
     records += [scored(h, entry="app.stable:f") for h in range(2)]
     for r in records:
         store.put(r)
-    with serve(create_portal(store)) as url:
+    with served(create_portal(store)) as url:
         yield url, records
     store.close()
 

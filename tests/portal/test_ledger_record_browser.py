@@ -18,14 +18,14 @@ from cerkit.portal.app import create_portal
 from portal_pages import LINK, SCRIPT, ledger_records
 from portal_served import served
 
-CHROMIUM = Path("/usr/bin/chromium")
+from .kit import CHROMIUM
+
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(
         not CHROMIUM.exists(), reason="Chromium absent (scripts/ensure-chromium.sh)"
     ),
 ]
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-sync"]
 
 
 @pytest.fixture(scope="module")
@@ -37,16 +37,6 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list
     with served(create_portal(store)) as base:
         yield base, records
     store.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture

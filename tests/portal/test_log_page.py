@@ -19,9 +19,10 @@ from cerkit.node.service import NodeIdentity, NodeService
 from cerkit.node.submission import parse_submission
 from cerkit.portal.app import create_portal
 from cerkit.portal.logview import NodeLogView, StoreLogView
+from portal_served import served
 from trust_fixtures import NODE_KEY, ORIGIN, OTHER_KEY, document, record
 
-from .kit import CHROMIUM, serve
+from .kit import CHROMIUM
 
 pytestmark = [
     pytest.mark.browser,
@@ -53,8 +54,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     )
     store = open_record_store(tmp / "ledger.db")
     with (
-        serve(create_portal(store, log=reader)) as one,
-        serve(create_portal(store, log=NodeLogView(service))) as two,
+        served(create_portal(store, log=reader)) as one,
+        served(create_portal(store, log=NodeLogView(service))) as two,
     ):
         yield Site(one, two, saved, records, tmp)
     store.close()
@@ -146,7 +147,7 @@ def test_the_inclusion_proof_of_a_record_leads_to_the_signed_root(site: Site, br
 
 def test_a_portal_without_a_log_says_how_to_give_one(browser: Any, tmp_path: Path) -> None:
     store = open_record_store(tmp_path / "ledger.db")
-    with serve(create_portal(store)) as base:
+    with served(create_portal(store)) as base:
         page = browser.new_page()
         answer = page.goto(base + "/log")
         assert answer is not None and answer.status == 404
@@ -179,7 +180,7 @@ def test_a_node_that_refuses_to_sign_is_an_error_with_its_reason(
 ) -> None:
     retired = NodeService(SQLiteLogStore(site.path / "node.db"), NodeIdentity(None, document()))
     store = open_record_store(tmp_path / "ledger.db")
-    with serve(create_portal(store, log=NodeLogView(retired))) as base:
+    with served(create_portal(store, log=NodeLogView(retired))) as base:
         page = browser.new_page()
         answer = page.goto(base + "/log")
         assert answer is not None and answer.status == 503

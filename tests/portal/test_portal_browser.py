@@ -3,33 +3,24 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from cerkit.ledger.factory import open_record_store
 from cerkit.portal.app import create_portal
 from cerkit.seal import seal_args
+from portal_served import served
 
-CHROMIUM = Path("/usr/bin/chromium")
+from .kit import CHROMIUM
+
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(
         not CHROMIUM.exists(), reason="Chromium absent (scripts/ensure-chromium.sh)"
     ),
-]
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
 ]
 
 
@@ -53,30 +44,9 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
     store = open_record_store(tmp_path_factory.mktemp("portal") / "ledger.db")
     hostile = _record({"text": "<script>alert(1)</script>", "link": "javascript:alert(2)"}, 1)
     store.put(hostile)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_portal(store), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}", hostile
-    server.should_exit = True
-    thread.join(5)
+    with served(create_portal(store)) as base:
+        yield base, hostile
     store.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        launched.close()
 
 
 def _paste(page: Any, base: str, text: str) -> None:

@@ -12,9 +12,10 @@ import pytest
 from cerkit.checkpoint import Checkpoint, sign_checkpoint
 from cerkit.ledger.factory import open_record_store
 from cerkit.portal.app import create_portal
+from portal_served import served
 from trust_fixtures import NODE_KEY, PRODUCER_KEY, OfflineNode, document, full_record, record
 
-from .kit import CHROMIUM, serve, watch
+from .kit import CHROMIUM, watch
 
 pytestmark = [
     pytest.mark.browser,
@@ -25,7 +26,7 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     store = open_record_store(tmp_path_factory.mktemp("verify") / "ledger.db")
-    with serve(create_portal(store)) as url:
+    with served(create_portal(store)) as url:
         yield url
     store.close()
 
