@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 
 from cerkit.atomic import write_atomic
+from cerkit.ledger.base import TokenStore
 from cerkit.ledger.factory import open_log_store, open_token_store
 from cerkit.node.app import Bounds, create_app
 from cerkit.node.config import KeySource
@@ -53,12 +54,14 @@ def serve(
     check_workers(workers)
     _log_to_stderr()
     keys = KeySource(key, key_document, node_id, key_dir=key_dir)
-    keys.load()  # a missing or unreadable key fails here, before any worker starts
-    saved = checkpoint_file or str(keys.checkpoint_path)
+    identity = keys.load()  # a missing or unreadable key fails here, before any worker starts
+    saved = CheckpointFile(checkpoint_file or keys.checkpoint_path)
     url = f"http://[{host}]" if ":" in host else f"http://{host}"
 
     def worker(number: int | None, listen: Callable[[], socket.socket]) -> None:
-        _serve_node(store, keys, saved, listen, f"worker {number} " if workers > 1 else "", url)
+        who = "" if number is None else f"worker {number} "
+        service = NodeService(open_log_store(store), identity, saved=saved)
+        _serve_node(service, open_token_store(store), keys, listen, f"{who}serving", url)
 
     if workers == 1:
 
@@ -80,21 +83,17 @@ def _announce(port_file: str | None, port: int) -> None:
 
 
 def _serve_node(
-    store: str | None,
+    service: NodeService,
+    tokens: TokenStore,
     keys: KeySource,
-    saved: str,
     listen: Callable[[], socket.socket],
-    who: str,
+    serving: str,
     url: str,
 ) -> None:
-    """One node process: open the store, rebuild and check the tree, then listen and serve."""
+    """One node process: with its tree rebuilt and checked, listen and serve until stopped."""
     import uvicorn
 
-    identity = keys.load()
-    log = open_log_store(store)
-    tokens = open_token_store(store)
     try:
-        service = NodeService(log, identity, saved=CheckpointFile(saved))
         app = create_app(service, tokens, Bounds(keys=keys))
         config = uvicorn.Config(
             app,
@@ -111,8 +110,9 @@ def _serve_node(
         if problem is not None:
             print(f"cerkit node: {problem.reason}: {problem.message}", file=sys.stderr, flush=True)
         sock = listen()
+        identity = service.identity
         print(
-            f"cerkit node {identity.node_id} (key {identity.kid}) {who}serving {service.size}"
+            f"cerkit node {identity.node_id} (key {identity.kid}) {serving} {service.size}"
             f" leaves on {url}:{sock.getsockname()[1]}",
             file=sys.stderr,
             flush=True,
@@ -120,4 +120,4 @@ def _serve_node(
         server.run(sockets=[sock])
     finally:
         tokens.close()
-        log.close()
+        service.store.close()
